@@ -1,0 +1,33 @@
+// Folding a stored run back into state: the store's events through the projections, up to any
+// seq. This is time travel's base; nothing here needs the simulator.
+import type { MmEvent } from '../events'
+import { Folder, type MmState } from '../projections'
+import { readEvents, type Db } from '../storage'
+import { StoreError } from '../storage/errors'
+import { AssertionFailed } from '../lib'
+
+export interface Folded {
+  readonly state: MmState
+  readonly lastSeq: number
+}
+
+/**
+ * Folds run `runId` from seq 1 to `upTo` (the head when absent). An event that does not apply to
+ * the state it meets (a store edited by hand, a bug) is an error naming the run and seq.
+ */
+export const foldRun = (db: Db, file: string, runId: number, upTo?: number, onEvent?: (s: MmState, e: MmEvent) => void): Folded => {
+  const folder = new Folder()
+  let lastSeq = 0
+  for (const e of readEvents(db, file, runId, upTo === undefined ? {} : { toSeq: upTo })) {
+    try {
+      folder.apply(e)
+    } catch (err) {
+      if (err instanceof AssertionFailed) throw new StoreError(`${file}: run ${runId} seq ${e.seq} (${e.type}) does not apply: ${err.message}`)
+      throw err
+    }
+    lastSeq = e.seq
+    onEvent?.(folder.current!, e)
+  }
+  if (folder.current === null) throw new StoreError(`${file}: run ${runId} has no events${upTo !== undefined ? ` up to seq ${upTo}` : ''}`)
+  return { state: folder.current, lastSeq }
+}

@@ -1,0 +1,227 @@
+// `mmsim run`: simulate a workload and store every event. The run row is created only after the
+// workload has passed every check, and it ends as finished, failed (with the reason) or
+// interrupted (SIGINT/SIGTERM), never looking complete when it is not.
+import type { Logger } from 'pino'
+import * as t from 'io-ts'
+import { ENGINE_VERSION, resolveConfig, type EngineConfig, type ResolvedConfig } from '../../engine/config'
+import { Run, WorkloadRejected, compileOrThrow, type RunResult } from '../../engine/run'
+import { eventsByType, renderBuddyinfo, zoneSummary } from '../../projections'
+import { EventWriter, createRun, endRun, openForWrite, reapStaleRuns } from '../../storage'
+import type { Workload } from '../../workload/codec'
+import { WorkloadError, loadDefaultWorkload, loadWorkload } from '../../workload/load'
+import { AssertionFailed } from '../../lib'
+import { IntArg, LOG_LEVELS, OneOfArg, StringArg, parseCommand, type LogLevel } from '../args'
+import { formatCount, formatNs, table } from '../format'
+import { EXIT_FINDING, EXIT_INTERNAL, EXIT_OK, type Io } from '../io'
+import { createLogger } from '../log'
+import { Progress } from '../progress'
+
+export interface RunOptions {
+  readonly workload: Workload
+  readonly workloadSource: string
+  readonly seed: number
+  readonly db: string
+  readonly config: ResolvedConfig
+  readonly log?: Logger
+  readonly onProgress?: (done: number, total: number, events: number) => void
+  /** Checked between slices; a non-null value stops the run as interrupted with that reason. */
+  readonly interrupted?: () => string | null
+}
+
+export interface RunSummary {
+  readonly runId: number
+  readonly db: string
+  readonly status: 'finished' | 'failed' | 'interrupted'
+  readonly reason: string | null
+  readonly workload: string
+  readonly seed: number
+  readonly outcome: string
+  readonly events: number
+  readonly steps: number
+  readonly simulatedNs: number
+  readonly wallMs: number
+  readonly headHash: string
+  readonly decisions: number
+  readonly eventsByType: Record<string, number>
+  readonly zones: ReturnType<typeof zoneSummary>
+  readonly buddyinfo: string
+  readonly invariants: { readonly checked: readonly string[]; readonly violations: number; readonly found: readonly { seq: number; name: string; message: string }[] }
+}
+
+/** Runs a workload into a database; the library form of `mmsim run`. */
+export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
+  // Refuse a bad workload before a run row exists.
+  try {
+    compileOrThrow(o.workload)
+  } catch (err) {
+    if (err instanceof WorkloadRejected) throw new WorkloadError(err.errors.map((e) => `${o.workloadSource}: ${e.path}: ${e.message}`).join('\n'))
+    throw err
+  }
+  const db = openForWrite(o.db)
+  try {
+    reapStaleRuns(db, o.db)
+    const runId = createRun(db, {
+      engineVersion: ENGINE_VERSION,
+      seed: o.seed,
+      config: o.config,
+      workload: o.workload,
+      workloadName: o.workload.name,
+      workloadSource: o.workloadSource,
+    })
+    o.log?.info({ runId, db: o.db }, 'run created')
+    const writer = new EventWriter(db, runId)
+    const started = performance.now()
+    let run: Run | null = null
+    let result: RunResult | null = null
+    let interruptedBy: string | null = null
+    try {
+      run = new Run({
+        workload: o.workload,
+        seed: o.seed,
+        config: o.config,
+        sink: writer,
+        onDecisions: (c) => writer.appendDecisions(c),
+        ...(o.log ? { log: o.log } : {}),
+        onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
+      })
+      while (!run.advance()) {
+        await new Promise((r) => setImmediate(r))
+        interruptedBy = o.interrupted?.() ?? null
+        if (interruptedBy !== null) {
+          run.stop(interruptedBy)
+          break
+        }
+      }
+      result = run.finish()
+      writer.flush()
+    } catch (err) {
+      // What was committed stays readable; the run says why it ended.
+      try {
+        writer.flush()
+      } catch {
+        /* the batch that failed is not part of the run */
+      }
+      const reason = err instanceof AssertionFailed ? `mmsim assertion failed: ${err.message}` : (err as Error).message
+      endRun(db, runId, { status: 'failed', outcome: null, reason, violations: run?.kernel.violations ?? 0 })
+      throw err
+    }
+    const status = interruptedBy !== null ? 'interrupted' : 'finished'
+    const reason = interruptedBy !== null ? `${interruptedBy}; events up to seq ${result.lastSeq} are complete` : null
+    endRun(db, runId, { status, outcome: result.outcome._tag, reason, violations: result.violations })
+    const s = result.state
+    return {
+      runId,
+      db: o.db,
+      status,
+      reason,
+      workload: o.workload.name,
+      seed: o.seed,
+      outcome: result.outcome._tag === 'Deadlock' ? `Deadlock (${result.outcome.waits.join('; ')})` : result.outcome._tag,
+      events: result.lastSeq,
+      steps: result.steps,
+      simulatedNs: result.timeNs,
+      wallMs: performance.now() - started,
+      headHash: writer.headHash,
+      decisions: writer.decisions,
+      eventsByType: eventsByType(s.stats),
+      zones: zoneSummary(s.zone),
+      buddyinfo: renderBuddyinfo(s.zone),
+      invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
+    }
+  } finally {
+    db.close()
+  }
+}
+
+export const renderRunSummary = (r: RunSummary): string => {
+  const evps = r.wallMs > 0 ? Math.round((r.events / r.wallMs) * 1000) : 0
+  let out = `run ${r.runId} ${r.status} in ${r.db}: workload "${r.workload}", seed ${r.seed}\n`
+  out += table(
+    ['', ''],
+    [
+      ['outcome', r.outcome],
+      ...(r.reason ? [['reason', r.reason]] : []),
+      ['events', `${formatCount(r.events)} (seq 1..${r.events})`],
+      ['simulated', `${formatNs(r.simulatedNs)} in ${formatCount(r.steps)} steps, ${formatCount(r.decisions)} schedule decisions`],
+      ['wall time', `${(r.wallMs / 1000).toFixed(2)}s (${formatCount(evps)} events/s)`],
+      ['integrity', r.headHash],
+    ].map(([a, b]) => [`  ${a}`, b!]),
+  ).split('\n').slice(1).join('\n')
+  out += '\nevents by type\n'
+  out += Object.entries(r.eventsByType).map(([k, v]) => `  ${k.padEnd(24)} ${formatCount(v).padStart(12)}`).join('\n') + '\n'
+  out += '\nfree blocks per order (/proc/buddyinfo)\n' + r.buddyinfo
+  out += '\nfree pages: ' + r.zones.map((z) => `${z.zone} ${formatCount(z.nrFreePages)} of ${formatCount(z.managed)} (min ${z.watermarks.min}, low ${z.watermarks.low}, high ${z.watermarks.high})`).join('; ') + '\n'
+  out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
+  if (r.invariants.violations === 0) out += 'invariants: all hold\n'
+  else {
+    out += `invariants: ${r.invariants.violations} violation(s)\n`
+    for (const v of r.invariants.found) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
+  }
+  return out
+}
+
+const spec = {
+  workload: { type: 'string' },
+  seed: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'steps-max': { type: 'string' },
+  'check-every': { type: 'string' },
+  'stop-on-violation': { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+} as const
+
+export const runCommand = async (argv: readonly string[], io: Io): Promise<number> => {
+  const { opts } = parseCommand('run', argv, spec, {
+    workload: StringArg,
+    seed: IntArg(),
+    db: StringArg,
+    'log-level': OneOfArg(LOG_LEVELS),
+    'steps-max': IntArg(1),
+    'check-every': IntArg(),
+    json: t.boolean,
+    'stop-on-violation': t.boolean,
+    'no-progress': t.boolean,
+  })
+  const log = createLogger((opts['log-level'] as LogLevel | undefined) ?? 'warn').child({ module: 'run' })
+  const file = opts.workload as string | undefined
+  const workload = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
+  const overrides: EngineConfig = {}
+  if (opts['steps-max'] !== undefined) overrides.stepsMax = opts['steps-max'] as number
+  if (opts['check-every'] !== undefined) overrides.checkEveryEvents = opts['check-every'] as number
+  if (opts['stop-on-violation']) overrides.stopOnViolation = true
+  const progress = new Progress(io, 'simulating', io.errIsTTY && !opts['no-progress'])
+  let signal: string | null = null
+  const onSignal = (sig: NodeJS.Signals) => {
+    signal = `interrupted by ${sig}`
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    const summary = await runToStore({
+      workload,
+      workloadSource: file ?? 'workloads/default.json (embedded)',
+      seed: (opts.seed as number | undefined) ?? 1,
+      db: (opts.db as string | undefined) ?? 'mmsim.db',
+      config: resolveConfig(overrides),
+      log,
+      onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
+      interrupted: () => signal,
+    })
+    progress.done()
+    io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
+    if (summary.status === 'interrupted') return 130
+    return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
+  } catch (err) {
+    progress.done()
+    if (err instanceof AssertionFailed) {
+      io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
+      return EXIT_INTERNAL
+    }
+    throw err
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,23 @@
+// Small text formatting helpers shared by the commands.
+export const formatNs = (ns: number): string => {
+  if (ns < 1_000) return `${ns}ns`
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(3)}us`
+  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(3)}ms`
+  return `${(ns / 1_000_000_000).toFixed(3)}s`
+}
+
+export const formatCount = (n: number): string => n.toLocaleString('en-US')
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export const table = (header: readonly string[], rows: readonly (readonly string[])[]): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  return [line(header), ...rows.map(line)].join('\n') + '\n'
+}
+
+/** Event data as `key=value` pairs, in the order the codec defines them. */
+export const formatData = (data: unknown): string =>
+  Object.entries(data as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ')

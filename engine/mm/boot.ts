@@ -1,0 +1,104 @@
+// Machine bring-up: zone layout from the workload, watermarks and per-cpu batch sizes as the
+// kernel computes them, and memblock handing every page to the buddy allocator.
+import { MAX_ORDER, MIGRATE_MOVABLE, type MachineBooted, type ZoneShape } from '../../events'
+import { PFN_END_MAX } from '../../projections'
+import type { MachineSpec } from '../../workload/codec'
+import type { Kernel } from '../kernel'
+import type { Cpu } from '../sim/cpu'
+import { __free_one_page } from './page_free'
+
+export const PAGE_SHIFT = 12
+export const PAGES_PER_MIB = 1 << (20 - PAGE_SHIFT)
+const WATERMARK_SCALE_FACTOR = 10
+
+export interface LayoutError {
+  readonly path: string
+  readonly message: string
+}
+
+const intSqrt = (x: number): number => Math.floor(Math.sqrt(x))
+
+/** init_per_zone_wmark_min: min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to [128, 65536]. */
+export const default_min_free_kbytes = (managedPages: number): number =>
+  Math.min(65536, Math.max(128, intSqrt(managedPages * (1 << (PAGE_SHIFT - 10)) * 16)))
+
+/** __setup_per_zone_wmarks: min in proportion to the zone's size, low and high above it. */
+export const setup_per_zone_wmarks = (zonePages: readonly number[], minFreeKbytes: number) => {
+  const pagesMin = minFreeKbytes >> (PAGE_SHIFT - 10)
+  const lowmem = zonePages.reduce((a, b) => a + b, 0)
+  return zonePages.map((managed) => {
+    const min = Math.floor((pagesMin * managed) / lowmem)
+    const tmp = Math.max(min >> 2, Math.floor((managed * WATERMARK_SCALE_FACTOR) / 10000))
+    return { min, low: min + tmp, high: min + tmp * 2 }
+  })
+}
+
+const rounddownPowOfTwo = (n: number): number => (n < 1 ? 0 : 2 ** Math.floor(Math.log2(n)))
+
+/** zone_batchsize: a quarter of 1/1024 of the zone, at most 512 KiB, as 2^n - 1 (0 for tiny zones). */
+export const zone_batchsize = (managedPages: number): number => {
+  let batch = Math.floor(managedPages / 1024)
+  if (batch * (1 << PAGE_SHIFT) > 512 * 1024) batch = (512 * 1024) >> PAGE_SHIFT
+  batch = Math.floor(batch / 4)
+  if (batch < 1) batch = 1
+  return rounddownPowOfTwo(batch + Math.floor(batch / 2)) - 1
+}
+
+/** pageset_set_batch: high = 6 * batch, and a batch of at least one page. */
+export const pageset_set_batch = (batch: number): { batch: number; high: number } => ({ batch: Math.max(1, batch), high: 6 * batch })
+
+/** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
+export const layoutMachine = (m: MachineSpec, path = '$.machine'): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
+  const errors: LayoutError[] = []
+  const pageblockOrder = m.pageblockOrder ?? 9
+  const pageblockPages = 1 << pageblockOrder
+  if (m.zones.length === 0) errors.push({ path: `${path}.zones`, message: 'expected at least one zone' })
+  if (m.zones.length > 4) errors.push({ path: `${path}.zones`, message: 'expected at most 4 zones' })
+  const names = new Set<string>()
+  let next = 0
+  const sizes: { name: string; startPfn: number; pages: number }[] = []
+  m.zones.forEach((z, i) => {
+    const zp = `${path}.zones[${i}]`
+    if (names.has(z.name)) errors.push({ path: `${zp}.name`, message: `zone name "${z.name}" is used twice` })
+    names.add(z.name)
+    if ((z.pages === undefined) === (z.mib === undefined)) {
+      errors.push({ path: zp, message: 'expected exactly one of "pages" and "mib"' })
+      return
+    }
+    const pages = z.pages ?? z.mib! * PAGES_PER_MIB
+    const startPfn = z.startPfn ?? next
+    if (startPfn < next) errors.push({ path: `${zp}.startPfn`, message: `expected at least ${next}, the end of the zone before, got ${startPfn}` })
+    if (startPfn % pageblockPages !== 0)
+      errors.push({ path: `${zp}.startPfn`, message: `expected a multiple of the pageblock size ${pageblockPages}, got ${startPfn}` })
+    if (pages % pageblockPages !== 0)
+      errors.push({ path: z.pages !== undefined ? `${zp}.pages` : `${zp}.mib`, message: `expected a size that is a multiple of the pageblock size (${pageblockPages} pages), got ${pages} pages` })
+    sizes.push({ name: z.name, startPfn, pages })
+    next = startPfn + pages
+  })
+  if (next > PFN_END_MAX) errors.push({ path: `${path}.zones`, message: `expected at most ${PFN_END_MAX} frames in all, got ${next}` })
+  if (errors.length > 0) return { errors }
+  const minFreeKbytes = m.minFreeKbytes ?? default_min_free_kbytes(sizes.reduce((a, z) => a + z.pages, 0))
+  const wmarks = setup_per_zone_wmarks(sizes.map((z) => z.pages), minFreeKbytes)
+  const zones: ZoneShape[] = sizes.map((z, i) => {
+    const dflt = pageset_set_batch(zone_batchsize(z.pages))
+    return { ...z, watermarks: wmarks[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
+  })
+  return { boot: { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next } }
+}
+
+/**
+ * memblock_free_all / __free_pages_memory: each zone's range goes to the buddy allocator in
+ * the largest naturally aligned blocks that fit (at most MAX_ORDER - 1), every pageblock
+ * MIGRATE_MOVABLE as memmap_init_zone leaves it.
+ */
+export const memblock_free_all = (k: Kernel, cpu: Cpu): void => {
+  for (const z of k.state.zone.zones) {
+    let start = z.startPfn
+    while (start < z.endPfn) {
+      let order = start === 0 ? MAX_ORDER - 1 : Math.min(MAX_ORDER - 1, 31 - Math.clz32(start & -start))
+      while (start + (1 << order) > z.endPfn) order--
+      __free_one_page(k, cpu, z.idx, start, order, MIGRATE_MOVABLE, 'boot')
+      start += 1 << order
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// The free side of mm/page_alloc.c (v4.13): __free_pages, free_hot_cold_page with its per-cpu
+// lists (hot frees at the head, cold at the tail), free_pcppages_bulk and __free_one_page.
+import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../events'
+import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../../projections'
+import { assert } from '../../lib'
+import type { Kernel } from '../kernel'
+import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
+import { decideFreeOnePage } from './buddy'
+
+/** __free_one_page: merge with free buddies and put the result on free_list[mt]. */
+export const __free_one_page = (
+  k: Kernel,
+  cpu: Cpu,
+  zone: number,
+  pfn: number,
+  order: number,
+  mt: number,
+  from: 'page' | 'pcp' | 'boot',
+  cause?: number,
+): void => {
+  const { merges, tail } = decideFreeOnePage(k.state.zone, zone, pfn, order, mt)
+  k.emit(cpu, 'PageFreed', { zone, pfn, order, mt, merges, tail, from }, cause)
+}
+
+/**
+ * free_pcppages_bulk: return `count` pages from this CPU's pcp lists, taking the lists in turn
+ * from their tails; a list found empty raises the share taken from the next (batch_free).
+ */
+export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: number, reason: 'high' | 'drain' | 'cpu-dead', owner: Cpu = cpu): void => {
+  const s = k.state.zone
+  if (count === 0) return
+  const cause = k.emit(owner, 'PcpDrained', { zone, count, reason })
+  const isolated = s.zones[zone]!.nrIsolatePageblock > 0
+  let mt = 0
+  let batchFree = 0
+  while (count > 0) {
+    let list: number
+    do {
+      batchFree++
+      if (++mt === MIGRATE_PCPTYPES) mt = 0
+      list = pcpListIdx(s, owner.id, zone, mt)
+    } while (s.pcpHead[list] === NIL)
+    // This is the only non-empty list: free them all.
+    if (batchFree === MIGRATE_PCPTYPES) batchFree = count
+    do {
+      const pfn = s.pcpTail[list]!
+      // The pageblock may have been isolated while the page sat on the list.
+      const pmt = isolated ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
+      __free_one_page(k, owner, zone, pfn, 0, pmt, 'pcp', cause)
+    } while (--count > 0 && --batchFree > 0 && s.pcpHead[list] !== NIL)
+  }
+}
+
+/** free_one_page: a block straight to the buddy lists under the zone lock. */
+export const free_one_page = function* (k: Kernel, cpu: Cpu, zone: number, pfn: number, order: number, mt: number): Path {
+  const lock = k.zoneLocks[zone]!
+  local_irq_disable(cpu)
+  yield* spin_lock(k.sim, cpu, lock)
+  __free_one_page(k, cpu, zone, pfn, order, mt, 'page')
+  spin_unlock(k.sim, cpu, lock)
+  local_irq_enable(k.sim, cpu)
+}
+
+/**
+ * free_hot_cold_page: an order-0 page goes on this CPU's pcp list of its pageblock's type (hot
+ * at the head, cold at the tail); isolated pageblocks bypass the lists; HIGHATOMIC is filed as
+ * movable. A list above pcp->high gives a batch back to the buddy lists.
+ */
+export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, cold: boolean): Path {
+  const s = k.state.zone
+  const zone = zoneOf(s, pfn)
+  assert(zone >= 0, `page ${pfn} is in a zone`)
+  let mt = pageblockMigratetype(s, pfn)
+  local_irq_disable(cpu)
+  if (mt >= MIGRATE_PCPTYPES) {
+    if (mt === MIGRATE_ISOLATE) {
+      local_irq_enable(k.sim, cpu)
+      return yield* free_one_page(k, cpu, zone, pfn, 0, mt)
+    }
+    mt = MIGRATE_MOVABLE
+  }
+  k.emit(cpu, 'PcpFreed', { zone, pfn, mt, cold })
+  const z = s.zones[zone]!
+  if (s.pcpCount[pcpCountIdx(s, cpu.id, zone)]! >= z.pcpHigh) {
+    const lock = k.zoneLocks[zone]!
+    yield* spin_lock(k.sim, cpu, lock)
+    free_pcppages_bulk(k, cpu, zone, z.pcpBatch, 'high')
+    spin_unlock(k.sim, cpu, lock)
+  }
+  local_irq_enable(k.sim, cpu)
+}
+
+/** __free_pages: order 0 through the pcp lists, larger blocks straight to the buddy lists. */
+export const __free_pages = function* (k: Kernel, cpu: Cpu, pfn: number, order: number, cold: boolean): Path {
+  yield STEP_POINT
+  if (order === 0) return yield* free_hot_cold_page(k, cpu, pfn, cold)
+  const s = k.state.zone
+  const zone = zoneOf(s, pfn)
+  yield* free_one_page(k, cpu, zone, pfn, order, pageblockMigratetype(s, pfn))
+}
+
+/** drain_local_pages / drain_pages: return every page of this CPU's pcp lists. */
+export const drain_pages = (k: Kernel, cpu: Cpu, owner: Cpu = cpu, reason: 'drain' | 'cpu-dead' = 'drain'): void => {
+  const s = k.state.zone
+  for (const z of s.zones) {
+    const count = s.pcpCount[pcpCountIdx(s, owner.id, z.idx)]!
+    if (count > 0) free_pcppages_bulk(k, cpu, z.idx, count, reason, owner)
+  }
+}

@@ -1,0 +1,51 @@
+// A simulated CPU runs one thread of kernel paths as a coroutine. A path yields at every point
+// where another CPU may run (STEP_POINT), when it must wait (STEP_BLOCK, having said on what),
+// and nowhere else: everything between two yields is atomic with respect to the other CPUs.
+
+export const STEP_POINT = 0
+export const STEP_BLOCK = 1
+
+export type Step = typeof STEP_POINT | typeof STEP_BLOCK
+
+/** A kernel path: a generator that yields steps and returns its result. */
+export type Path<R = void> = Generator<Step, R, void>
+
+/** Something a CPU can wait on; it names what it waits for, for deadlock reports. */
+export interface Waitable {
+  readonly kind: 'spinlock' | 'ipi' | 'sleep' | 'waitqueue'
+  describe(): string
+  /** The CPUs that must act before this wait can end, if any are known. */
+  waitsFor(waiter: Cpu): readonly Cpu[]
+}
+
+/** An smp_call_function request: `fn` runs once on each target, in interrupt context. */
+export interface IpiCall {
+  readonly name: string
+  readonly caller: Cpu
+  readonly run: (target: Cpu) => void
+  readonly pending: Set<number>
+}
+
+export class Cpu {
+  online = true
+  /** local_irq_save nesting depth; interrupts (IPIs) are taken only at depth 0. */
+  irqsOff = 0
+  blockedOn: Waitable | null = null
+  readonly ipis: IpiCall[] = []
+  /** True while the CPU has an entry in the event queue (at most one at a time). */
+  queued = false
+  /** The CPU's thread; null once it has finished its workload. */
+  thread: Path | null = null
+  /** Spinlocks held, innermost last; for deadlock reports and assertions. */
+  readonly locksHeld: string[] = []
+
+  constructor(readonly id: number) {}
+
+  get blocked(): boolean {
+    return this.blockedOn !== null
+  }
+
+  get takesInterrupts(): boolean {
+    return this.online && this.irqsOff === 0 && this.ipis.length > 0
+  }
+}

@@ -1,0 +1,69 @@
+// The event vocabulary: one codec per event type, the envelope, the union and its decoder.
+// A new event type is added to `eventCodecs`; the union type and every exhaustive switch over
+// `type` (evolve, eventSpan) then refuse to compile until it is handled.
+import * as t from 'io-ts'
+import * as E from 'fp-ts/Either'
+import { Envelope } from './envelope'
+import { MachineBooted } from './machine'
+import {
+  FreeBlockMoved,
+  FreepagesMoved,
+  PageAllocFailed,
+  PageAllocated,
+  PageFreed,
+  PageblockMigratetypeSet,
+  PcpAllocated,
+  PcpDrained,
+  PcpFreed,
+} from './buddy'
+import { DeadlockDetected, InvariantViolated, OpSkipped } from './run'
+import { formatErrors } from './report'
+
+export * from './codecs'
+export * from './envelope'
+export * from './machine'
+export * from './buddy'
+export * from './run'
+export * from './report'
+export * from './strict'
+export { eventSpan } from './span'
+
+export const eventCodecs = {
+  MachineBooted,
+  PageAllocated,
+  PcpAllocated,
+  PageFreed,
+  PcpFreed,
+  PcpDrained,
+  FreepagesMoved,
+  FreeBlockMoved,
+  PageblockMigratetypeSet,
+  PageAllocFailed,
+  InvariantViolated,
+  DeadlockDetected,
+  OpSkipped,
+} as const
+
+export type EventType = keyof typeof eventCodecs
+export const EVENT_TYPES = Object.keys(eventCodecs).sort() as EventType[]
+
+export type EventBody = { [K in EventType]: t.TypeOf<(typeof eventCodecs)[K]> }[EventType]
+export type MmEvent = Envelope & EventBody
+export type EventOf<K extends EventType> = Envelope & t.TypeOf<(typeof eventCodecs)[K]>
+export type EventData<K extends EventType> = t.TypeOf<(typeof eventCodecs)[K]>['data']
+
+export const isEventType = (s: string): s is EventType => Object.prototype.hasOwnProperty.call(eventCodecs, s)
+
+/**
+ * Decodes one event: the envelope first, then the body by its type, so that an error names the
+ * field of the one codec that applies instead of every member of a union.
+ */
+export const decodeEvent = (u: unknown): E.Either<string, MmEvent> => {
+  const env = Envelope.decode(u)
+  if (E.isLeft(env)) return E.left(formatErrors(env.left))
+  const type = (u as { type?: unknown }).type
+  if (typeof type !== 'string' || !isEventType(type)) return E.left(`type: unknown event type ${JSON.stringify(type)}`)
+  const body = (eventCodecs[type] as t.Mixed).decode(u)
+  if (E.isLeft(body)) return E.left(formatErrors(body.left))
+  return E.right({ ...env.right, ...(body.right as EventBody) })
+}

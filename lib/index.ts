@@ -1,0 +1,2 @@
+// Small helpers shared by every folder; depends on nothing.
+export * from './assert'

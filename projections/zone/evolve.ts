@@ -1,0 +1,207 @@
+// The only place zone state changes. Each case replays what the kernel did under the zone lock
+// (or with interrupts off for the per-cpu lists); the engine decided, this applies.
+import { MIGRATE_ISOLATE, type EventOf, type MmEvent } from '../../events'
+import { absurd, assert } from '../../lib'
+import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
+import {
+  FRAME_ABSENT,
+  FRAME_ALLOCATED,
+  FRAME_BUDDY,
+  FRAME_PCP,
+  freeListIdx,
+  nrFreeIdx,
+  pcpCountIdx,
+  pcpListIdx,
+  type ZoneState,
+} from './state'
+
+/** Frees counted in NR_FREE_PAGES: everything but MIGRATE_ISOLATE (__mod_zone_freepage_state). */
+const freepageDelta = (mt: number, pages: number): number => (mt === MIGRATE_ISOLATE ? 0 : pages)
+
+/** set_pageblock_migratetype, keeping zone->nr_isolate_pageblock in step. */
+const setPageblockMt = (s: ZoneState, zone: number, pfn: number, mt: number): void => {
+  const pb = pfn >> s.pageblockOrder
+  const old = s.pageblockMt[pb]!
+  if (old === mt) return
+  const z = s.zones[zone]!
+  if (old === MIGRATE_ISOLATE) z.nrIsolatePageblock--
+  if (mt === MIGRATE_ISOLATE) z.nrIsolatePageblock++
+  s.pageblockMt[pb] = mt
+}
+
+const markFrames = (s: ZoneState, pfn: number, pages: number, state: number): void => {
+  s.frame.fill(state, pfn, pfn + pages)
+}
+
+const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number): number => {
+  const mt = s.listMt[pfn]!
+  assert(s.freeOrder[pfn] === order, 'a free block of this order starts here')
+  freeListDel(s, freeListIdx(zone, order, mt), pfn)
+  s.nrFree[nrFreeIdx(zone, order)]!--
+  s.freeOrder[pfn] = -1
+  s.listMt[pfn] = -1
+  return mt
+}
+
+const addFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, mt: number, atTail: boolean): void => {
+  freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
+  s.nrFree[nrFreeIdx(zone, order)]!++
+  s.freeOrder[pfn] = order
+  s.listMt[pfn] = mt
+}
+
+const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
+  const { zone, pfn, order, mt, fromOrder, pcp } = e.data
+  const z = s.zones[zone]!
+  assert(s.frame[pfn] === FRAME_BUDDY, 'allocated block was free')
+  assert(s.freeHead[freeListIdx(zone, fromOrder, mt)] === pfn, '__rmqueue_smallest takes the list head')
+  delFreeBlock(s, zone, pfn, fromOrder)
+  // expand(): the upper half at each order goes back to the head of the same list.
+  for (let high = fromOrder; high > order; ) {
+    high--
+    const half = pfn + (1 << high)
+    addFreeBlock(s, zone, half, high, mt, false)
+  }
+  const pages = 1 << order
+  z.buddyPages -= pages
+  z.nrFreePages -= freepageDelta(mt, pages)
+  if (pcp) {
+    assert(order === 0 && e.cpu !== null, 'only order-0 pages go to a CPU pcp list')
+    markFrames(s, pfn, 1, FRAME_PCP)
+    pcpListAdd(s, pcpListIdx(s, e.cpu, zone, mt), pfn, true)
+    s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!++
+    s.pcpCpu[pfn] = e.cpu
+    s.listMt[pfn] = mt
+    z.pcpPages += 1
+  } else {
+    markFrames(s, pfn, pages, FRAME_ALLOCATED)
+    s.allocOrder[pfn] = order
+    s.allocMt[pfn] = mt
+    for (let p = pfn; p < pfn + pages; p++) s.gen[p]!++
+    z.allocatedPages += pages
+  }
+}
+
+const pcpAllocated = (s: ZoneState, e: EventOf<'PcpAllocated'>): void => {
+  const { zone, pfn, mt } = e.data
+  assert(e.cpu !== null && s.frame[pfn] === FRAME_PCP && s.pcpCpu[pfn] === e.cpu, 'page is on this CPU pcp list')
+  const i = pcpListIdx(s, e.cpu, zone, mt)
+  assert(s.pcpHead[i] === pfn, 'rmqueue_pcplist takes the list head')
+  pcpListDel(s, i, pfn)
+  s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!--
+  s.pcpCpu[pfn] = -1
+  s.listMt[pfn] = -1
+  s.frame[pfn] = FRAME_ALLOCATED
+  s.allocOrder[pfn] = 0
+  s.allocMt[pfn] = mt
+  s.gen[pfn]!++
+  const z = s.zones[zone]!
+  z.pcpPages -= 1
+  z.allocatedPages += 1
+}
+
+const pageFreed = (s: ZoneState, e: EventOf<'PageFreed'>): void => {
+  const { zone, pfn, order, mt, merges, tail, from } = e.data
+  const z = s.zones[zone]!
+  const pages = 1 << order
+  if (from === 'page') {
+    assert(s.frame[pfn] === FRAME_ALLOCATED && s.allocOrder[pfn] === order, 'freed block is allocated at this order')
+    s.allocOrder[pfn] = -1
+    s.allocMt[pfn] = -1
+    z.allocatedPages -= pages
+  } else if (from === 'pcp') {
+    assert(e.cpu !== null && s.frame[pfn] === FRAME_PCP && s.pcpCpu[pfn] === e.cpu, 'page is on this CPU pcp list')
+    pcpListDel(s, pcpListIdx(s, e.cpu, zone, s.listMt[pfn]!), pfn)
+    s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!--
+    s.pcpCpu[pfn] = -1
+    s.listMt[pfn] = -1
+    z.pcpPages -= 1
+  } else {
+    for (let p = pfn; p < pfn + pages; p++) assert(s.frame[p] === FRAME_ABSENT, 'boot memory is freed once')
+    z.managed += pages
+  }
+  markFrames(s, pfn, pages, FRAME_BUDDY)
+  z.buddyPages += pages
+  z.nrFreePages += freepageDelta(mt, pages)
+  let head = pfn
+  let o = order
+  for (let m = 0; m < merges; m++) {
+    const buddy = head ^ (1 << o)
+    delFreeBlock(s, zone, buddy, o)
+    head &= buddy
+    o++
+  }
+  addFreeBlock(s, zone, head, o, mt, tail)
+}
+
+const pcpFreed = (s: ZoneState, e: EventOf<'PcpFreed'>): void => {
+  const { zone, pfn, mt, cold } = e.data
+  assert(e.cpu !== null, 'pcp frees happen on a CPU')
+  assert(s.frame[pfn] === FRAME_ALLOCATED && s.allocOrder[pfn] === 0, 'freed page is an allocated order-0 page')
+  s.allocOrder[pfn] = -1
+  s.allocMt[pfn] = -1
+  s.frame[pfn] = FRAME_PCP
+  s.pcpCpu[pfn] = e.cpu
+  s.listMt[pfn] = mt
+  pcpListAdd(s, pcpListIdx(s, e.cpu, zone, mt), pfn, cold)
+  s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!++
+  const z = s.zones[zone]!
+  z.allocatedPages -= 1
+  z.pcpPages += 1
+}
+
+const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
+  const { zone, pfn, pages, toMt, claimed } = e.data
+  // move_freepages: walk the pageblock, list_move each free block to the head of the new list.
+  for (let p = pfn; p < pfn + pages; ) {
+    const order = s.freeOrder[p]!
+    if (s.frame[p] !== FRAME_BUDDY || order < 0) {
+      p++
+      continue
+    }
+    delFreeBlock(s, zone, p, order)
+    addFreeBlock(s, zone, p, order, toMt, false)
+    p += 1 << order
+  }
+  if (claimed) setPageblockMt(s, zone, pfn, toMt)
+}
+
+const freeBlockMoved = (s: ZoneState, e: EventOf<'FreeBlockMoved'>): void => {
+  const { zone, pfn, order, toMt } = e.data
+  delFreeBlock(s, zone, pfn, order)
+  addFreeBlock(s, zone, pfn, order, toMt, false)
+}
+
+const pageblockMigratetypeSet = (s: ZoneState, e: EventOf<'PageblockMigratetypeSet'>): void => {
+  const { zone, pfn, pages, mt } = e.data
+  for (let p = pfn; p < pfn + pages; p += s.pageblockPages) setPageblockMt(s, zone, p, mt)
+}
+
+/** Applies one event to the zone projection; every event type is listed, so a new one must be placed. */
+export const evolveZone = (s: ZoneState, e: MmEvent): void => {
+  switch (e.type) {
+    case 'PageAllocated':
+      return pageAllocated(s, e)
+    case 'PcpAllocated':
+      return pcpAllocated(s, e)
+    case 'PageFreed':
+      return pageFreed(s, e)
+    case 'PcpFreed':
+      return pcpFreed(s, e)
+    case 'FreepagesMoved':
+      return freepagesMoved(s, e)
+    case 'FreeBlockMoved':
+      return freeBlockMoved(s, e)
+    case 'PageblockMigratetypeSet':
+      return pageblockMigratetypeSet(s, e)
+    case 'MachineBooted': // the state was created from it
+    case 'PcpDrained':
+    case 'PageAllocFailed':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
+      return
+    default:
+      return absurd(e)
+  }
+}

@@ -1,0 +1,77 @@
+// The database schema. One file holds many runs; events are append-only (the triggers refuse
+// UPDATE and DELETE); each event carries a chained hash, and each block of events a SHA-256
+// chained to the block before, so any altered row is detected and located (verify.ts).
+
+/** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
+export const APPLICATION_ID = 0x6d6d5349
+/** PRAGMA user_version. Bumped with every change to the tables below. */
+export const SCHEMA_VERSION = 1
+/** Events per hash block. */
+export const BLOCK_EVENTS = 4096
+
+const appendOnly = (table: string) => `
+CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;`
+
+export const SCHEMA_SQL = `
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY,
+  created_at      TEXT    NOT NULL,
+  engine_version  TEXT    NOT NULL,
+  seed            INTEGER NOT NULL,
+  config          TEXT    NOT NULL,
+  workload        TEXT    NOT NULL,
+  workload_name   TEXT    NOT NULL,
+  workload_source TEXT    NOT NULL,
+  status          TEXT    NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'interrupted')),
+  outcome         TEXT,
+  reason          TEXT,
+  head_seq        INTEGER NOT NULL DEFAULT 0,
+  head_hash       TEXT    NOT NULL DEFAULT '',
+  decisions       INTEGER NOT NULL DEFAULT 0,
+  violations      INTEGER NOT NULL DEFAULT 0,
+  pid             INTEGER,
+  host            TEXT,
+  finished_at     TEXT
+);
+
+CREATE TABLE events (
+  run_id  INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  t       INTEGER NOT NULL,
+  cpu     INTEGER,
+  type    TEXT    NOT NULL,
+  pfn     INTEGER,
+  npages  INTEGER,
+  cause   INTEGER,
+  data    TEXT    NOT NULL,
+  h       INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX events_by_pfn ON events (run_id, pfn) WHERE pfn IS NOT NULL;
+CREATE INDEX events_by_type ON events (run_id, type, seq);
+${appendOnly('events')}
+
+CREATE TABLE event_blocks (
+  run_id    INTEGER NOT NULL,
+  block     INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL,
+  hash      TEXT    NOT NULL,
+  PRIMARY KEY (run_id, block)
+) WITHOUT ROWID;
+${appendOnly('event_blocks')}
+
+CREATE TABLE schedule (
+  run_id    INTEGER NOT NULL,
+  chunk     INTEGER NOT NULL,
+  decisions BLOB    NOT NULL,
+  PRIMARY KEY (run_id, chunk)
+) WITHOUT ROWID;
+${appendOnly('schedule')}
+`
+
+/** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
+export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']
