@@ -1,7 +1,7 @@
 // Checking a stored run: its integrity (both hash chains), the findings it recorded, and every
 // state invariant at a chosen seq, each reported with the first seq at which it fails.
 import { checkInvariants, stateInvariants, type MmState } from '../projections'
-import { getRun, verifyRun, type Db, type IntegrityResult } from '../storage'
+import { StoreError, getRun, verifyRun, type Db, type IntegrityResult } from '../storage'
 import { foldRun } from './fold'
 
 export interface StateFinding {
@@ -53,15 +53,15 @@ export const checkRun = (db: Db, file: string, runId: number, at?: number): Chec
   const integrity = verifyRun(db, runId, run.head_seq, run.head_hash)
   const atSeq = Math.min(at ?? run.head_seq, run.head_seq)
   const recorded: { seq: number; name: string; message: string }[] = []
-  const { lastSeq } = foldRun(db, file, runId, atSeq, (_s, e) => {
-    if (e.type === 'InvariantViolated') recorded.push({ seq: e.seq, name: e.data.name, message: e.data.message })
-  })
-  return {
-    run: runId,
-    atSeq: lastSeq,
-    integrity,
-    checked: stateInvariants.map((i) => i.name),
-    recorded,
-    state: stateFindings(db, file, runId, lastSeq),
+  const base = { run: runId, integrity, checked: stateInvariants.map((i) => i.name) }
+  try {
+    const { lastSeq } = foldRun(db, file, runId, atSeq, (_s, e) => {
+      if (e.type === 'InvariantViolated') recorded.push({ seq: e.seq, name: e.data.name, message: e.data.message })
+    })
+    return { ...base, atSeq: lastSeq, recorded, state: stateFindings(db, file, runId, lastSeq) }
+  } catch (err) {
+    // An altered row may no longer fold; the integrity failure already says where.
+    if (!integrity.ok && err instanceof StoreError) return { ...base, atSeq: integrity.seq - 1, recorded, state: [] }
+    throw err
   }
 }

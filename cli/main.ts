@@ -22,8 +22,10 @@ commands:
           list the runs in the database
   events  [--db FILE] [--run R] [--from SEQ] [--to SEQ] [--type T[,T]] [--pfn PFN] [--limit N] [--json]
           print stored events (the newest run by default)
-  state   zone [--db FILE] [--run R] [--at SEQ] [--format buddyinfo|pagetypeinfo|all] [--json]
-          fold a run to a seq and print /proc/buddyinfo and /proc/pagetypeinfo
+  state   zone|pages|cpus [--db FILE] [--run R] [--at SEQ] [--json]
+          [--format buddyinfo|pagetypeinfo|all] (zone)  [--pfn PFN] [--count N] (pages)
+          fold a run to a seq and print a projection: /proc/buddyinfo and /proc/pagetypeinfo,
+          page states and owners, or each CPU's discarded-page list
   check   [--db FILE] [--run R] [--at SEQ] [--json]
           verify a run's hash chains and check every invariant at a seq
 

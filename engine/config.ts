@@ -1,7 +1,8 @@
 // Engine configuration: how a run is executed (not what it runs). Stored with every run, so a
 // replay uses the same values; CLI flags override the defaults.
 import * as t from 'io-ts'
-import { NonNegInt, PosInt, oneOf, strictObject } from '../events'
+import { NonNegInt, PosInt, oneOf } from '../events/codecs'
+import { strictObject } from '../events/strict'
 
 /** Bumped whenever the same workload and seed could produce different events. */
 export const ENGINE_VERSION = '0.1.0'

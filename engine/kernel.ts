@@ -1,22 +1,48 @@
 // The simulated kernel's shared context: the live state (which is the projection, DESIGN.md),
 // the one way to change it (emit), the CPUs and the locks kernel paths take.
-import type { EventData, EventType, MachineBooted, MmEvent } from '../events'
-import { createState, evolve, type MmState } from '../projections'
+import type { EventData, EventType, MmEvent } from '../events'
+import type { HintingConfig, MachineBooted } from '../events/machine'
+import { type EventMonitor } from '../projections/invariants'
+import { type PagesState } from '../projections/pages/state'
+import { createState, evolve, type MmState } from '../projections/state'
 import { assert } from '../lib'
 import { Cpu } from './sim/cpu'
 import type { Simulator } from './sim/simulator'
-import { SpinLock } from './sim/sync'
+import { SpinLock, WaitQueue } from './sim/sync'
 
 /** Where events go: the SQLite store, an array in a test, or nowhere. */
 export interface EventSink {
   append(e: MmEvent): void
 }
 
-/** Checks an event against the state it is about to change (transition invariants). */
-export interface EventMonitor {
-  readonly name: string
-  /** Called before `e` is applied; returns a message when `e` breaks the invariant. */
-  check(s: MmState, e: MmEvent): { message: string; pfn?: number } | null
+/**
+ * Locks that belong to execution, not to memory state: a page's lock bit and its waiters, the
+ * state-change bit of guest page hinting, each process's page table lock. Created on first use.
+ */
+export class KernelLocks {
+  private readonly pageLockWaits = new Map<number, WaitQueue>()
+  private readonly stateChangeLocks = new Map<number, SpinLock>()
+  private readonly ptls = new Map<number, SpinLock>()
+
+  /** Where lock_page sleeps for page `pfn`. */
+  pageLockQueue(pfn: number): WaitQueue {
+    let q = this.pageLockWaits.get(pfn)
+    if (q === undefined) this.pageLockWaits.set(pfn, (q = new WaitQueue(`the lock of page ${pfn}`)))
+    return q
+  }
+
+  /** PG_state_change (GPH06) / PG_arch_1 (GPH09): a bit spinlock per page. */
+  stateChange(pfn: number): SpinLock {
+    let l = this.stateChangeLocks.get(pfn)
+    if (l === undefined) this.stateChangeLocks.set(pfn, (l = new SpinLock(`state-change bit of page ${pfn}`)))
+    return l
+  }
+
+  ptl(mm: number): SpinLock {
+    let l = this.ptls.get(mm)
+    if (l === undefined) this.ptls.set(mm, (l = new SpinLock(`page table lock of process ${mm}`)))
+    return l
+  }
 }
 
 export class Kernel {
@@ -24,8 +50,9 @@ export class Kernel {
   readonly zoneLocks: SpinLock[]
   /** call_lock in kernel/smp.c: one smp_call_function at a time. */
   readonly callFunctionLock = new SpinLock('call_lock')
+  readonly locks = new KernelLocks()
   private seq = 0
-  private readonly monitors: EventMonitor[] = []
+  private readonly monitors: EventMonitor<MmState, MmEvent>[] = []
   private violationsSeen = 0
 
   constructor(
@@ -50,8 +77,19 @@ export class Kernel {
     return this.violationsSeen
   }
 
-  addMonitor(m: EventMonitor): void {
+  addMonitor(m: EventMonitor<MmState, MmEvent>): void {
     this.monitors.push(m)
+  }
+
+  /** Guest page hinting's configuration, or null when the guest does not hint. */
+  get hinting(): HintingConfig | null {
+    return this.state.pages?.config ?? null
+  }
+
+  /** The page state projection; only called on paths that run when the guest hints. */
+  get pages(): PagesState {
+    assert(this.state.pages !== null, 'guest page hinting is on')
+    return this.state.pages
   }
 
   private envelope<K extends EventType>(cpu: number | null, type: K, data: EventData<K>, cause?: number): MmEvent {

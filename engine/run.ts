@@ -2,7 +2,8 @@
 // the workload is done (or a limit, a deadlock, or a finding stops it), check the invariants.
 import type { Logger } from 'pino'
 import type { MmEvent } from '../events'
-import { checkInvariants, stateInvariants, type MmState, type Violation } from '../projections'
+import { checkInvariants, type Violation } from '../projections/invariants'
+import { stateInvariants, type MmState } from '../projections/state'
 import type { Workload } from '../workload/codec'
 import type { ResolvedConfig } from './config'
 import { Kernel, type EventSink } from './kernel'
@@ -14,6 +15,12 @@ import { RecordingStrategy, ReplayStrategy, SeededRandomStrategy, type ScheduleS
 import { compileWorkload, type Compiled } from './workload/compile'
 import { cpuThread, type DriverContext } from './workload/driver'
 import { Barriers, Tags } from './workload/tags'
+import { Hotplug } from './mm/hotplug'
+import { try_to_free_pages } from './mm/vmscan'
+import { Host, resolveHost } from './host'
+import { STREAM_HOST } from './prng'
+import { eventMonitors } from '../projections/state'
+import { WaitQueue } from './sim/sync'
 
 export interface RunInput {
   readonly workload: Workload
@@ -54,6 +61,9 @@ export const compileOrThrow = (w: Workload): Compiled => {
   return c.compiled
 }
 
+/** A block I/O: a few microseconds, like a fast virtual disk. */
+export const DEFAULT_IO_NS = 5_000
+
 /** Simulator steps per slice: progress, periodic checks and signals are handled between slices. */
 export const SLICE_STEPS = 1 << 16
 
@@ -91,8 +101,22 @@ export class Run {
     kernel = new Kernel(this.sim, cpus, this.compiled.boot, sink, onViolation)
     this.kernel = kernel
     input.log?.info({ seed, ...config, strategy: strategy.name, cpus: cpus.length, units: this.compiled.units }, 'run starts')
+    for (const m of eventMonitors) kernel.addMonitor(m)
     memblock_free_all(kernel, cpus[0]!)
-    this.ctx = { k: kernel, tags: new Tags(), barriers: new Barriers(), reclaim: null, thinkNs: workload.settings?.thinkNs ?? 0, unitsDone: 0 }
+    this.ctx = {
+      k: kernel,
+      tags: new Tags(),
+      barriers: new Barriers(),
+      hotplug: new Hotplug(),
+      reclaim: try_to_free_pages,
+      file: { reclaim: try_to_free_pages, ioNs: workload.settings?.ioNs ?? DEFAULT_IO_NS },
+      thinkNs: workload.settings?.thinkNs ?? 0,
+      forkedMms: this.compiled.forkedMms,
+      mmCreated: new WaitQueue('a fork to create the process'),
+      anonNext: new Map(),
+      unitsDone: 0,
+    }
+    if (kernel.hinting !== null) new Host(kernel, resolveHost(workload.host), root.stream(STREAM_HOST)).start()
     for (const cpu of cpus) this.sim.start(cpu, cpuThread(this.ctx, cpu, root.stream(STREAM_CPU_BASE + cpu.id), this.compiled.ops))
     this.nextCheck = config.checkEveryEvents > 0 ? config.checkEveryEvents : Infinity
   }

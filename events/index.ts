@@ -17,6 +17,33 @@ import {
   PcpFreed,
 } from './buddy'
 import { DeadlockDetected, InvariantViolated, OpSkipped } from './run'
+import {
+  CpuWentOffline,
+  CpuWentOnline,
+  DiscardCollectionFreed,
+  DiscardCollectionStarted,
+  DiscardFault,
+  DiscardFaultPinned,
+  DiscardListMoved,
+  DiscardListSpliced,
+  DiscardQueued,
+  FileMapped,
+  HostDiscarded,
+  HostPagedOut,
+  MmCreated,
+  MmExited,
+  PageCacheAdded,
+  PageCacheRemoved,
+  PageFlagsChanged,
+  PageGot,
+  PagePut,
+  PageStateChanged,
+  PageUseEnded,
+  PageUseStarted,
+  PteCleared,
+  PteSet,
+  ReclaimRan,
+} from './hinting'
 import { formatErrors } from './report'
 
 export * from './codecs'
@@ -24,9 +51,10 @@ export * from './envelope'
 export * from './machine'
 export * from './buddy'
 export * from './run'
+export * from './hinting'
 export * from './report'
 export * from './strict'
-export { eventSpan } from './span'
+export { eventSpan, eventPfns } from './span'
 
 export const eventCodecs = {
   MachineBooted,
@@ -39,6 +67,31 @@ export const eventCodecs = {
   FreeBlockMoved,
   PageblockMigratetypeSet,
   PageAllocFailed,
+  PageStateChanged,
+  HostDiscarded,
+  HostPagedOut,
+  PageFlagsChanged,
+  PageCacheAdded,
+  PageCacheRemoved,
+  PageGot,
+  PagePut,
+  PageUseStarted,
+  PageUseEnded,
+  PteSet,
+  PteCleared,
+  MmCreated,
+  FileMapped,
+  MmExited,
+  DiscardFault,
+  DiscardFaultPinned,
+  DiscardQueued,
+  DiscardCollectionStarted,
+  DiscardListSpliced,
+  DiscardCollectionFreed,
+  DiscardListMoved,
+  CpuWentOffline,
+  CpuWentOnline,
+  ReclaimRan,
   InvariantViolated,
   DeadlockDetected,
   OpSkipped,

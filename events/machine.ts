@@ -1,7 +1,7 @@
 // The first event of every run: the machine the rest of the events happen on. Projections build
 // their arrays from it, so a run can be folded without the workload that produced it.
 import * as t from 'io-ts'
-import { Int, NonNegInt, PosInt, intIn } from './codecs'
+import { Int, NonNegInt, PosInt, intIn, oneOf } from './codecs'
 
 export const ZoneShape = t.type({
   name: t.string,
@@ -14,6 +14,29 @@ export const ZoneShape = t.type({
 })
 export type ZoneShape = t.TypeOf<typeof ZoneShape>
 
+/**
+ * Guest page hinting as configured for the run: the kernel's design by default, or one of the
+ * alternatives the reference material argues about (each a switch, each guarded by an invariant).
+ */
+export const HintingConfig = t.type({
+  /** GPH06 8/9: discarded pages wait on per-CPU lists for an smp_call_function collection. */
+  discardList: oneOf(['on', 'off'] as const),
+  /** How page_make_volatile and page_make_stable exclude each other. */
+  stateChange: oneOf(['lock', 'cas', 'none'] as const),
+  /** Where a written-back page is made volatile: test_clear_page_writeback, or when I/O starts. */
+  volatileAt: oneOf(['writeback-end', 'writeback-start'] as const),
+  /** copy_one_pte checks PG_discarded (GPH09), or copies the pte regardless. */
+  forkVsDiscard: oneOf(['checked', 'unchecked'] as const),
+})
+export type HintingConfig = t.TypeOf<typeof HintingConfig>
+
+export const DEFAULT_HINTING: HintingConfig = {
+  discardList: 'on',
+  stateChange: 'lock',
+  volatileAt: 'writeback-end',
+  forkVsDiscard: 'checked',
+}
+
 export const MachineBooted = t.type({
   type: t.literal('MachineBooted'),
   data: t.type({
@@ -22,6 +45,8 @@ export const MachineBooted = t.type({
     zones: t.array(ZoneShape),
     /** Size of the frame arrays: the highest pfn + 1 of any zone. */
     pfnEnd: Int,
+    /** Guest page hinting, or null when the guest does not hint (no page states at all). */
+    hinting: t.union([HintingConfig, t.null]),
   }),
 })
 export type MachineBooted = t.TypeOf<typeof MachineBooted>

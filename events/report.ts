@@ -23,6 +23,7 @@ export const jsonPath = (context: t.Context): string => {
 }
 
 export const formatError = (e: t.ValidationError): string => {
+  if (e.message?.startsWith('unknown field')) return `${jsonPath(e.context)}: ${e.message}`
   const last = e.context[e.context.length - 1]
   const expected = e.message ?? (last ? last.type.name : 'a value')
   return `${jsonPath(e.context)}: expected ${expected}, got ${renderValue(e.value)}`

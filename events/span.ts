@@ -29,6 +29,33 @@ export const eventSpan = (e: MmEvent): Span | null => {
       return { pfn: e.data.pfn, npages: 1 << e.data.order }
     case 'InvariantViolated':
       return e.data.pfn === undefined ? null : { pfn: e.data.pfn, npages: 1 }
+    case 'PageStateChanged':
+      return { pfn: e.data.pfn, npages: e.data.npages }
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardQueued':
+      return { pfn: e.data.pfn, npages: 1 }
+    case 'DiscardListSpliced':
+    case 'DiscardCollectionFreed':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListMoved':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
     case 'MachineBooted':
     case 'PcpDrained':
     case 'PageAllocFailed':
@@ -37,5 +64,16 @@ export const eventSpan = (e: MmEvent): Span | null => {
       return null
     default:
       return absurd(e)
+  }
+}
+
+/** Events about many scattered frames list them; the store indexes each (table event_pfns). */
+export const eventPfns = (e: MmEvent): readonly number[] | null => {
+  switch (e.type) {
+    case 'DiscardListSpliced':
+    case 'DiscardCollectionFreed':
+      return e.data.pfns
+    default:
+      return null
   }
 }

@@ -13,6 +13,8 @@ export const strictObject = <R extends t.Props, O extends t.Props>(
   optional: O = {} as O,
 ): t.Type<t.TypeOfProps<R> & t.TypeOfPartialProps<O>, t.OutputOfProps<R> & t.OutputOfPartialProps<O>, unknown> => {
   const inner = t.intersection([t.type(required), t.partial(optional)])
+  const req = t.type(required)
+  const opt = t.partial(optional)
   const known = new Set([...Object.keys(required), ...Object.keys(optional)])
   return new t.Type(
     name,
@@ -22,10 +24,13 @@ export const strictObject = <R extends t.Props, O extends t.Props>(
       const extra = Object.keys(u).filter((k) => !known.has(k)).sort()
       if (extra.length > 0) {
         const k = extra[0]!
-        return t.failure((u as Record<string, unknown>)[k], [...c, { key: k, type: t.never, actual: u }], `no field "${k}" (known: ${[...known].sort().join(', ')})`)
+        return t.failure((u as Record<string, unknown>)[k], [...c, { key: k, type: t.never, actual: u }], `unknown field "${k}" (known: ${[...known].sort().join(', ')})`)
       }
-      const r = inner.validate(u, c)
-      return E.isLeft(r) ? r : t.success(r.right as t.TypeOfProps<R> & t.TypeOfPartialProps<O>)
+      // Each part validated in the caller's context, so that error paths name the fields only.
+      const a = req.validate(u, c)
+      const b = opt.validate(u, c)
+      if (E.isLeft(a) || E.isLeft(b)) return t.failures([...(E.isLeft(a) ? a.left : []), ...(E.isLeft(b) ? b.left : [])])
+      return t.success({ ...(b.right as object), ...(a.right as object) } as t.TypeOfProps<R> & t.TypeOfPartialProps<O>)
     },
     (a) => inner.encode(a) as t.OutputOfProps<R> & t.OutputOfPartialProps<O>,
   )

@@ -15,6 +15,17 @@ export interface StateInvariant<S> {
   readonly check: (s: S) => Violation | null
 }
 
+/**
+ * An invariant over transitions: checked against each event before it is applied, with the state
+ * it is about to change. The engine runs them as it emits; `mmsim check` runs them as it folds.
+ */
+export interface EventMonitor<S, E> {
+  readonly name: string
+  readonly description: string
+  /** A finding when `e` breaks the invariant, else null. */
+  check(s: S, e: E): { message: string; pfn?: number } | null
+}
+
 export const violation = (name: string, message: string, pfn?: number): Violation =>
   pfn === undefined ? { name, message } : { name, message, pfn }
 

@@ -1,27 +1,47 @@
 // The whole projected state of a run: every projection, folded from the same events. The
 // engine's live state is this object (DESIGN.md), so a rebuild from the store must equal it.
-import type { MachineBooted, MmEvent } from '../events'
+import type { MmEvent } from '../events'
+import type { MachineBooted } from '../events/machine'
 import { assert } from '../lib'
 import { createStats, evolveStats, type StatsState } from './stats'
 import { createZoneState, type ZoneState } from './zone/state'
 import { evolveZone } from './zone/evolve'
-import type { StateInvariant } from './invariants'
+import { createPagesState, type PagesState } from './pages/state'
+import { evolvePages } from './pages/evolve'
+import { createCpusState, type CpusState } from './cpus/state'
+import { evolveCpus } from './cpus/evolve'
+import { createMmsState, type MmsState } from './mm/state'
+import { evolveMms } from './mm/evolve'
+import type { EventMonitor, StateInvariant } from './invariants'
+import { hintingInvariants } from './hinting/invariants'
+import { hintingMonitors } from './hinting/monitors'
 import { zoneInvariants } from './zone/invariants'
 
 export interface MmState {
   readonly machine: MachineBooted['data']
   readonly zone: ZoneState
+  /** Guest page hinting state; null when the guest does not hint. */
+  readonly pages: PagesState | null
+  readonly cpus: CpusState
+  readonly mms: MmsState
   readonly stats: StatsState
 }
 
 export const createState = (boot: MachineBooted['data']): MmState => ({
   machine: boot,
   zone: createZoneState(boot),
+  pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
+  cpus: createCpusState(boot.cpus),
+  mms: createMmsState(),
   stats: createStats(),
 })
 
+/** Applies one event to every projection: the only way a run's state changes. */
 export const evolve = (s: MmState, e: MmEvent): void => {
   evolveZone(s.zone, e)
+  if (s.pages !== null) evolvePages(s.pages, e)
+  evolveCpus(s.cpus, s.zone, e)
+  evolveMms(s.mms, s.zone, e)
   evolveStats(s.stats, e)
 }
 
@@ -53,4 +73,7 @@ const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
 })
 
 /** Every state invariant, over the whole projected state; checkable at any seq. */
-export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone)]
+export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants]
+
+/** Every transition invariant, checked on each event before it applies. */
+export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = hintingMonitors

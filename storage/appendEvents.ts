@@ -1,7 +1,9 @@
 // The event writer: the engine's sink for a run stored in SQLite. Events are encoded as they
 // arrive and written in batched transactions; each batch also advances the run's head (seq and
 // integrity hash), so whatever was committed when a process dies is a complete, verifiable prefix.
-import { eventSpan, MAX_ORDER, type MmEvent } from '../events'
+import { type MmEvent } from '../events'
+import { MAX_ORDER } from '../events/codecs'
+import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
 import { BLOCK_EVENTS } from './schema'
 import { GENESIS_HASH, blockHash, chainHash, rowText } from './hashChain'
@@ -15,6 +17,7 @@ export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 8
 
 export class EventWriter {
   private readonly insertEvent: Database.Statement
+  private readonly insertPfn: Database.Statement
   private readonly insertBlock: Database.Statement
   private readonly insertDecisions: Database.Statement
   private readonly updateHead: Database.Statement
@@ -30,6 +33,8 @@ export class EventWriter {
   private datas: string[] = []
   private hs: number[] = []
   private pendingDecisions: Uint32Array[] = []
+  /** (pfn, seq) pairs of multi-frame events not yet written. */
+  private pendingPfns: number[] = []
   private prevH = 0
   private prevBlockHash = GENESIS_HASH
   private blockNo = 0
@@ -46,6 +51,7 @@ export class EventWriter {
     this.insertEvent = db.prepare(
       'INSERT INTO events (run_id, seq, t, cpu, type, pfn, npages, cause, data, h) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
+    this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
     this.insertBlock = db.prepare('INSERT INTO event_blocks (run_id, block, first_seq, last_seq, hash) VALUES (?, ?, ?, ?, ?)')
     this.insertDecisions = db.prepare('INSERT INTO schedule (run_id, chunk, decisions) VALUES (?, ?, ?)')
     this.updateHead = db.prepare('UPDATE runs SET head_seq = ?, head_hash = ?, decisions = ? WHERE id = ?')
@@ -73,6 +79,8 @@ export class EventWriter {
       this.npages.push(span.npages)
     }
     this.causes.push(cause)
+    const many = eventPfns(e)
+    if (many !== null) for (const pfn of many) this.pendingPfns.push(pfn, e.seq)
     this.datas.push(data)
     this.hs.push(h)
     if (this.seqs.length >= this.batchEvents) this.flushWhole()
@@ -114,6 +122,16 @@ export class EventWriter {
       this.prevBlockHash = blockHash(this.prevBlockHash, rows)
       this.insertBlock.run(run, this.blockNo++, this.seqs[b], this.seqs[end - 1], this.prevBlockHash)
     }
+    const pairs = this.pendingPfns
+    let keep = 0
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (n > 0 && pairs[i + 1]! <= this.seqs[n - 1]!) this.insertPfn.run(run, pairs[i], pairs[i + 1])
+      else {
+        pairs[keep++] = pairs[i]!
+        pairs[keep++] = pairs[i + 1]!
+      }
+    }
+    pairs.length = keep
     for (const chunk of this.pendingDecisions) {
       this.insertDecisions.run(run, this.chunkNo++, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
       this.decisionsTotal += chunk.length

@@ -45,8 +45,9 @@ const buildQuery = (runId: number, f: EventFilter): { sql: string; params: unkno
   }
   if (f.pfn !== undefined) {
     // The index on (run_id, pfn) bounds the scan: no span is longer than SPAN_PAGES_MAX.
-    where.push('pfn BETWEEN ? AND ? AND pfn + npages > ?')
-    params.push(f.pfn - SPAN_PAGES_MAX + 1, f.pfn, f.pfn)
+    // Events about many scattered frames are found through event_pfns.
+    where.push('((pfn BETWEEN ? AND ? AND pfn + npages > ?) OR seq IN (SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ?))')
+    params.push(f.pfn - SPAN_PAGES_MAX + 1, f.pfn, f.pfn, runId, f.pfn)
   }
   let sql = `SELECT seq, t, cpu, type, pfn, npages, cause, data, h FROM events WHERE ${where.join(' AND ')} ORDER BY seq`
   if (f.limit !== undefined) {

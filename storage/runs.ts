@@ -4,7 +4,8 @@
 import * as os from 'node:os'
 import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
-import { NonNegInt, PosInt, formatErrors, oneOf } from '../events'
+import { NonNegInt, PosInt, oneOf } from '../events/codecs'
+import { formatErrors } from '../events/report'
 import type { Db } from './open'
 import { StoreError } from './errors'
 

@@ -54,6 +54,16 @@ CREATE INDEX events_by_pfn ON events (run_id, pfn) WHERE pfn IS NOT NULL;
 CREATE INDEX events_by_type ON events (run_id, type, seq);
 ${appendOnly('events')}
 
+-- Events about many scattered frames (a discarded-page list spliced, a collection freed) list
+-- each frame here, so that "everything that happened to frame X" finds them too.
+CREATE TABLE event_pfns (
+  run_id INTEGER NOT NULL,
+  pfn    INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, pfn, seq)
+) WITHOUT ROWID;
+${appendOnly('event_pfns')}
+
 CREATE TABLE event_blocks (
   run_id    INTEGER NOT NULL,
   block     INTEGER NOT NULL,

@@ -41,6 +41,9 @@ export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: stri
     expectSeq++
   }
   if (rows.length > 0 && blockIdx < blocks.length) return { ok: false, seq: expectSeq - rows.length, problem: 'the last block is incomplete' }
+  const leftover = blocks[blockIdx]
+  if (leftover !== undefined)
+    return { ok: false, seq: leftover.first_seq, problem: `block ${leftover.block} (seq ${leftover.first_seq}..${leftover.last_seq}) has no events: they were removed` }
   if (expectSeq - 1 !== headSeq) return { ok: false, seq: expectSeq, problem: `the run's head is seq ${headSeq} but ${expectSeq - 1} events are stored` }
   if (prevBlock !== headHash) return { ok: false, seq: headSeq, problem: "the run's integrity hash does not match its blocks" }
   return { ok: true, events: expectSeq - 1, blocks: blockIdx, headHash: prevBlock }

@@ -20,6 +20,8 @@ export const MachineSpec = strictObject(
     pageblockOrder: intIn(1, 10),
     /** vm.min_free_kbytes; computed as the kernel does when absent. */
     minFreeKbytes: PosInt,
+    /** The guest hints page states to the host (s390 CMMA with the guest page hinting patches). */
+    guestPageHinting: t.boolean,
     /** per_cpu_pages batch and high for every zone; computed as the kernel does when absent. */
     pcpBatch: PosInt,
     pcpHigh: NonNegInt,
@@ -58,6 +60,26 @@ export const ChurnOp = strictObject(
   },
 )
 export const IdleOp = strictObject('an idle op', { op: t.literal('idle'), cpu: Cpu, ns: PosInt })
+const File = intIn(0, 1 << 20, 'a file number 0..1048576')
+const Index = intIn(0, (1 << 24) - 1, 'a page index 0..16777215')
+const Mm = intIn(0, 1 << 20, 'a process number 0..1048576')
+const Count = intIn(1, 1 << 20)
+
+// Page cache and process operations (guest page hinting): each names a file page or a range of them.
+export const ReadOp = strictObject('a read op', { op: t.literal('read'), cpu: Cpu, file: File }, { index: Index, count: Count })
+export const WriteOp = strictObject('a write op', { op: t.literal('write'), cpu: Cpu, file: File }, { index: Index, count: Count })
+export const WritebackOp = strictObject('a writeback op', { op: t.literal('writeback'), cpu: Cpu, file: File }, { index: Index, count: Count })
+export const DropOp = strictObject('a drop op', { op: t.literal('drop'), cpu: Cpu, file: File }, { index: Index, count: Count })
+export const MapOp = strictObject('a map op', { op: t.literal('map'), cpu: Cpu, mm: Mm, file: File }, { index: Index, count: Count, writable: t.boolean })
+export const TouchOp = strictObject('a touch op', { op: t.literal('touch'), cpu: Cpu, mm: Mm, file: File }, { index: Index, count: Count, write: t.boolean })
+export const UnmapOp = strictObject('an unmap op', { op: t.literal('unmap'), cpu: Cpu, mm: Mm, file: File }, { index: Index, count: Count })
+export const ForkOp = strictObject('a fork op', { op: t.literal('fork'), cpu: Cpu, parent: Mm, child: Mm })
+export const ExitOp = strictObject('an exit op', { op: t.literal('exit'), cpu: Cpu, mm: Mm })
+export const AnonOp = strictObject('an anon op', { op: t.literal('anon'), cpu: Cpu, mm: Mm, pages: Count })
+export const ReclaimOp = strictObject('a reclaim op', { op: t.literal('reclaim'), cpu: Cpu })
+export const CpuDownOp = strictObject('a cpu-down op', { op: t.literal('cpu-down'), cpu: Cpu, target: Cpu })
+export const CpuUpOp = strictObject('a cpu-up op', { op: t.literal('cpu-up'), cpu: Cpu, target: Cpu })
+
 /** Every CPU waits here until all have arrived: orders the ops before it before those after it. */
 export const BarrierOp = strictObject('a barrier op', { op: t.literal('barrier') })
 
@@ -74,6 +96,19 @@ export type Op =
   | t.TypeOf<typeof ChurnOp>
   | t.TypeOf<typeof IdleOp>
   | t.TypeOf<typeof BarrierOp>
+  | t.TypeOf<typeof ReadOp>
+  | t.TypeOf<typeof WriteOp>
+  | t.TypeOf<typeof WritebackOp>
+  | t.TypeOf<typeof DropOp>
+  | t.TypeOf<typeof MapOp>
+  | t.TypeOf<typeof TouchOp>
+  | t.TypeOf<typeof UnmapOp>
+  | t.TypeOf<typeof ForkOp>
+  | t.TypeOf<typeof ExitOp>
+  | t.TypeOf<typeof AnonOp>
+  | t.TypeOf<typeof ReclaimOp>
+  | t.TypeOf<typeof CpuDownOp>
+  | t.TypeOf<typeof CpuUpOp>
   | RepeatOp
 
 export const Op: t.Type<Op, unknown, unknown> = t.recursion('an op', () =>
@@ -85,6 +120,19 @@ export const Op: t.Type<Op, unknown, unknown> = t.recursion('an op', () =>
     churn: ChurnOp,
     idle: IdleOp,
     barrier: BarrierOp,
+    read: ReadOp,
+    write: WriteOp,
+    writeback: WritebackOp,
+    drop: DropOp,
+    map: MapOp,
+    touch: TouchOp,
+    unmap: UnmapOp,
+    fork: ForkOp,
+    exit: ExitOp,
+    anon: AnonOp,
+    reclaim: ReclaimOp,
+    'cpu-down': CpuDownOp,
+    'cpu-up': CpuUpOp,
     repeat: RepeatOpCodec,
   }),
 )
@@ -94,8 +142,39 @@ const RepeatOpCodec: t.Type<RepeatOp, unknown, unknown> = strictObject('a repeat
   ops: t.array(Op),
 }) as unknown as t.Type<RepeatOp, unknown, unknown>
 
-export const Variants = strictObject('variants', {}, {})
+/** The switches of guest page hinting; absent ones take the kernel's design (DEFAULT_HINTING). */
+export const Variants = strictObject(
+  'variants',
+  {},
+  {
+    discardList: oneOf(['on', 'off'] as const),
+    stateChange: oneOf(['lock', 'cas', 'none'] as const),
+    volatileAt: oneOf(['writeback-end', 'writeback-start'] as const),
+    forkVsDiscard: oneOf(['checked', 'unchecked'] as const),
+  },
+)
 export type Variants = t.TypeOf<typeof Variants>
+
+/** The host's memory pressure: how often it looks for pages to take, and which. */
+export const HostSpec = strictObject(
+  'host',
+  {},
+  {
+    /** Simulated time between two passes of the host's reclaim. */
+    intervalNs: PosInt,
+    /** Pages the host takes per pass at most. */
+    pagesPerPass: PosInt,
+    /** Frames the host looks at per pass (its clock hand moves this far at most). */
+    scanPerPass: PosInt,
+    /** Discard unused (free) pages: Ur -> Uz. */
+    unused: t.boolean,
+    /** Discard volatile pages (Vr -> Vz) and clean potentially volatile ones (Pr -> Vz). */
+    volatile: t.boolean,
+    /** Page stable pages out to the host's swap (Sr -> Sp, dirty Pr -> Sp). */
+    pageOut: t.boolean,
+  },
+)
+export type HostSpec = t.TypeOf<typeof HostSpec>
 
 export const Settings = strictObject(
   'settings',
@@ -103,13 +182,15 @@ export const Settings = strictObject(
   {
     /** Simulated time between two operations of one CPU. */
     thinkNs: NonNegInt,
+    /** Simulated time a block I/O (a read or a writeback) takes. */
+    ioNs: PosInt,
   },
 )
 
 export const Workload = strictObject(
   'a workload',
   { version: t.literal(WORKLOAD_VERSION), name: t.string, machine: MachineSpec, ops: t.array(Op) },
-  { description: t.string, variants: Variants, settings: Settings },
+  { description: t.string, variants: Variants, host: HostSpec, settings: Settings },
 )
 export type Workload = t.TypeOf<typeof Workload>
 

@@ -2,7 +2,7 @@
 // people, JSON lines (--json) for programs; both stream, so a run of any length can be piped.
 import * as t from 'io-ts'
 import { EVENT_TYPES, isEventType } from '../../events'
-import { latestRunId, openForRead, readEvents, type EventFilter } from '../../storage'
+import { getRun, latestRunId, openForRead, readEvents, type EventFilter } from '../../storage'
 import { IntArg, StringArg, UsageError, parseCommand } from '../args'
 import { formatData, formatNs } from '../format'
 import { EXIT_OK, type Io } from '../io'
@@ -35,6 +35,7 @@ export const eventsCommand = async (argv: readonly string[], io: Io): Promise<nu
   const db = openForRead(file)
   try {
     const runId = (opts.run as number | undefined) ?? latestRunId(db, file)
+    getRun(db, file, runId) // a run that does not exist is an error, not an empty answer
     const filter: EventFilter = {
       ...(opts.from !== undefined ? { fromSeq: opts.from as number } : {}),
       ...(opts.to !== undefined ? { toSeq: opts.to as number } : {}),

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import * as t from 'io-ts'
 import { ENGINE_VERSION, resolveConfig, type EngineConfig, type ResolvedConfig } from '../../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type RunResult } from '../../engine/run'
-import { eventsByType, renderBuddyinfo, zoneSummary } from '../../projections'
+import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../../projections'
 import { EventWriter, createRun, endRun, openForWrite, reapStaleRuns } from '../../storage'
 import type { Workload } from '../../workload/codec'
 import { WorkloadError, loadDefaultWorkload, loadWorkload } from '../../workload/load'
@@ -46,6 +46,36 @@ export interface RunSummary {
   readonly zones: ReturnType<typeof zoneSummary>
   readonly buddyinfo: string
   readonly invariants: { readonly checked: readonly string[]; readonly violations: number; readonly found: readonly { seq: number; name: string; message: string }[] }
+  /** Guest page hinting's counts, when the guest hints. */
+  readonly hinting: HintingSummary | null
+}
+
+export interface HintingSummary {
+  readonly variants: Record<string, string>
+  readonly states: NonNullable<ReturnType<typeof stateDistribution>>
+  /** State transitions by "from>to", most frequent first. */
+  readonly transitions: Record<string, number>
+  readonly hostDiscards: number
+  readonly hostPagedOut: number
+  readonly discardFaultsPerCpu: number[]
+  readonly collections: number
+  readonly collectedPagesPerCpu: number[]
+}
+
+export const hintingSummary = (s: MmState): HintingSummary | null => {
+  const p = s.pages
+  const states = stateDistribution(s)
+  if (p === null || states === null) return null
+  return {
+    variants: { ...p.config },
+    states,
+    transitions: Object.fromEntries([...p.transitions.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+    hostDiscards: p.hostDiscards,
+    hostPagedOut: p.hostPagedOut,
+    discardFaultsPerCpu: [...s.cpus.discardFaults],
+    collections: s.cpus.collections,
+    collectedPagesPerCpu: [...s.cpus.collectedPages],
+  }
 }
 
 /** Runs a workload into a database; the library form of `mmsim run`. */
@@ -127,6 +157,7 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
       zones: zoneSummary(s.zone),
       buddyinfo: renderBuddyinfo(s.zone),
       invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
+      hinting: hintingSummary(s),
     }
   } finally {
     db.close()
@@ -151,12 +182,25 @@ export const renderRunSummary = (r: RunSummary): string => {
   out += Object.entries(r.eventsByType).map(([k, v]) => `  ${k.padEnd(24)} ${formatCount(v).padStart(12)}`).join('\n') + '\n'
   out += '\nfree blocks per order (/proc/buddyinfo)\n' + r.buddyinfo
   out += '\nfree pages: ' + r.zones.map((z) => `${z.zone} ${formatCount(z.nrFreePages)} of ${formatCount(z.managed)} (min ${z.watermarks.min}, low ${z.watermarks.low}, high ${z.watermarks.high})`).join('; ') + '\n'
+  if (r.hinting !== null) out += renderHintingSummary(r.hinting)
   out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
   if (r.invariants.violations === 0) out += 'invariants: all hold\n'
   else {
     out += `invariants: ${r.invariants.violations} violation(s)\n`
     for (const v of r.invariants.found) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
   }
+  return out
+}
+
+export const renderHintingSummary = (h: HintingSummary): string => {
+  const d = h.states
+  let out = `\nguest page hinting (${Object.entries(h.variants).map(([k, v]) => `${k} ${v}`).join(', ')})\n`
+  out += `  page states      S ${formatCount(d.usage.S)}, U ${formatCount(d.usage.U)}, P ${formatCount(d.usage.P)}, V ${formatCount(d.usage.V)}; ${formatCount(d.resident)} of ${formatCount(d.frames)} resident\n`
+  out += `  host             ${formatCount(h.hostDiscards)} discards, ${formatCount(h.hostPagedOut)} paged out\n`
+  out += `  discard faults   ${h.discardFaultsPerCpu.map((n, c) => `cpu${c} ${formatCount(n)}`).join(', ')}\n`
+  out += `  collections      ${formatCount(h.collections)}, pages collected from ${h.collectedPagesPerCpu.map((n, c) => `cpu${c} ${formatCount(n)}`).join(', ')}\n`
+  out += '  transitions (from>to)\n'
+  out += Object.entries(h.transitions).map(([k, v]) => `    ${k.padEnd(8)} ${formatCount(v).padStart(12)}`).join('\n') + '\n'
   return out
 }
 

@@ -1,11 +1,13 @@
 // Machine bring-up: zone layout from the workload, watermarks and per-cpu batch sizes as the
 // kernel computes them, and memblock handing every page to the buddy allocator.
-import { MAX_ORDER, MIGRATE_MOVABLE, type MachineBooted, type ZoneShape } from '../../events'
-import { PFN_END_MAX } from '../../projections'
-import type { MachineSpec } from '../../workload/codec'
+import { MAX_ORDER, MIGRATE_MOVABLE } from '../../events/codecs'
+import { DEFAULT_HINTING, type HintingConfig, type MachineBooted, type ZoneShape } from '../../events/machine'
+import { PFN_END_MAX } from '../../projections/zone/state'
+import type { MachineSpec, Variants } from '../../workload/codec'
 import type { Kernel } from '../kernel'
 import type { Cpu } from '../sim/cpu'
 import { __free_one_page } from './page_free'
+import { arch_free_page } from './hinting/essa'
 
 export const PAGE_SHIFT = 12
 export const PAGES_PER_MIB = 1 << (20 - PAGE_SHIFT)
@@ -48,7 +50,7 @@ export const zone_batchsize = (managedPages: number): number => {
 export const pageset_set_batch = (batch: number): { batch: number; high: number } => ({ batch: Math.max(1, batch), high: 6 * batch })
 
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
-export const layoutMachine = (m: MachineSpec, path = '$.machine'): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
+export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$.machine'): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
   const errors: LayoutError[] = []
   const pageblockOrder = m.pageblockOrder ?? 9
   const pageblockPages = 1 << pageblockOrder
@@ -83,7 +85,8 @@ export const layoutMachine = (m: MachineSpec, path = '$.machine'): { boot: Machi
     const dflt = pageset_set_batch(zone_batchsize(z.pages))
     return { ...z, watermarks: wmarks[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
   })
-  return { boot: { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next } }
+  const hinting: HintingConfig | null = m.guestPageHinting ? { ...DEFAULT_HINTING, ...variants } : null
+  return { boot: { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next, hinting } }
 }
 
 /**
@@ -97,6 +100,7 @@ export const memblock_free_all = (k: Kernel, cpu: Cpu): void => {
     while (start < z.endPfn) {
       let order = start === 0 ? MAX_ORDER - 1 : Math.min(MAX_ORDER - 1, 31 - Math.clz32(start & -start))
       while (start + (1 << order) > z.endPfn) order--
+      arch_free_page(k, cpu, start, order)
       __free_one_page(k, cpu, z.idx, start, order, MIGRATE_MOVABLE, 'boot')
       start += 1 << order
     }

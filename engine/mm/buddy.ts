@@ -1,15 +1,7 @@
 // Pure decisions of the buddy allocator (mm/page_alloc.c, v4.13): they read zone state and say
 // what the kernel would do; the paths in page_alloc.ts and page_free.ts emit the events.
-import {
-  MAX_ORDER,
-  MIGRATE_HIGHATOMIC,
-  MIGRATE_ISOLATE,
-  MIGRATE_MOVABLE,
-  MIGRATE_PCPTYPES,
-  MIGRATE_RECLAIMABLE,
-  MIGRATE_UNMOVABLE,
-} from '../../events'
-import { FRAME_ALLOCATED, FRAME_BUDDY, NIL, freeListIdx, nrFreeIdx, zoneOf, type ZoneState } from '../../projections'
+import { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE } from '../../events/codecs'
+import { FRAME_ALLOCATED, FRAME_BUDDY, NIL, freeListIdx, nrFreeIdx, zoneOf, type ZoneState } from '../../projections/zone/state'
 
 /** page_is_buddy: the buddy is a free block head of exactly this order in the same zone. */
 export const page_is_buddy = (s: ZoneState, zone: number, buddy: number, order: number): boolean =>

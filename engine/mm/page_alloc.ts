@@ -1,12 +1,14 @@
 // The allocation side of mm/page_alloc.c (v4.13): __alloc_pages_nodemask's fast and slow
 // paths, rmqueue with its per-cpu fast path, __rmqueue with fallback and pageblock stealing.
-import { MIGRATE_PCPTYPES, type EventData } from '../../events'
-import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype } from '../../projections'
+import { type EventData } from '../../events'
+import { MIGRATE_PCPTYPES } from '../../events/codecs'
+import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype } from '../../projections/zone/state'
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
 import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
 import { choose_fallback, isHighatomic, pageblock_counts, rmqueue_smallest, zone_watermark_ok } from './buddy'
+import { arch_alloc_page } from './hinting/essa'
 
 export type Watermark = 'min' | 'low' | 'high'
 
@@ -89,6 +91,7 @@ const rmqueue_pcplist = function* (k: Kernel, cpu: Cpu, zone: number, mt: number
     const data: EventData<'PcpAllocated'> = { zone, pfn, mt }
     if (tag !== undefined) data.tag = tag
     k.emit(cpu, 'PcpAllocated', data)
+    arch_alloc_page(k, cpu, pfn, 0)
   }
   local_irq_enable(k.sim, cpu)
   return pfn === NIL ? null : pfn
@@ -103,6 +106,7 @@ export const rmqueue = function* (k: Kernel, cpu: Cpu, zone: number, req: AllocR
   const pfn = __rmqueue(k, cpu, zone, req.order, req.mt, false, req.tag)
   spin_unlock(k.sim, cpu, lock)
   local_irq_enable(k.sim, cpu)
+  if (pfn !== null) arch_alloc_page(k, cpu, pfn, req.order)
   return pfn
 }
 

@@ -1,12 +1,14 @@
 // The free side of mm/page_alloc.c (v4.13): __free_pages, free_hot_cold_page with its per-cpu
 // lists (hot frees at the head, cold at the tail), free_pcppages_bulk and __free_one_page.
-import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../events'
-import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../../projections'
+import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../events/codecs'
+import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../../projections/zone/state'
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
 import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
 import { decideFreeOnePage } from './buddy'
+import { arch_free_page } from './hinting/essa'
+import { PG_discarded } from '../../projections/pages/state'
 
 /** __free_one_page: merge with free buddies and put the result on free_list[mt]. */
 export const __free_one_page = (
@@ -71,6 +73,15 @@ export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, c
   const s = k.state.zone
   const zone = zoneOf(s, pfn)
   assert(zone >= 0, `page ${pfn} is in a zone`)
+  // GPH06 8/9: a page the host discarded waits on this CPU's list until page_shrink_discards,
+  // so that a discard fault still holding its absolute address never meets a reused frame.
+  if (k.hinting?.discardList === 'on' && (k.pages.flags[pfn]! & PG_discarded) !== 0) {
+    local_irq_disable(cpu)
+    k.emit(cpu, 'DiscardQueued', { zone, pfn })
+    local_irq_enable(k.sim, cpu)
+    return
+  }
+  arch_free_page(k, cpu, pfn, 0)
   let mt = pageblockMigratetype(s, pfn)
   local_irq_disable(cpu)
   if (mt >= MIGRATE_PCPTYPES) {
@@ -97,6 +108,7 @@ export const __free_pages = function* (k: Kernel, cpu: Cpu, pfn: number, order: 
   if (order === 0) return yield* free_hot_cold_page(k, cpu, pfn, cold)
   const s = k.state.zone
   const zone = zoneOf(s, pfn)
+  arch_free_page(k, cpu, pfn, order)
   yield* free_one_page(k, cpu, zone, pfn, order, pageblockMigratetype(s, pfn))
 }
 

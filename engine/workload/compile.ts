@@ -2,7 +2,8 @@
 // machine the kernel could boot, and tags that are allocated before they are freed and freed at
 // most once. The result is the program the driver runs, with every tag use resolved to its
 // definition.
-import { MAX_ORDER, type MachineBooted } from '../../events'
+import { MAX_ORDER } from '../../events/codecs'
+import { type MachineBooted } from '../../events/machine'
 import { layoutMachine, type LayoutError } from '../mm/boot'
 import { mtIndex, type Op, type Workload } from '../../workload/codec'
 
@@ -24,11 +25,20 @@ export type Program =
   | { kind: 'churn'; path: string; cpu: number; steps: number; orderWeights: number[]; mtWeights: number[]; liveMax: number; coldPercent: number }
   | { kind: 'idle'; path: string; cpu: number; ns: number }
   | { kind: 'barrier'; path: string; id: number; depth: number }
+  | { kind: 'file'; path: string; cpu: number; what: 'read' | 'write' | 'writeback' | 'drop'; file: number; index: number; count: number }
+  | { kind: 'pte'; path: string; cpu: number; what: 'map' | 'touch' | 'unmap'; mm: number; file: number; index: number; count: number; flag: boolean }
+  | { kind: 'fork'; path: string; cpu: number; parent: number; child: number }
+  | { kind: 'exit'; path: string; cpu: number; mm: number }
+  | { kind: 'anon'; path: string; cpu: number; mm: number; pages: number }
+  | { kind: 'reclaim'; path: string; cpu: number }
+  | { kind: 'hotplug'; path: string; cpu: number; target: number; up: boolean }
   | { kind: 'repeat'; path: string; times: number; body: Program[]; cpus: ReadonlySet<number>; units: number }
 
 export interface Compiled {
   readonly boot: MachineBooted['data']
   readonly ops: Program[]
+  /** Processes created by a fork: ops on them wait until the fork has run. */
+  readonly forkedMms: ReadonlySet<number>
   /** Work units (ops, churn steps) in the whole run, for progress. */
   readonly units: number
 }
@@ -44,10 +54,14 @@ interface Def {
 }
 
 export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors: LayoutError[] } => {
-  const layout = layoutMachine(w.machine)
+  const layout = layoutMachine(w.machine, w.variants)
   if ('errors' in layout) return { errors: layout.errors }
   const boot = layout.boot
   const errors: LayoutError[] = []
+  if (w.variants !== undefined && Object.keys(w.variants).length > 0 && boot.hinting === null)
+    errors.push({ path: '$.variants', message: 'the variants switch guest page hinting, which needs machine.guestPageHinting: true' })
+  if (w.host !== undefined && boot.hinting === null)
+    errors.push({ path: '$.host', message: 'the host discards pages only from a guest that hints (machine.guestPageHinting: true)' })
   const zoneIdx = (name: string | undefined, path: string): number => {
     if (name === undefined) return boot.zones.length - 1
     const i = boot.zones.findIndex((z) => z.name === name)
@@ -65,6 +79,15 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
   }
   let nextId = 0
   let nextBarrier = 0
+  const forked = new Set<number>()
+  const seenMm = new Set<number>()
+  const needsHinting = (path: string) => {
+    if (boot.hinting === null) errors.push({ path, message: 'page cache and process operations need machine.guestPageHinting: true' })
+  }
+  const useMm = (mm: number, path: string) => {
+    seenMm.add(mm)
+    void path
+  }
   const env = new Map<string, Def>()
   const define = (name: string, path: string, depth: number): TagRef => {
     const old = env.get(name)
@@ -165,11 +188,72 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
           prog.push({ kind: 'idle', path, cpu: op.cpu, ns: op.ns })
           units += 1
           return
+        case 'read':
+        case 'write':
+        case 'writeback':
+        case 'drop':
+          needsHinting(path)
+          prog.push({ kind: 'file', path, cpu: op.cpu, what: op.op, file: op.file, index: op.index ?? 0, count: op.count ?? 1 })
+          units += 1
+          return
+        case 'map':
+        case 'touch':
+        case 'unmap':
+          needsHinting(path)
+          useMm(op.mm, path)
+          prog.push({
+            kind: 'pte',
+            path,
+            cpu: op.cpu,
+            what: op.op,
+            mm: op.mm,
+            file: op.file,
+            index: op.index ?? 0,
+            count: op.count ?? 1,
+            flag: op.op === 'map' ? (op.writable ?? false) : op.op === 'touch' ? (op.write ?? false) : false,
+          })
+          units += 1
+          return
+        case 'fork':
+          needsHinting(path)
+          if (op.child === op.parent) errors.push({ path: `${path}.child`, message: 'a process cannot fork itself into itself' })
+          else if (forked.has(op.child) || seenMm.has(op.child))
+            errors.push({ path: `${path}.child`, message: `process ${op.child} already exists before this fork` })
+          useMm(op.parent, path)
+          forked.add(op.child)
+          seenMm.add(op.child)
+          if (timesInside > 1) errors.push({ path, message: 'a fork inside a repeat would create the same child twice' })
+          prog.push({ kind: 'fork', path, cpu: op.cpu, parent: op.parent, child: op.child })
+          units += 1
+          return
+        case 'exit':
+          needsHinting(path)
+          useMm(op.mm, path)
+          prog.push({ kind: 'exit', path, cpu: op.cpu, mm: op.mm })
+          units += 1
+          return
+        case 'anon':
+          needsHinting(path)
+          useMm(op.mm, path)
+          prog.push({ kind: 'anon', path, cpu: op.cpu, mm: op.mm, pages: op.pages })
+          units += 1
+          return
+        case 'reclaim':
+          prog.push({ kind: 'reclaim', path, cpu: op.cpu })
+          units += 1
+          return
+        case 'cpu-down':
+        case 'cpu-up':
+          if (op.target >= boot.cpus) errors.push({ path: `${path}.target`, message: `expected a CPU below ${boot.cpus} (machine.cpus), got ${op.target}` })
+          if (op.target === op.cpu) errors.push({ path: `${path}.target`, message: 'a CPU is taken down or brought up by another CPU' })
+          prog.push({ kind: 'hotplug', path, cpu: op.cpu, target: op.target, up: op.op === 'cpu-up' })
+          units += 1
+          return
       }
     })
     return { prog, cpus, units }
   }
   const top = walk(w.ops, '$.ops', 0, 1)
   if (errors.length > 0) return { errors }
-  return { compiled: { boot, ops: top.prog, units: top.units } }
+  return { compiled: { boot, ops: top.prog, units: top.units, forkedMms: forked } }
 }

@@ -3,19 +3,32 @@
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { __alloc_pages, type AllocRequest, type Reclaimer } from '../mm/page_alloc'
+export { try_to_free_pages }
 import { __free_pages, drain_pages } from '../mm/page_free'
 import type { Prng } from '../prng'
 import type { Cpu, Path } from '../sim/cpu'
 import { local_irq_disable, local_irq_enable, on_each_cpu, sleep } from '../sim/sync'
 import type { Program } from './compile'
 import { Barriers, type Tags, type Block } from './tags'
+import { WaitQueue, wait_event } from '../sim/sync'
+import { file_read_page, file_write_page, invalidate_page, writeback_page, type FileContext } from '../mm/filemap'
+import { anon_fault, exit_mm, fault_in_file_page, fork_mm, touch_file_page, unmap_file_page } from '../mm/memory'
+import { try_to_free_pages } from '../mm/vmscan'
+import type { Hotplug } from '../mm/hotplug'
 
 export interface DriverContext {
   readonly k: Kernel
   readonly tags: Tags
   readonly barriers: Barriers
+  readonly hotplug: Hotplug
   readonly reclaim: Reclaimer | null
+  readonly file: FileContext
   readonly thinkNs: number
+  /** Processes a fork creates: ops on them wait for it. */
+  readonly forkedMms: ReadonlySet<number>
+  readonly mmCreated: WaitQueue
+  /** Next anonymous page offset per process. */
+  readonly anonNext: Map<number, number>
   /** Work units done so far (ops and churn steps), read by the progress bar. */
   unitsDone: number
 }
@@ -107,7 +120,68 @@ const execOp = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, op: Exclude<
       return yield* churn(ctx, cpu, prng, op)
     case 'idle':
       return yield* sleep(k.sim, cpu, op.ns, `idle ${op.path}`)
+    case 'file': {
+      for (let i = op.index; i < op.index + op.count; i++) {
+        const r =
+          op.what === 'read'
+            ? yield* file_read_page(k, cpu, ctx.file, op.file, i)
+            : op.what === 'write'
+              ? yield* file_write_page(k, cpu, ctx.file, op.file, i)
+              : op.what === 'writeback'
+                ? yield* writeback_page(k, cpu, ctx.file, op.file, i)
+                : yield* invalidate_page(k, cpu, op.file, i)
+        if (typeof r === 'string') k.emit(cpu, 'OpSkipped', { op: op.path, reason: `file ${op.file} index ${i}: ${r}` })
+      }
+      return
+    }
+    case 'pte': {
+      yield* waitForMm(ctx, cpu, op.mm)
+      for (let i = op.index; i < op.index + op.count; i++) {
+        const r =
+          op.what === 'map'
+            ? yield* fault_in_file_page(k, cpu, ctx.file, op.mm, op.file, i, op.flag)
+            : op.what === 'touch'
+              ? yield* touch_file_page(k, cpu, ctx.file, op.mm, op.file, i, op.flag)
+              : yield* unmap_file_page(k, cpu, op.mm, op.file, i)
+        if (typeof r === 'string') k.emit(cpu, 'OpSkipped', { op: op.path, reason: `file ${op.file} index ${i}: ${r}` })
+      }
+      return
+    }
+    case 'fork':
+      yield* waitForMm(ctx, cpu, op.parent)
+      if (!k.state.mms.mms.has(op.parent)) k.emit(cpu, 'MmCreated', { mm: op.parent, parent: null })
+      yield* fork_mm(k, cpu, op.parent, op.child)
+      ctx.mmCreated.wakeAll(k.sim)
+      return
+    case 'exit':
+      yield* waitForMm(ctx, cpu, op.mm)
+      return yield* exit_mm(k, cpu, op.mm)
+    case 'anon': {
+      yield* waitForMm(ctx, cpu, op.mm)
+      for (let i = 0; i < op.pages; i++) {
+        const next = ctx.anonNext.get(op.mm) ?? 0
+        ctx.anonNext.set(op.mm, next + 1)
+        if (!(yield* anon_fault(k, cpu, ctx.file, op.mm, next))) {
+          k.emit(cpu, 'OpSkipped', { op: op.path, reason: `process ${op.mm}: no page could be allocated` })
+          return
+        }
+      }
+      return
+    }
+    case 'reclaim':
+      yield* try_to_free_pages(k, cpu, null)
+      return
+    case 'hotplug': {
+      const target = k.cpu(op.target)
+      return op.up ? yield* ctx.hotplug.cpuUp(k, cpu, target) : yield* ctx.hotplug.cpuDown(k, cpu, target)
+    }
   }
+}
+
+/** Ops on a process that a fork creates wait until the fork has run. */
+const waitForMm = function* (ctx: DriverContext, cpu: Cpu, mm: number): Path {
+  if (!ctx.forkedMms.has(mm)) return
+  yield* wait_event(ctx.k.sim, cpu, ctx.mmCreated, () => ctx.k.state.mms.mms.has(mm))
 }
 
 const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[], iters: number[]): Path {
@@ -127,6 +201,7 @@ const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonl
       continue
     }
     if (op.cpu !== cpu.id) continue
+    yield* ctx.hotplug.parkPoint(ctx.k, cpu)
     if (ctx.thinkNs > 0) yield* sleep(ctx.k.sim, cpu, ctx.thinkNs, 'think time')
     yield* execOp(ctx, cpu, prng, op, iters)
     ctx.unitsDone++
@@ -137,4 +212,5 @@ const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonl
 export const cpuThread = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[]): Path {
   assert(cpu.irqsOff === 0, 'threads start with interrupts on')
   yield* runOps(ctx, cpu, prng, ops, [])
+  ctx.hotplug.finished(ctx.k, cpu)
 }

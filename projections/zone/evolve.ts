@@ -1,13 +1,16 @@
 // The only place zone state changes. Each case replays what the kernel did under the zone lock
 // (or with interrupts off for the per-cpu lists); the engine decided, this applies.
-import { MIGRATE_ISOLATE, type EventOf, type MmEvent } from '../../events'
+import { type EventOf, type MmEvent } from '../../events'
+import { MIGRATE_ISOLATE } from '../../events/codecs'
 import { absurd, assert } from '../../lib'
 import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
 import {
   FRAME_ABSENT,
   FRAME_ALLOCATED,
   FRAME_BUDDY,
+  FRAME_DISCARD,
   FRAME_PCP,
+  zoneOf,
   freeListIdx,
   nrFreeIdx,
   pcpCountIdx,
@@ -177,6 +180,37 @@ const pageblockMigratetypeSet = (s: ZoneState, e: EventOf<'PageblockMigratetypeS
   for (let p = pfn; p < pfn + pages; p += s.pageblockPages) setPageblockMt(s, zone, p, mt)
 }
 
+const discardQueued = (s: ZoneState, e: EventOf<'DiscardQueued'>): void => {
+  const { zone, pfn } = e.data
+  assert(s.frame[pfn] === FRAME_ALLOCATED && s.allocOrder[pfn] === 0, 'a discarded order-0 page is freed from its user')
+  s.allocOrder[pfn] = -1
+  s.allocMt[pfn] = -1
+  s.frame[pfn] = FRAME_DISCARD
+  const z = s.zones[zone]!
+  z.allocatedPages -= 1
+  z.discardPages += 1
+}
+
+/** free_cold_page for each collected page: the tail of the collector's pcp list. */
+const collectionFreed = (s: ZoneState, e: EventOf<'DiscardCollectionFreed'>): void => {
+  assert(e.cpu !== null, 'a collection runs on a CPU')
+  const { pfns, mts } = e.data
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!
+    const mt = mts[i]!
+    const zone = zoneOf(s, pfn)
+    assert(s.frame[pfn] === FRAME_DISCARD, `collected page ${pfn} was on a discarded-page list`)
+    s.frame[pfn] = FRAME_PCP
+    s.pcpCpu[pfn] = e.cpu
+    s.listMt[pfn] = mt
+    pcpListAdd(s, pcpListIdx(s, e.cpu, zone, mt), pfn, true)
+    s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!++
+    const z = s.zones[zone]!
+    z.discardPages -= 1
+    z.pcpPages += 1
+  }
+}
+
 /** Applies one event to the zone projection; every event type is listed, so a new one must be placed. */
 export const evolveZone = (s: ZoneState, e: MmEvent): void => {
   switch (e.type) {
@@ -194,8 +228,35 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
       return freeBlockMoved(s, e)
     case 'PageblockMigratetypeSet':
       return pageblockMigratetypeSet(s, e)
+    case 'DiscardQueued':
+      return discardQueued(s, e)
+    case 'DiscardCollectionFreed':
+      return collectionFreed(s, e)
     case 'MachineBooted': // the state was created from it
     case 'PcpDrained':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
     case 'PageAllocFailed':
     case 'InvariantViolated':
     case 'DeadlockDetected':

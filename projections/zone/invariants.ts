@@ -1,11 +1,12 @@
 // The buddy allocator's invariants (kernel-facts.md §2, "Invariants to check"). Each recounts
 // from the lists and frame arrays rather than trusting the counters evolve maintains, so that a
 // corrupted state is caught whichever field was corrupted.
-import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../../events'
+import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../../events/codecs'
 import { violation, type StateInvariant, type Violation } from '../invariants'
 import {
   FRAME_ALLOCATED,
   FRAME_BUDDY,
+  FRAME_DISCARD,
   FRAME_PCP,
   NIL,
   freeListIdx,
@@ -52,27 +53,30 @@ const CONSERVATION = 'buddy.page-conservation'
 
 export const pageConservation: StateInvariant<ZoneState> = {
   name: CONSERVATION,
-  description: 'free + allocated + per-cpu pages = managed pages in every zone, and NR_FREE_PAGES matches the non-isolated lists',
+  description:
+    'free + allocated + per-cpu + discarded-list pages = managed pages in every zone, and NR_FREE_PAGES matches the non-isolated lists',
   check: (s) => {
     for (const z of s.zones) {
       let buddy = 0
       let pcp = 0
       let allocated = 0
+      let discard = 0
       for (let p = z.startPfn; p < z.endPfn; p++) {
         const f = s.frame[p]
         if (f === FRAME_BUDDY) buddy++
         else if (f === FRAME_PCP) pcp++
         else if (f === FRAME_ALLOCATED) allocated++
+        else if (f === FRAME_DISCARD) discard++
       }
-      if (buddy + pcp + allocated !== z.managed)
+      if (buddy + pcp + allocated + discard !== z.managed)
         return violation(
           CONSERVATION,
-          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} = ${buddy + allocated + pcp}, managed ${z.managed}`,
+          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard} = ${buddy + allocated + pcp + discard}, managed ${z.managed}`,
         )
-      if (buddy !== z.buddyPages || pcp !== z.pcpPages || allocated !== z.allocatedPages)
+      if (buddy !== z.buddyPages || pcp !== z.pcpPages || allocated !== z.allocatedPages || discard !== z.discardPages)
         return violation(
           CONSERVATION,
-          `${z.name}: counters say free ${z.buddyPages} / per-cpu ${z.pcpPages} / allocated ${z.allocatedPages}, frames say ${buddy} / ${pcp} / ${allocated}`,
+          `${z.name}: counters say free ${z.buddyPages} / per-cpu ${z.pcpPages} / allocated ${z.allocatedPages} / discarded lists ${z.discardPages}, frames say ${buddy} / ${pcp} / ${allocated} / ${discard}`,
         )
       let listed = 0
       for (let o = 0; o < MAX_ORDER; o++)

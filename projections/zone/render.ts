@@ -1,6 +1,6 @@
 // /proc/buddyinfo and /proc/pagetypeinfo in the kernel's own format (mm/vmstat.c: frag_show_print,
 // pagetypeinfo_showfree_print, pagetypeinfo_showblockcount_print), so existing parsers read them.
-import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_TYPES } from '../../events'
+import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_TYPES } from '../../events/codecs'
 import { padLeft, padRight } from '../printf'
 import { freeListIdx, nrFreeIdx, type ZoneState } from './state'
 

@@ -1,7 +1,8 @@
 // Zone state as the kernel keeps it: free_area[order].free_list[mt] with nr_free, per-cpu page
 // lists, and one migratetype per pageblock. Per-frame state lives in typed arrays (a 16 GiB
 // guest is 4M frames); lists are intrusive, linked through `next` / `prev` like page->lru.
-import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_MOVABLE, MIGRATE_TYPES, type MachineBooted } from '../../events'
+import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_MOVABLE, MIGRATE_TYPES } from '../../events/codecs'
+import { type MachineBooted } from '../../events/machine'
 import { assert } from '../../lib'
 
 export const NIL = -1
@@ -11,6 +12,7 @@ export const FRAME_ABSENT = 0 // not (yet) given to the buddy allocator: boot me
 export const FRAME_BUDDY = 1 // inside a free block on a free_area list
 export const FRAME_PCP = 2 // an order-0 page on a CPU's per-cpu list
 export const FRAME_ALLOCATED = 3 // inside a block a user holds
+export const FRAME_DISCARD = 4 // a discarded page waiting on a CPU's discarded-page list (or being collected)
 
 export interface ZoneInfo {
   readonly idx: number
@@ -28,6 +30,8 @@ export interface ZoneInfo {
   buddyPages: number
   pcpPages: number
   allocatedPages: number
+  /** Pages on discarded-page lists: freed by their users, not yet given back (guest page hinting). */
+  discardPages: number
   /** zone->nr_isolate_pageblock: has_isolate_pageblock() reads it. */
   nrIsolatePageblock: number
 }
@@ -112,6 +116,7 @@ export const createZoneState = (m: MachineBooted['data']): ZoneState => {
       buddyPages: 0,
       pcpPages: 0,
       allocatedPages: 0,
+      discardPages: 0,
       nrIsolatePageblock: 0,
     }
   })

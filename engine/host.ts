@@ -1,0 +1,81 @@
+// The host (hypervisor) as an actor with memory pressure of its own: at each pass its clock hand
+// sweeps the guest's frames and takes what the guest's hints allow. Unused pages are discarded
+// (Ur -> Uz), volatile ones too (Vr -> Vz), potentially volatile ones when clean (Pr -> Vz);
+// stable and dirty P pages can only be paged out (Sr -> Sp, Pr -> Sp).
+import { PAGE_STATES } from '../events/hinting'
+import { SK_changed } from '../projections/pages/state'
+import { STATE_CODE } from '../projections/pages/states'
+import type { HostSpec } from '../workload/codec'
+import type { Kernel } from './kernel'
+import type { Prng } from './prng'
+
+export interface HostConfig {
+  readonly intervalNs: number
+  readonly pagesPerPass: number
+  readonly scanPerPass: number
+  readonly unused: boolean
+  readonly volatile: boolean
+  readonly pageOut: boolean
+}
+
+export const DEFAULT_HOST: HostConfig = {
+  intervalNs: 20_000,
+  pagesPerPass: 64,
+  scanPerPass: 4096,
+  unused: true,
+  volatile: true,
+  pageOut: false,
+}
+
+export const resolveHost = (h: HostSpec | undefined): HostConfig => ({ ...DEFAULT_HOST, ...(h ?? {}) })
+
+const { Ur, Vr, Pr, Sr } = STATE_CODE
+
+export class Host {
+  private hand = 0
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly cfg: HostConfig,
+    private readonly prng: Prng,
+  ) {}
+
+  /** Schedules the first pass; each pass schedules the next, jittered by up to half an interval. */
+  start(): void {
+    this.schedule()
+  }
+
+  private schedule(): void {
+    const sim = this.k.sim
+    const delay = this.cfg.intervalNs - (this.cfg.intervalNs >> 2) + this.prng.int(0, this.cfg.intervalNs >> 1)
+    sim.at(sim.nowNs + delay, 'host reclaim pass', () => {
+      this.pass()
+      if (sim.running) this.schedule()
+    })
+  }
+
+  private pass(): void {
+    const k = this.k
+    const p = k.pages
+    const n = k.state.zone.pfnEnd
+    const c = this.cfg
+    // Nothing the host may take: skip the sweep (the counts are the projection's own).
+    const counts = p.stateCounts
+    const takeable = (c.unused ? counts[Ur]! : 0) + (c.volatile ? counts[Vr]! + counts[Pr]! : 0) + (c.pageOut ? counts[Sr]! + counts[Pr]! : 0)
+    if (takeable === 0) return
+    let taken = 0
+    for (let scanned = 0; scanned < Math.min(c.scanPerPass, n) && taken < c.pagesPerPass; scanned++) {
+      const pfn = this.hand
+      this.hand = this.hand + 1 === n ? 0 : this.hand + 1
+      const st = p.pstate[pfn]!
+      const from = PAGE_STATES[st]!
+      if (st === Ur && c.unused) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Uz' })
+      else if (st === Vr && c.volatile) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
+      else if (st === Pr && c.volatile && (p.flags[pfn]! & SK_changed) === 0) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
+      else if (st === Pr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
+      else if (st === Sr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
+      else continue
+      taken++
+    }
+  }
+}

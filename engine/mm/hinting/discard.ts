@@ -1,0 +1,141 @@
+// Discarded pages (GPH06 8/9, GPH09 1/6): the discard fault handler, page_discard, and the
+// per-CPU discarded-page lists with their smp_call_function collection. The list exists because
+// a discard fault delivers an absolute address: the frame must not be freed and reused before
+// the handler has pinned it, and the collection's IPI cannot complete while a handler runs with
+// interrupts off.
+import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../../events/codecs'
+import { fileVpn } from '../../../projections/mm/state'
+import { PG_discarded, PG_writable } from '../../../projections/pages/state'
+import { pageblockMigratetype, pcpCountIdx, zoneOf } from '../../../projections/zone/state'
+import { assert } from '../../../lib'
+import type { Kernel } from '../../kernel'
+import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
+import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unlock } from '../../sim/sync'
+import { free_pcppages_bulk } from '../page_free'
+import { PAGE_SHIFT } from '../boot'
+import { lock_page, put_page, remove_from_page_cache, unlock_page } from '../filemap'
+
+/**
+ * page_unmap_all: clear every pte mapping the page, walking the file's i_mmap as it stood when
+ * the walk began (newest process first, as the 2006 prio tree could order a child before its
+ * parent). One step per process: other CPUs run in between.
+ */
+export const page_unmap_all = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
+  const p = k.pages
+  const file = p.file[pfn]!
+  if (file < 0) return
+  const vpn = fileVpn(file, p.index[pfn]!)
+  const walk = [...(k.state.mms.iMmap.get(file) ?? [])]
+  for (const mmId of walk) {
+    yield STEP_POINT
+    const ptl = k.locks.ptl(mmId)
+    yield* spin_lock(k.sim, cpu, ptl)
+    const pte = k.state.mms.mms.get(mmId)?.ptes.get(vpn)
+    if (pte !== undefined && pte.pfn === pfn) {
+      k.emit(cpu, 'PteCleared', { pfn, mm: mmId, vpn })
+      if (p.mapcount[pfn] === 0 && (p.flags[pfn]! & PG_writable) !== 0)
+        k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
+    }
+    spin_unlock(k.sim, cpu, ptl)
+  }
+}
+
+/**
+ * page_discard: the host dropped the page, so the guest drops it too. The caller holds a
+ * reference. TestSetPageDiscarded makes a racing page_discard or page cache removal back off.
+ */
+export const page_discard = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
+  yield* lock_page(k, cpu, pfn)
+  const p = k.pages
+  if ((p.flags[pfn]! & PG_discarded) !== 0 || p.file[pfn]! < 0) {
+    unlock_page(k, cpu, pfn)
+    return
+  }
+  k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_discarded'], clear: [], why: 'page_discard: TestSetPageDiscarded' })
+  yield* page_unmap_all(k, cpu, pfn)
+  remove_from_page_cache(k, cpu, pfn)
+  unlock_page(k, cpu, pfn)
+  // The page cache's reference, handed over by the removal.
+  yield* put_page(k, cpu, pfn)
+}
+
+/**
+ * do_discard_fault (program check 0x1a): the CPU touched a discarded page through process `mm`'s
+ * pte. The fault delivers the absolute address; with interrupts off, the handler finds the
+ * frame and tries get_page_unless_zero on it. Only once that reference is taken (or refused)
+ * are interrupts enabled again.
+ */
+export const do_discard_fault = function* (k: Kernel, cpu: Cpu, mm: number, vpn: number, pfn: number): Path {
+  local_irq_disable(cpu)
+  k.emit(cpu, 'DiscardFault', { pfn, absoluteAddress: pfn * (1 << PAGE_SHIFT), mm, vpn })
+  // The handler's work before the pin, while other CPUs run: the absolute address from the
+  // lowcore's translation-exception code, then pfn_to_page on it.
+  yield STEP_POINT
+  yield STEP_POINT
+  const gen = k.state.cpus.faultGen[cpu.id]!
+  const pinned = k.pages.refcount[pfn]! > 0
+  k.emit(cpu, 'DiscardFaultPinned', { pfn, pinned })
+  local_irq_enable(k.sim, cpu)
+  if (!pinned) return // already freed: the retried access finds no pte and faults normally
+  if (k.state.zone.gen[pfn] !== gen) {
+    // The frame was freed and reused (a finding was recorded). The kernel would now discard
+    // someone else's page; mmsim stops following it there and only drops the reference.
+    yield* put_page(k, cpu, pfn)
+    return
+  }
+  yield* page_discard(k, cpu, pfn)
+  yield* put_page(k, cpu, pfn)
+}
+
+/** The pcp list a page freed cold goes on: its pageblock's type, HIGHATOMIC filed as movable. */
+const pcpMigratetype = (k: Kernel, pfn: number): number => {
+  const mt = pageblockMigratetype(k.state.zone, pfn)
+  assert(mt !== MIGRATE_ISOLATE, 'collected pages are not in isolated pageblocks (isolation is not modelled yet)')
+  return mt >= MIGRATE_PCPTYPES ? MIGRATE_MOVABLE : mt
+}
+
+/**
+ * page_shrink_discards: on_each_cpu(__page_shrink_discards, wait=1) splices every CPU's list
+ * onto ours, then each page gets ClearPageDiscarded and free_cold_page. Returns pages freed.
+ */
+export const page_shrink_discards = function* (k: Kernel, cpu: Cpu, priority: number): Path<number> {
+  if (k.hinting?.discardList !== 'on') return 0
+  const cause = k.emit(cpu, 'DiscardCollectionStarted', { priority })
+  yield* on_each_cpu(k.sim, cpu, k.callFunctionLock, 'page_shrink_discards', (target) => {
+    const list = k.state.cpus.discardLists[target.id]!
+    if (list.length > 0) k.emit(target, 'DiscardListSpliced', { collector: cpu.id, pfns: [...list] }, cause)
+  })
+  const g = k.state.cpus.collecting.get(cpu.id)!
+  const pfns = [...g.pfns]
+  const perCpu = new Array<number>(k.cpus.length).fill(0)
+  for (const from of g.from) perCpu[from]!++
+  local_irq_disable(cpu)
+  k.emit(cpu, 'DiscardCollectionFreed', { pfns, perCpu, mts: pfns.map((pfn) => pcpMigratetype(k, pfn)) }, cause)
+  // free_hot_cold_page returns a batch whenever the list reaches pcp->high.
+  const s = k.state.zone
+  for (const z of s.zones) {
+    const lock = k.zoneLocks[z.idx]!
+    while (s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]! >= z.pcpHigh && s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]! > 0) {
+      yield* spin_lock(k.sim, cpu, lock)
+      free_pcppages_bulk(k, cpu, z.idx, Math.min(z.pcpBatch, s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]!), 'high')
+      spin_unlock(k.sim, cpu, lock)
+    }
+  }
+  local_irq_enable(k.sim, cpu)
+  return pfns.length
+}
+
+/** CPU_DEAD in page_alloc_cpu_notify: drain the dead CPU's pcp lists, take its discard list. */
+export const page_alloc_cpu_dead = (k: Kernel, cpu: Cpu, dead: Cpu): void => {
+  local_irq_disable(cpu)
+  const s = k.state.zone
+  for (const z of s.zones) {
+    const n = s.pcpCount[pcpCountIdx(s, dead.id, z.idx)]!
+    if (n > 0) free_pcppages_bulk(k, cpu, z.idx, n, 'cpu-dead', dead)
+  }
+  const count = k.state.cpus.discardLists[dead.id]!.length
+  if (count > 0) k.emit(cpu, 'DiscardListMoved', { from: dead.id, to: cpu.id, count })
+  local_irq_enable(k.sim, cpu)
+}
+
+export const isInZone = (k: Kernel, pfn: number): boolean => zoneOf(k.state.zone, pfn) >= 0

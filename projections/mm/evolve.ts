@@ -1,0 +1,87 @@
+// The only place process state changes.
+import type { MmEvent } from '../../events'
+import { absurd, assert } from '../../lib'
+import type { ZoneState } from '../zone/state'
+import type { MmsState } from './state'
+
+export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
+  switch (e.type) {
+    case 'MmCreated': {
+      const { mm, parent } = e.data
+      assert(!s.mms.has(mm), `process ${mm} is new`)
+      const files = parent === null ? [] : [...s.mms.get(parent)!.files]
+      s.mms.set(mm, { id: mm, parent, ptes: new Map(), files })
+      // dup_mmap: the child's VMAs join each i_mmap before any pte is copied.
+      for (const f of files) s.iMmap.get(f)!.unshift(mm)
+      return
+    }
+    case 'FileMapped': {
+      const m = s.mms.get(e.data.mm)
+      assert(m !== undefined, `process ${e.data.mm} exists`)
+      if (m.files.includes(e.data.file)) return
+      m.files.push(e.data.file)
+      const list = s.iMmap.get(e.data.file) ?? []
+      list.unshift(e.data.mm)
+      s.iMmap.set(e.data.file, list)
+      return
+    }
+    case 'MmExited': {
+      const m = s.mms.get(e.data.mm)
+      assert(m !== undefined && m.ptes.size === 0, `process ${e.data.mm} exits with no pte left`)
+      for (const f of m.files) {
+        const list = s.iMmap.get(f)!
+        list.splice(list.indexOf(m.id), 1)
+      }
+      s.mms.delete(m.id)
+      return
+    }
+    case 'PteSet': {
+      const m = s.mms.get(e.data.mm)
+      assert(m !== undefined && !m.ptes.has(e.data.vpn), `process ${e.data.mm} has no pte at ${e.data.vpn} yet`)
+      m.ptes.set(e.data.vpn, { pfn: e.data.pfn, gen: zone.gen[e.data.pfn]!, writable: e.data.writable })
+      return
+    }
+    case 'PteCleared': {
+      const m = s.mms.get(e.data.mm)
+      assert(m?.ptes.get(e.data.vpn)?.pfn === e.data.pfn, `process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
+      m!.ptes.delete(e.data.vpn)
+      return
+    }
+    case 'MachineBooted':
+    case 'PageAllocated':
+    case 'PcpAllocated':
+    case 'PageFreed':
+    case 'PcpFreed':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardQueued':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardCollectionFreed':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
+      return
+    default:
+      return absurd(e)
+  }
+}
