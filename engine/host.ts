@@ -16,6 +16,8 @@ export interface HostConfig {
   readonly unused: boolean
   readonly volatile: boolean
   readonly pageOut: boolean
+  readonly activeFromNs: number
+  readonly activeUntilNs: number
 }
 
 export const DEFAULT_HOST: HostConfig = {
@@ -25,6 +27,8 @@ export const DEFAULT_HOST: HostConfig = {
   unused: true,
   volatile: true,
   pageOut: false,
+  activeFromNs: 0,
+  activeUntilNs: Number.MAX_SAFE_INTEGER,
 }
 
 export const resolveHost = (h: HostSpec | undefined): HostConfig => ({ ...DEFAULT_HOST, ...(h ?? {}) })
@@ -48,7 +52,9 @@ export class Host {
   private schedule(): void {
     const sim = this.k.sim
     const delay = this.cfg.intervalNs - (this.cfg.intervalNs >> 2) + this.prng.int(0, this.cfg.intervalNs >> 1)
-    sim.at(sim.nowNs + delay, 'host reclaim pass', () => {
+    const at = Math.max(sim.nowNs + delay, this.cfg.activeFromNs)
+    if (at > this.cfg.activeUntilNs) return
+    sim.at(at, 'host reclaim pass', () => {
       this.pass()
       if (sim.running) this.schedule()
     })

@@ -14,8 +14,12 @@ const diffValue = (path: string, a: unknown, b: unknown, out: string[], max: num
     return
   }
   if (a instanceof Map && b instanceof Map) {
-    const keys = [...new Set([...a.keys(), ...b.keys()])].map(String).sort()
-    for (const k of keys) diffValue(`${path}.get(${k})`, a.get(k), b.get(k), out, max)
+    const keys = [...new Set<unknown>([...a.keys(), ...b.keys()])].sort((x, y) => (String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0))
+    for (const k of keys) diffValue(`${path}.get(${String(k)})`, a.get(k), b.get(k), out, max)
+    // Iteration order is state too (the page cache is the LRU): compare it.
+    const ka = [...a.keys()]
+    const kb = [...b.keys()]
+    if (out.length < max && ka.some((k, i) => k !== kb[i])) out.push(`${path}: same entries in another order`)
     return
   }
   if (Array.isArray(a) && Array.isArray(b)) {

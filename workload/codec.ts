@@ -172,6 +172,10 @@ export const HostSpec = strictObject(
     volatile: t.boolean,
     /** Page stable pages out to the host's swap (Sr -> Sp, dirty Pr -> Sp). */
     pageOut: t.boolean,
+    /** The host's pressure starts at this simulated time (default 0) ... */
+    activeFromNs: NonNegInt,
+    /** ... and ends at this one (default: never). */
+    activeUntilNs: NonNegInt,
   },
 )
 export type HostSpec = t.TypeOf<typeof HostSpec>

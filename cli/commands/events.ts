@@ -48,7 +48,7 @@ export const eventsCommand = async (argv: readonly string[], io: Io): Promise<nu
       if (opts.json) buf += `${JSON.stringify(e)}\n`
       else {
         const cause = e.cause !== undefined ? ` (cause ${e.cause})` : ''
-        buf += `${String(e.seq).padStart(8)}  ${formatNs(e.t).padStart(11)}  ${e.cpu === null ? 'host ' : `cpu${e.cpu}`.padEnd(5)}  ${e.type.padEnd(22)}  ${formatData(e.data)}${cause}\n`
+        buf += `${String(e.seq).padStart(8)}  ${formatNs(e.t).padStart(11)}  ${(e.cpu !== null ? `cpu${e.cpu}` : e.type.startsWith('Host') ? 'host' : '-').padEnd(5)}  ${e.type.padEnd(22)}  ${formatData(e.data)}${cause}\n`
       }
       if (buf.length > 1 << 16) {
         io.out(buf)
