@@ -84,10 +84,7 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
   const needsHinting = (path: string) => {
     if (boot.hinting === null) errors.push({ path, message: 'page cache and process operations need machine.guestPageHinting: true' })
   }
-  const useMm = (mm: number, path: string) => {
-    seenMm.add(mm)
-    void path
-  }
+  const useMm = (mm: number) => seenMm.add(mm)
   const env = new Map<string, Def>()
   const define = (name: string, path: string, depth: number): TagRef => {
     const old = env.get(name)
@@ -200,7 +197,7 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
         case 'touch':
         case 'unmap':
           needsHinting(path)
-          useMm(op.mm, path)
+          useMm(op.mm)
           prog.push({
             kind: 'pte',
             path,
@@ -219,7 +216,7 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
           if (op.child === op.parent) errors.push({ path: `${path}.child`, message: 'a process cannot fork itself into itself' })
           else if (forked.has(op.child) || seenMm.has(op.child))
             errors.push({ path: `${path}.child`, message: `process ${op.child} already exists before this fork` })
-          useMm(op.parent, path)
+          useMm(op.parent)
           forked.add(op.child)
           seenMm.add(op.child)
           if (timesInside > 1) errors.push({ path, message: 'a fork inside a repeat would create the same child twice' })
@@ -228,13 +225,13 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
           return
         case 'exit':
           needsHinting(path)
-          useMm(op.mm, path)
+          useMm(op.mm)
           prog.push({ kind: 'exit', path, cpu: op.cpu, mm: op.mm })
           units += 1
           return
         case 'anon':
           needsHinting(path)
-          useMm(op.mm, path)
+          useMm(op.mm)
           prog.push({ kind: 'anon', path, cpu: op.cpu, mm: op.mm, pages: op.pages })
           units += 1
           return

@@ -3,7 +3,6 @@
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { __alloc_pages, type AllocRequest, type Reclaimer } from '../mm/page_alloc'
-export { try_to_free_pages }
 import { __free_pages, drain_pages } from '../mm/page_free'
 import type { Prng } from '../prng'
 import type { Cpu, Path } from '../sim/cpu'

@@ -6,7 +6,7 @@
 import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../../events/codecs'
 import { fileVpn } from '../../../projections/mm/state'
 import { PG_discarded, PG_writable } from '../../../projections/pages/state'
-import { pageblockMigratetype, pcpCountIdx, zoneOf } from '../../../projections/zone/state'
+import { pageblockMigratetype, pcpCountIdx } from '../../../projections/zone/state'
 import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
@@ -137,5 +137,3 @@ export const page_alloc_cpu_dead = (k: Kernel, cpu: Cpu, dead: Cpu): void => {
   if (count > 0) k.emit(cpu, 'DiscardListMoved', { from: dead.id, to: cpu.id, count })
   local_irq_enable(k.sim, cpu)
 }
-
-export const isInZone = (k: Kernel, pfn: number): boolean => zoneOf(k.state.zone, pfn) >= 0
