@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import { afterAll } from 'vitest'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { resolveConfig, type EngineConfig } from '../engine/config'
@@ -8,7 +9,18 @@ import type { Op, Workload } from '../workload/codec'
 import { main } from '../cli/main'
 import type { Io } from '../cli/io'
 
-export const tmpDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'mmsim-test-'))
+const made: string[] = []
+// Registered while the importing test file is collected: runs after that file's tests.
+afterAll(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+
+/** A scratch directory, removed when the test process exits. */
+export const tmpDir = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'mmsim-test-'))
+  made.push(d)
+  return d
+}
 
 export const workload = (ops: Op[], machine: Partial<Workload['machine']> = {}, extra: Partial<Workload> = {}): Workload => ({
   version: 1,
