@@ -54,10 +54,15 @@ export class Host {
     const delay = this.cfg.intervalNs - (this.cfg.intervalNs >> 2) + this.prng.int(0, this.cfg.intervalNs >> 1)
     const at = Math.max(sim.nowNs + delay, this.cfg.activeFromNs)
     if (at > this.cfg.activeUntilNs) return
-    sim.at(at, 'host reclaim pass', () => {
-      this.pass()
-      if (sim.running) this.schedule()
-    })
+    sim.at(
+      at,
+      'host reclaim pass',
+      () => {
+        this.pass()
+        if (sim.running) this.schedule()
+      },
+      true,
+    )
   }
 
   private pass(): void {

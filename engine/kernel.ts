@@ -23,6 +23,7 @@ export class KernelLocks {
   private readonly pageLockWaits = new Map<number, WaitQueue>()
   private readonly stateChangeLocks = new Map<number, SpinLock>()
   private readonly ptls = new Map<number, SpinLock>()
+  private readonly iMmaps = new Map<number, SpinLock>()
 
   /** Where lock_page sleeps for page `pfn`. */
   pageLockQueue(pfn: number): WaitQueue {
@@ -35,6 +36,13 @@ export class KernelLocks {
   stateChange(pfn: number): SpinLock {
     let l = this.stateChangeLocks.get(pfn)
     if (l === undefined) this.stateChangeLocks.set(pfn, (l = new SpinLock(`state-change bit of page ${pfn}`)))
+    return l
+  }
+
+  /** i_mmap_lock of a file: held across an rmap walk, and by dup_mmap / mmap to link into i_mmap. */
+  iMmap(file: number): SpinLock {
+    let l = this.iMmaps.get(file)
+    if (l === undefined) this.iMmaps.set(file, (l = new SpinLock(`i_mmap_lock of file ${file}`)))
     return l
   }
 

@@ -9,6 +9,8 @@ export const ZoneShape = t.type({
   pages: PosInt,
   /** zone->watermark[WMARK_MIN/LOW/HIGH] in pages. */
   watermarks: t.type({ min: NonNegInt, low: NonNegInt, high: NonNegInt }),
+  /** lowmem_reserve[classzone]: pages kept back from requests whose highest zone is above this one. */
+  lowmemReserve: t.array(NonNegInt),
   /** per_cpu_pages batch and high (zone_batchsize, pageset_set_batch). */
   pcp: t.type({ batch: PosInt, high: NonNegInt }),
 })

@@ -8,6 +8,7 @@ import {
   freeListDel,
   freeListIdx,
   listMigratetype,
+  noMergeableBuddies,
   noOverlap,
   nrFreeIdx,
   nrFreeMatchesLists,
@@ -110,6 +111,21 @@ describe('buddy invariants', () => {
     const b = someFreeBlock(s.zone, 0)
     s.zone.listMt[b.pfn] = b.mt === MIGRATE_MOVABLE ? MIGRATE_UNMOVABLE : MIGRATE_MOVABLE
     failsOnly(s, listMigratetype)
+  })
+
+  it('no-mergeable-buddies fails when a free block is split into two free halves', () => {
+    const b = someFreeBlock(s.zone, 1)
+    const z = s.zone
+    freeListDel(z, freeListIdx(0, b.order, b.mt), b.pfn)
+    z.nrFree[nrFreeIdx(0, b.order)]!--
+    for (const half of [b.pfn, b.pfn + (1 << (b.order - 1))]) {
+      z.freeOrder[half] = b.order - 1
+      z.listMt[half] = b.mt
+      freeListAdd(z, freeListIdx(0, b.order - 1, b.mt), half, false)
+      z.nrFree[nrFreeIdx(0, b.order - 1)]!++
+    }
+    expect(names(s)).toEqual(['buddy.no-mergeable-buddies'])
+    expect(noMergeableBuddies.check(z)?.pfn).toBe(b.pfn)
   })
 
   it('list migratetype fails when a per-cpu page sits on another CPU list than it records', () => {

@@ -35,6 +35,25 @@ export const setup_per_zone_wmarks = (zonePages: readonly number[], minFreeKbyte
   })
 }
 
+/** sysctl_lowmem_reserve_ratio by zone name (256 for DMA and DMA32, 32 above). */
+const lowmemReserveRatio = (name: string): number => (name === 'DMA' || name === 'DMA32' ? 256 : 32)
+
+/**
+ * setup_per_zone_lowmem_reserve: a lower zone keeps back, from requests that could have used the
+ * zones above it up to class zone j, the pages of those zones divided by its ratio.
+ */
+export const setup_per_zone_lowmem_reserve = (zones: readonly { name: string; pages: number }[]): number[][] => {
+  const reserve = zones.map(() => new Array<number>(zones.length).fill(0))
+  for (let j = 0; j < zones.length; j++) {
+    let managed = zones[j]!.pages
+    for (let idx = j - 1; idx >= 0; idx--) {
+      reserve[idx]![j] = Math.floor(managed / lowmemReserveRatio(zones[idx]!.name))
+      managed += zones[idx]!.pages
+    }
+  }
+  return reserve
+}
+
 const rounddownPowOfTwo = (n: number): number => (n < 1 ? 0 : 2 ** Math.floor(Math.log2(n)))
 
 /** zone_batchsize: a quarter of 1/1024 of the zone, at most 512 KiB, as 2^n - 1 (0 for tiny zones). */
@@ -77,13 +96,16 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
     sizes.push({ name: z.name, startPfn, pages })
     next = startPfn + pages
   })
+  if (m.pcpBatch !== undefined && m.pcpHigh !== undefined && m.pcpHigh < m.pcpBatch)
+    errors.push({ path: `${path}.pcpHigh`, message: `expected at least pcpBatch (${m.pcpBatch}): pageset_set_batch keeps high >= batch, got ${m.pcpHigh}` })
   if (next > PFN_END_MAX) errors.push({ path: `${path}.zones`, message: `expected at most ${PFN_END_MAX} frames in all, got ${next}` })
   if (errors.length > 0) return { errors }
   const minFreeKbytes = m.minFreeKbytes ?? default_min_free_kbytes(sizes.reduce((a, z) => a + z.pages, 0))
   const wmarks = setup_per_zone_wmarks(sizes.map((z) => z.pages), minFreeKbytes)
+  const reserve = setup_per_zone_lowmem_reserve(sizes)
   const zones: ZoneShape[] = sizes.map((z, i) => {
     const dflt = pageset_set_batch(zone_batchsize(z.pages))
-    return { ...z, watermarks: wmarks[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
+    return { ...z, watermarks: wmarks[i]!, lowmemReserve: reserve[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
   })
   const hinting: HintingConfig | null = m.guestPageHinting ? { ...DEFAULT_HINTING, ...variants } : null
   return { boot: { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next, hinting } }

@@ -132,13 +132,14 @@ export const pageblock_counts = (s: ZoneState, pfn: number): { start: number; fr
 }
 
 /**
- * __zone_watermark_ok: free pages after this allocation must stay above the mark, and for a
+ * __zone_watermark_ok: free pages after this allocation must stay above the mark plus the
+ * zone's lowmem_reserve for the request's class zone, and for a
  * high-order request some order >= `order` must have a block on a pcp-type list.
  */
-export const zone_watermark_ok = (s: ZoneState, zone: number, order: number, mark: number): boolean => {
+export const zone_watermark_ok = (s: ZoneState, zone: number, order: number, mark: number, classzone = zone): boolean => {
   const z = s.zones[zone]!
   const free = z.nrFreePages - ((1 << order) - 1)
-  if (free <= mark) return false
+  if (free <= mark + (z.lowmemReserve[classzone] ?? 0)) return false
   if (order === 0) return true
   for (let o = order; o < MAX_ORDER; o++) {
     if (s.nrFree[nrFreeIdx(zone, o)] === 0) continue

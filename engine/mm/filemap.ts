@@ -82,10 +82,13 @@ export const page_cache_read = function* (k: Kernel, cpu: Cpu, f: FileContext, f
     return true
   }
   k.emit(cpu, 'PageCacheAdded', { pfn, file, index })
+  // Our own reference until page_cache_release: make_volatile is only called on a held page.
+  k.emit(cpu, 'PageGot', { pfn })
   yield* sleep(k.sim, cpu, f.ioNs, `read I/O of file ${file} index ${index}`)
   host_touch(k, cpu, pfn) // the read's DMA wrote the page
   unlock_page(k, cpu, pfn, 'read done: SetPageUptodate, unlock_page', ['PG_uptodate'])
-  yield* page_make_volatile(k, cpu, pfn)
+  yield* page_make_volatile(k, cpu, pfn, { callerHolds: true })
+  yield* put_page(k, cpu, pfn)
   return true
 }
 

@@ -36,6 +36,8 @@ export class Hotplug {
       if (this.parked.has(target.id)) yield STEP_POINT
       else yield* wait_event(k.sim, cpu, this.changed, () => this.parked.has(target.id))
     }
+    // Two CPUs may take the same one down: only the first runs CPU_DEAD.
+    if (!target.online) return
     target.online = false
     k.emit(cpu, 'CpuWentOffline', { target: target.id })
     page_alloc_cpu_dead(k, cpu, target)

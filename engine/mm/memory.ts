@@ -3,7 +3,7 @@
 // exit, and anonymous memory. Each pte operation runs under the process's page table lock.
 import { MIGRATE_MOVABLE } from '../../events/codecs'
 import { ANON_VPN_BASE, fileVpn } from '../../projections/mm/state'
-import { PG_discarded, PG_writable } from '../../projections/pages/state'
+import { PG_anon, PG_discarded, PG_writable, SK_changed } from '../../projections/pages/state'
 import { stateName } from '../../projections/pages/states'
 import type { Kernel } from '../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
@@ -13,17 +13,21 @@ import { __free_pages } from './page_free'
 import { host_touch } from './hinting/essa'
 import { page_make_stable, page_make_volatile } from './hinting/page_states'
 import { do_discard_fault } from './hinting/discard'
-import { get_cache_page, put_page, type FileContext, type Miss } from './filemap'
+import { get_cache_page, lookup, put_page, type FileContext, type Miss } from './filemap'
 
 /** A process exists once something maps memory into it. */
 export const ensure_mm = (k: Kernel, cpu: Cpu, mm: number): void => {
   if (!k.state.mms.mms.has(mm)) k.emit(cpu, 'MmCreated', { mm, parent: null })
 }
 
-/** mmap of a file into a process: it joins the file's i_mmap. */
-export const mmap_file = (k: Kernel, cpu: Cpu, mm: number, file: number): void => {
+/** mmap of a file into a process: it joins the file's i_mmap, under the i_mmap lock. */
+export const mmap_file = function* (k: Kernel, cpu: Cpu, mm: number, file: number): Path {
   ensure_mm(k, cpu, mm)
-  if (!k.state.mms.mms.get(mm)!.files.includes(file)) k.emit(cpu, 'FileMapped', { mm, file })
+  if (k.state.mms.mms.get(mm)!.files.includes(file)) return
+  const lock = k.locks.iMmap(file)
+  yield* spin_lock(k.sim, cpu, lock)
+  k.emit(cpu, 'FileMapped', { mm, file })
+  spin_unlock(k.sim, cpu, lock)
 }
 
 /**
@@ -31,13 +35,19 @@ export const mmap_file = (k: Kernel, cpu: Cpu, mm: number, file: number): void =
  * page table lock; then page_add_file_rmap's call site offers the page to the host.
  */
 export const fault_in_file_page = function* (k: Kernel, cpu: Cpu, f: FileContext, mm: number, file: number, index: number, writable: boolean): Path<true | Miss> {
-  mmap_file(k, cpu, mm, file)
+  yield* mmap_file(k, cpu, mm, file)
   const pfn = yield* get_cache_page(k, cpu, f, file, index)
   if (typeof pfn === 'string') return pfn
   const vpn = fileVpn(file, index)
   const ptl = k.locks.ptl(mm)
   yield* spin_lock(k.sim, cpu, ptl)
   const present = k.state.mms.mms.get(mm)!.ptes.has(vpn)
+  // GPH09 5/6: under the pte lock, a page discarded since the lookup is not mapped; retry.
+  if (!present && ((k.pages.flags[pfn]! & PG_discarded) !== 0 || lookup(k, file, index) !== pfn)) {
+    spin_unlock(k.sim, cpu, ptl)
+    yield* put_page(k, cpu, pfn)
+    return yield* fault_in_file_page(k, cpu, f, mm, file, index, writable)
+  }
   if (!present) {
     k.emit(cpu, 'PteSet', { pfn, mm, vpn, writable })
     // page_check_writable: the first writable pte makes the page only potentially volatile.
@@ -106,15 +116,32 @@ export const unmap_file_page = function* (k: Kernel, cpu: Cpu, mm: number, file:
   yield* spin_lock(k.sim, cpu, ptl)
   const pte = k.state.mms.mms.get(mm)?.ptes.get(vpn)
   if (pte !== undefined) {
+    // Hold the page across the unmap, so that the call site below works on a referenced page.
+    k.emit(cpu, 'PageGot', { pfn: pte.pfn })
     k.emit(cpu, 'PteCleared', { pfn: pte.pfn, mm, vpn })
-    if (k.hinting !== null && k.pages.mapcount[pte.pfn] === 0 && (k.pages.flags[pte.pfn]! & PG_writable) !== 0)
-      k.emit(cpu, 'PageFlagsChanged', { pfn: pte.pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
+    yield* page_remove_rmap_last(k, cpu, pte.pfn)
   }
   spin_unlock(k.sim, cpu, ptl)
   if (pte !== undefined) {
-    if (k.pages.refcount[pte.pfn] === 0) yield* __free_pages(k, cpu, pte.pfn, 0, false)
-    else yield* page_make_volatile(k, cpu, pte.pfn)
+    yield* page_make_volatile(k, cpu, pte.pfn, { callerHolds: true })
+    yield* put_page(k, cpu, pte.pfn)
   }
+}
+
+/**
+ * The last pte of a page is gone (page_remove_rmap): page_test_and_clear_dirty moves the storage
+ * key's change bit into PG_dirty, on a page made stable first (a store through a writable pte
+ * must not be lost to a later discard), and page_reset_writable clears PG_writable.
+ */
+export const page_remove_rmap_last = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
+  if (k.hinting === null || k.pages.mapcount[pfn] !== 0) return
+  const flags = k.pages.flags[pfn]!
+  if ((flags & SK_changed) !== 0 && (flags & PG_anon) === 0) {
+    yield* page_make_stable(k, cpu, pfn)
+    k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_dirty'], clear: ['SK_changed'], why: 'page_remove_rmap: page_test_and_clear_dirty' })
+  }
+  if ((k.pages.flags[pfn]! & PG_writable) !== 0)
+    k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
 }
 
 /**
@@ -123,7 +150,12 @@ export const unmap_file_page = function* (k: Kernel, cpu: Cpu, mm: number, file:
  * a PG_discarded page is not copied, which is what page_discard would have left.
  */
 export const fork_mm = function* (k: Kernel, cpu: Cpu, parent: number, child: number): Path {
+  // dup_mmap links the child's VMAs under each file's i_mmap lock, taken in file order.
+  const files = [...(k.state.mms.mms.get(parent)?.files ?? [])].sort((a, b) => a - b)
+  const locks = files.map((f) => k.locks.iMmap(f))
+  for (const l of locks) yield* spin_lock(k.sim, cpu, l)
   k.emit(cpu, 'MmCreated', { mm: child, parent })
+  for (const l of [...locks].reverse()) spin_unlock(k.sim, cpu, l)
   const ptes = [...(k.state.mms.mms.get(parent)?.ptes.keys() ?? [])]
   const checked = k.hinting?.forkVsDiscard !== 'unchecked'
   for (const vpn of ptes) {
@@ -152,7 +184,10 @@ export const exit_mm = function* (k: Kernel, cpu: Cpu, mm: number): Path {
     yield* spin_lock(k.sim, cpu, ptl)
     // Re-read under the lock: an rmap walk (page_discard) may have cleared it meanwhile.
     const pte = m.ptes.get(vpn)
-    if (pte !== undefined) k.emit(cpu, 'PteCleared', { pfn: pte.pfn, mm, vpn })
+    if (pte !== undefined) {
+      k.emit(cpu, 'PteCleared', { pfn: pte.pfn, mm, vpn })
+      yield* page_remove_rmap_last(k, cpu, pte.pfn)
+    }
     spin_unlock(k.sim, cpu, ptl)
     if (pte !== undefined && k.pages.refcount[pte.pfn] === 0) yield* __free_pages(k, cpu, pte.pfn, 0, false)
   }

@@ -115,7 +115,7 @@ export const watermarkPages = (k: Kernel, zone: number, w: Watermark): number =>
 /** get_page_from_freelist: the first zone of the zonelist above the watermark that has a page. */
 export const get_page_from_freelist = function* (k: Kernel, cpu: Cpu, req: AllocRequest, w: Watermark): Path<number | null> {
   for (let zone = req.highestZone; zone >= 0; zone--) {
-    if (!zone_watermark_ok(k.state.zone, zone, req.order, watermarkPages(k, zone, w))) continue
+    if (!zone_watermark_ok(k.state.zone, zone, req.order, watermarkPages(k, zone, w), req.highestZone)) continue
     const pfn = yield* rmqueue(k, cpu, zone, req)
     if (pfn !== null) return pfn
   }

@@ -31,6 +31,8 @@ export const __free_one_page = (
  */
 export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: number, reason: 'high' | 'drain' | 'cpu-dead', owner: Cpu = cpu): void => {
   const s = k.state.zone
+  // Never more than the lists hold (later kernels clamp the same way).
+  count = Math.min(count, s.pcpCount[pcpCountIdx(s, owner.id, zone)]!)
   if (count === 0) return
   const cause = k.emit(owner, 'PcpDrained', { zone, count, reason })
   const isolated = s.zones[zone]!.nrIsolatePageblock > 0
@@ -59,6 +61,9 @@ export const free_one_page = function* (k: Kernel, cpu: Cpu, zone: number, pfn: 
   const lock = k.zoneLocks[zone]!
   local_irq_disable(cpu)
   yield* spin_lock(k.sim, cpu, lock)
+  // Read before the lock, the pageblock may have been isolated since: read it again under it.
+  const s = k.state.zone
+  if (s.zones[zone]!.nrIsolatePageblock > 0 || mt === MIGRATE_ISOLATE) mt = pageblockMigratetype(s, pfn)
   __free_one_page(k, cpu, zone, pfn, order, mt, 'page')
   spin_unlock(k.sim, cpu, lock)
   local_irq_enable(k.sim, cpu)

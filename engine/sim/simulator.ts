@@ -12,6 +12,8 @@ const PRIORITY_TIMER = 1
 interface Timer {
   readonly name: string
   readonly fire: () => void
+  /** A daemon (the host's passes) does not keep a stuck run alive: only CPUs and other timers can unstick one. */
+  readonly daemon: boolean
 }
 
 type Actor = Cpu | Timer
@@ -35,6 +37,8 @@ export class Simulator {
   private readonly queue = new EventQueue<Actor>()
   private outcome: SimOutcome | null = null
   private threadsRunning = 0
+  /** Queue entries that could make progress: CPU steps and non-daemon timers. */
+  private live = 0
 
   constructor(
     readonly cpus: readonly Cpu[],
@@ -65,13 +69,15 @@ export class Simulator {
   schedule(cpu: Cpu, point: number): void {
     if (cpu.queued) return
     cpu.queued = true
+    this.live++
     this.queue.push(this.nowNs + this.strategy.delayNs(cpu.id, point), PRIORITY_CPU, cpu)
   }
 
   /** Runs `fire` at an absolute simulated time (host actor, I/O completion, delayed work). */
-  at(timeNs: number, name: string, fire: () => void): void {
+  at(timeNs: number, name: string, fire: () => void, daemon = false): void {
     assert(timeNs >= this.nowNs, 'timers do not go back in time')
-    this.queue.push(timeNs, PRIORITY_TIMER, { name, fire })
+    if (!daemon) this.live++
+    this.queue.push(timeNs, PRIORITY_TIMER, { name, fire, daemon })
   }
 
   /** Ends a wait: the CPU runs again after a wake-up delay. */
@@ -101,14 +107,20 @@ export class Simulator {
         this.outcome = { _tag: 'Finished' }
         break
       }
-      const entry = this.queue.pop()
-      if (entry === undefined) {
+      // Threads unfinished and nothing queued that could move them (daemons cannot): a stall.
+      if (this.live === 0) {
         this.reportStall()
         break
       }
+      const entry = this.queue.pop()!
       this.nowNs = entry.timeNs
-      if (entry.actor instanceof Cpu) this.resumeCpu(entry.actor)
-      else entry.actor.fire()
+      if (entry.actor instanceof Cpu) {
+        this.live--
+        this.resumeCpu(entry.actor)
+      } else {
+        if (!entry.actor.daemon) this.live--
+        entry.actor.fire()
+      }
       if (++this.steps >= this.stepsMax && this.outcome === null)
         this.outcome = { _tag: 'StepLimitReached', stepsMax: this.stepsMax }
     }

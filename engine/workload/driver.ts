@@ -172,10 +172,15 @@ const execOp = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, op: Exclude<
       return
     case 'hotplug': {
       const target = k.cpu(op.target)
-      return op.up ? yield* ctx.hotplug.cpuUp(k, cpu, target) : yield* ctx.hotplug.cpuDown(k, cpu, target)
+      if (op.up) return yield* ctx.hotplug.cpuUp(k, cpu, target)
+      yield* ctx.hotplug.cpuDown(k, cpu, target)
+      ctx.barriers.recheck(k.sim, () => onlineCpus(ctx))
+      return
     }
   }
 }
+
+const onlineCpus = (ctx: DriverContext): number => ctx.k.cpus.filter((c) => c.online).length
 
 /** Ops on a process that a fork creates wait until the fork has run. */
 const waitForMm = function* (ctx: DriverContext, cpu: Cpu, mm: number): Path {
@@ -186,7 +191,8 @@ const waitForMm = function* (ctx: DriverContext, cpu: Cpu, mm: number): Path {
 const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[], iters: number[]): Path {
   for (const op of ops) {
     if (op.kind === 'barrier') {
-      yield* ctx.barriers.arrive(ctx.k.sim, cpu, `${op.id}@${iters.slice(0, op.depth).join('.')}`, ctx.k.cpus.length)
+      yield* ctx.hotplug.parkPoint(ctx.k, cpu)
+      yield* ctx.barriers.arrive(ctx.k.sim, cpu, `${op.id}@${iters.slice(0, op.depth).join('.')}`, () => onlineCpus(ctx))
       if (cpu.id === 0) ctx.unitsDone++
       continue
     }

@@ -41,20 +41,31 @@ export class Tags {
   }
 }
 
-/** Workload barriers: each instance (a barrier op in one iteration) releases when all CPUs arrive. */
+/**
+ * Workload barriers: each instance (a barrier op in one iteration) releases once every online
+ * CPU has arrived. An offline CPU is not waited for; when it comes back, the barriers released
+ * meanwhile let it through.
+ */
 export class Barriers {
-  private readonly arrived = new Map<string, { count: number; wq: WaitQueue }>();
+  private readonly pending = new Map<string, { count: number; wq: WaitQueue }>()
+  private readonly released = new Set<string>();
 
-  *arrive(sim: Simulator, cpu: Cpu, key: string, cpus: number): Path {
-    let b = this.arrived.get(key)
-    if (b === undefined) this.arrived.set(key, (b = { count: 0, wq: new WaitQueue(`barrier ${key}`) }))
+  *arrive(sim: Simulator, cpu: Cpu, key: string, online: () => number): Path {
+    if (this.released.has(key)) return
+    let b = this.pending.get(key)
+    if (b === undefined) this.pending.set(key, (b = { count: 0, wq: new WaitQueue(`barrier ${key}`) }))
     b.count++
-    const entry = b
-    if (entry.count === cpus) {
-      this.arrived.delete(key)
-      entry.wq.wakeAll(sim)
-      return
+    this.recheck(sim, online)
+    yield* wait_event(sim, cpu, b.wq, () => this.released.has(key))
+  }
+
+  /** Releases every barrier the online CPUs have all reached (also after a CPU goes down). */
+  recheck(sim: Simulator, online: () => number): void {
+    for (const [key, b] of [...this.pending.entries()]) {
+      if (b.count < online()) continue
+      this.pending.delete(key)
+      this.released.add(key)
+      b.wq.wakeAll(sim)
     }
-    yield* wait_event(sim, cpu, entry.wq, () => entry.count === cpus)
   }
 }

@@ -5,7 +5,7 @@ import type { PageState } from '../../events/hinting'
 import type { EventMonitor } from '../invariants'
 import type { MmState } from '../state'
 import { FRAME_ALLOCATED } from '../zone/state'
-import { PG_discarded, PG_dirty, PG_writeback, flagNames } from '../pages/state'
+import { PG_discarded, PG_dirty, PG_writeback, SK_changed, flagNames } from '../pages/state'
 import { STATE_CODE, isLegalTransition, stateName, type Actor } from '../pages/states'
 
 type Finding = { message: string; pfn?: number } | null
@@ -73,8 +73,12 @@ const discarding = (name: string, description: string, bad: (s: MmState, pfn: nu
   },
 })
 
-export const noDiscardDirty = discarding('hinting.no-discard-dirty', 'the host never discards a dirty page', (s, pfn) =>
-  (s.pages!.flags[pfn]! & PG_dirty) !== 0 ? 'it is dirty; its data was never written back' : null,
+export const noDiscardDirty = discarding('hinting.no-discard-dirty', 'the host never discards a dirty page (PG_dirty, or changed since written: the storage key)', (s, pfn) =>
+  (s.pages!.flags[pfn]! & PG_dirty) !== 0
+    ? 'it is dirty; its data was never written back'
+    : (s.pages!.flags[pfn]! & SK_changed) !== 0
+      ? 'its storage key says it was written to since; that data is lost'
+      : null,
 )
 export const noDiscardWriteback = discarding('hinting.no-discard-writeback', 'the host never discards a page under writeback', (s, pfn) =>
   (s.pages!.flags[pfn]! & PG_writeback) !== 0 ? 'it is under writeback; the I/O reads a page that is gone' : null,

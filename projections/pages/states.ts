@@ -36,7 +36,11 @@ const withUsage = (s: PageState, u: 'S' | 'U' | 'V' | 'P'): PageState => {
 export const essa_set_unused = (s: PageState): PageState => withUsage(s, 'U')
 export const essa_set_stable = (s: PageState): PageState => withUsage(s, 'S')
 export const essa_set_volatile = (s: PageState): PageState => withUsage(s, 'V')
-export const essa_set_pot_volatile = (s: PageState): PageState => withUsage(s, 'P')
+/**
+ * SET_POT_VOLATILE (pgste_perform_essa): a paged-out page the guest changed since it was last
+ * written out stays stable (its content is only on the host's swap); a clean one becomes Vz.
+ */
+export const essa_set_pot_volatile = (s: PageState, changed = false): PageState => (s === 'Sp' && changed ? 'Sp' : withUsage(s, 'P'))
 /** SET_STABLE_IF_NOT_DISCARDED: fails (null) exactly when the page is discarded. */
 export const essa_set_stable_if_not_discarded = (s: PageState): PageState | null => (s === 'Vz' ? null : withUsage(s, 'S'))
 

@@ -195,10 +195,28 @@ export const listMigratetype: StateInvariant<ZoneState> = {
   },
 }
 
+export const noMergeableBuddies: StateInvariant<ZoneState> = {
+  name: 'buddy.no-mergeable-buddies',
+  description: 'no two free buddies of the same order below MAX_ORDER - 1 are left unmerged (unless an isolated pageblock keeps them apart)',
+  check: (s) =>
+    forEachFreeList(s, (z, o, mt) => {
+      if (o >= MAX_ORDER - 1) return null
+      return walkFreeList(s, z.idx, o, mt, (p) => {
+        const buddy = p ^ (1 << o)
+        if (buddy < z.startPfn || buddy >= z.endPfn || s.frame[buddy] !== FRAME_BUDDY || s.freeOrder[buddy] !== o) return null
+        const a = s.pageblockMt[p >> s.pageblockOrder]!
+        const b = s.pageblockMt[buddy >> s.pageblockOrder]!
+        if (o >= s.pageblockOrder && a !== b && (a === MIGRATE_ISOLATE || b === MIGRATE_ISOLATE)) return null
+        return violation('buddy.no-mergeable-buddies', `free blocks ${Math.min(p, buddy)} and ${Math.max(p, buddy)} of order ${o} are buddies and were not merged`, Math.min(p, buddy))
+      })
+    }),
+}
+
 export const zoneInvariants: readonly StateInvariant<ZoneState>[] = [
   pageConservation,
   blocksAlignedInZone,
   noOverlap,
   nrFreeMatchesLists,
   listMigratetype,
+  noMergeableBuddies,
 ]

@@ -20,6 +20,7 @@ export interface ZoneInfo {
   readonly startPfn: number
   readonly endPfn: number
   readonly watermarks: { readonly min: number; readonly low: number; readonly high: number }
+  readonly lowmemReserve: readonly number[]
   readonly pcpBatch: number
   readonly pcpHigh: number
   /** Pages given to the buddy allocator (zone->managed_pages). */
@@ -109,6 +110,7 @@ export const createZoneState = (m: MachineBooted['data']): ZoneState => {
       startPfn: z.startPfn,
       endPfn: z.startPfn + z.pages,
       watermarks: { ...z.watermarks },
+      lowmemReserve: [...z.lowmemReserve],
       pcpBatch: z.pcp.batch,
       pcpHigh: z.pcp.high,
       managed: 0,

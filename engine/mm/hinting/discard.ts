@@ -16,15 +16,17 @@ import { PAGE_SHIFT } from '../boot'
 import { lock_page, put_page, remove_from_page_cache, unlock_page } from '../filemap'
 
 /**
- * page_unmap_all: clear every pte mapping the page, walking the file's i_mmap as it stood when
- * the walk began (newest process first, as the 2006 prio tree could order a child before its
- * parent). One step per process: other CPUs run in between.
+ * page_unmap_all: clear every pte mapping the page, walking the file's i_mmap under its lock
+ * (newest process first, as the 2006 prio tree could order a child before its parent). One step
+ * per process: other CPUs run in between, but none links a new process into this i_mmap.
  */
 export const page_unmap_all = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
   const p = k.pages
   const file = p.file[pfn]!
   if (file < 0) return
   const vpn = fileVpn(file, p.index[pfn]!)
+  const iMmapLock = k.locks.iMmap(file)
+  yield* spin_lock(k.sim, cpu, iMmapLock)
   const walk = [...(k.state.mms.iMmap.get(file) ?? [])]
   for (const mmId of walk) {
     yield STEP_POINT
@@ -38,6 +40,7 @@ export const page_unmap_all = function* (k: Kernel, cpu: Cpu, pfn: number): Path
     }
     spin_unlock(k.sim, cpu, ptl)
   }
+  spin_unlock(k.sim, cpu, iMmapLock)
 }
 
 /**

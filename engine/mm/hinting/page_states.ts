@@ -7,7 +7,7 @@
 //    since (a compare-and-swap over the page's state and counts); make_stable is one ESSA.
 //  - none: neither; make_volatile commits what it decided on stale checks.
 import { STATE_CODE, essa_set_pot_volatile, essa_set_stable_if_not_discarded, essa_set_volatile, stateName } from '../../../projections/pages/states'
-import { PG_anon, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_mlocked, PG_private, PG_uptodate, PG_writable, PG_writeback } from '../../../projections/pages/state'
+import { PG_anon, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_mlocked, PG_private, PG_uptodate, PG_writable, PG_writeback, SK_changed } from '../../../projections/pages/state'
 import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
 import { spin_lock, spin_trylock, spin_unlock } from '../../sim/sync'
@@ -42,7 +42,8 @@ const snapshot = (k: Kernel, pfn: number): string => {
 const set_volatile = (k: Kernel, cpu: Cpu, pfn: number): void => {
   const p = k.pages
   const from = stateName(p.pstate[pfn]!)
-  const to = (p.flags[pfn]! & PG_writable) !== 0 ? essa_set_pot_volatile(from) : essa_set_volatile(from)
+  const f = p.flags[pfn]!
+  const to = (f & PG_writable) !== 0 ? essa_set_pot_volatile(from, (f & SK_changed) !== 0) : essa_set_volatile(from)
   essa_page(k, cpu, pfn, to, 'page_make_volatile')
 }
 
