@@ -9,6 +9,7 @@ import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
 import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
 import { choose_fallback, isHighatomic, pageblock_counts, rmqueue_smallest, zone_watermark_ok } from './buddy'
 import { arch_alloc_page } from './hinting/essa'
+import { drain_all_pages } from './page_free'
 
 export type Watermark = 'min' | 'low' | 'high'
 
@@ -130,11 +131,20 @@ export const __alloc_pages = function* (k: Kernel, cpu: Cpu, req: AllocRequest, 
   yield STEP_POINT
   const fast = yield* get_page_from_freelist(k, cpu, req, 'low')
   if (fast !== null) return fast
+  let drained = false
   for (let retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
     const slow = yield* get_page_from_freelist(k, cpu, req, 'min')
     if (slow !== null) return slow
     const reclaimed = reclaim === null ? 0 : yield* reclaim(k, cpu, req)
     if (reclaimed === 0) break
+    // __alloc_pages_direct_reclaim: what reclaim freed may sit on per-cpu lists, which the
+    // watermarks do not count: drain them all once and try again.
+    const after = yield* get_page_from_freelist(k, cpu, req, 'min')
+    if (after !== null) return after
+    if (!drained) {
+      drained = true
+      yield* drain_all_pages(k, cpu)
+    }
   }
   const failed: EventData<'PageAllocFailed'> = { order: req.order, mt: req.mt }
   if (req.tag !== undefined) failed.tag = req.tag

@@ -5,7 +5,7 @@ import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../.
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
-import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
+import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unlock } from '../sim/sync'
 import { decideFreeOnePage } from './buddy'
 import { arch_free_page } from './hinting/essa'
 import { PG_discarded } from '../../projections/pages/state'
@@ -124,4 +124,9 @@ export const drain_pages = (k: Kernel, cpu: Cpu, owner: Cpu = cpu, reason: 'drai
     const count = s.pcpCount[pcpCountIdx(s, owner.id, z.idx)]!
     if (count > 0) free_pcppages_bulk(k, cpu, z.idx, count, reason, owner)
   }
+}
+
+/** drain_all_pages as 2.6-era kernels did it: on_each_cpu(drain_local_pages). */
+export const drain_all_pages = function* (k: Kernel, cpu: Cpu): Path {
+  yield* on_each_cpu(k.sim, cpu, k.callFunctionLock, 'drain_all_pages', (target) => drain_pages(k, target))
 }

@@ -3,13 +3,12 @@
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
 import { __alloc_pages, type AllocRequest, type Reclaimer } from '../mm/page_alloc'
-import { __free_pages, drain_pages } from '../mm/page_free'
+import { __free_pages, drain_all_pages, drain_pages } from '../mm/page_free'
 import type { Prng } from '../prng'
 import type { Cpu, Path } from '../sim/cpu'
-import { local_irq_disable, local_irq_enable, on_each_cpu, sleep } from '../sim/sync'
+import { WaitQueue, local_irq_disable, local_irq_enable, sleep, wait_event } from '../sim/sync'
 import type { Program } from './compile'
 import { Barriers, type Tags, type Block } from './tags'
-import { WaitQueue, wait_event } from '../sim/sync'
 import { file_read_page, file_write_page, invalidate_page, writeback_page, type FileContext } from '../mm/filemap'
 import { anon_fault, exit_mm, fault_in_file_page, fork_mm, touch_file_page, unmap_file_page } from '../mm/memory'
 import { try_to_free_pages } from '../mm/vmscan'
@@ -101,9 +100,7 @@ const execOp = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, op: Exclude<
     }
     case 'drain':
       if (op.all) {
-        // drain_all_pages as 2.6-era kernels did it: on_each_cpu(drain_local_pages).
-        yield* on_each_cpu(k.sim, cpu, k.callFunctionLock, 'drain_all_pages', (target) => drain_pages(k, target))
-        return
+        return yield* drain_all_pages(k, cpu)
       }
       local_irq_disable(cpu)
       drain_pages(k, cpu)
