@@ -108,7 +108,6 @@ export class Run {
       tags: new Tags(),
       barriers: new Barriers(),
       hotplug: new Hotplug(),
-      reclaim: try_to_free_pages,
       file: { reclaim: try_to_free_pages, ioNs: workload.settings?.ioNs ?? DEFAULT_IO_NS },
       thinkNs: workload.settings?.thinkNs ?? 0,
       forkedMms: this.compiled.forkedMms,

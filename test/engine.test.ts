@@ -77,6 +77,14 @@ describe('spinlocks', () => {
   })
 })
 
+/** Takes `lock`, then calls smp_call_function while still holding it. */
+function* callWhileHolding(sim: Simulator, cpu: Cpu, lock: SpinLock): Path {
+  yield* spin_lock(sim, cpu, lock)
+  yield* points(3)
+  yield* smp_call_function(sim, cpu, new SpinLock('call_lock'), 'test', () => undefined)
+  spin_unlock(sim, cpu, lock)
+}
+
 describe('interrupts and smp_call_function', () => {
   it('an IPI is taken only once the target re-enables interrupts, and the caller waits for it', () => {
     const { cpus, sim } = machine(2)
@@ -111,16 +119,7 @@ describe('interrupts and smp_call_function', () => {
   it('a CPU spinning with interrupts off on a lock held by the caller deadlocks the call', () => {
     const { cpus, sim, deadlocks } = machine(2)
     const lock = new SpinLock('zone lock')
-    const callLock = new SpinLock('call_lock')
-    sim.start(
-      cpus[0]!,
-      (function* () {
-        yield* spin_lock(sim, cpus[0]!, lock)
-        yield* points(3)
-        yield* smp_call_function(sim, cpus[0]!, callLock, 'test', () => undefined)
-        spin_unlock(sim, cpus[0]!, lock)
-      })(),
-    )
+    sim.start(cpus[0]!, callWhileHolding(sim, cpus[0]!, lock))
     sim.start(
       cpus[1]!,
       (function* () {
@@ -136,16 +135,7 @@ describe('interrupts and smp_call_function', () => {
   it('the same CPU spinning with interrupts on takes the IPI and both finish', () => {
     const { cpus, sim } = machine(2)
     const lock = new SpinLock('zone lock')
-    const callLock = new SpinLock('call_lock')
-    sim.start(
-      cpus[0]!,
-      (function* () {
-        yield* spin_lock(sim, cpus[0]!, lock)
-        yield* points(3)
-        yield* smp_call_function(sim, cpus[0]!, callLock, 'test', () => undefined)
-        spin_unlock(sim, cpus[0]!, lock)
-      })(),
-    )
+    sim.start(cpus[0]!, callWhileHolding(sim, cpus[0]!, lock))
     sim.start(
       cpus[1]!,
       (function* () {

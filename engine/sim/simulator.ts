@@ -27,8 +27,6 @@ export type SimOutcome =
 export interface SimulatorHooks {
   /** Called when CPUs are found waiting on each other; the simulator stops after it. */
   onDeadlock(cpus: readonly number[], waits: readonly string[]): void
-  /** Called once an IPI has run on a target; emits the target's event. */
-  onIpiHandled?(target: Cpu, call: IpiCall): void
 }
 
 export class Simulator {
@@ -161,7 +159,6 @@ export class Simulator {
     call.run(cpu)
     cpu.irqsOff--
     call.pending.delete(cpu.id)
-    this.hooks.onIpiHandled?.(cpu, call)
     if (call.pending.size === 0 && call.caller.blockedOn?.kind === 'ipi') this.wake(call.caller)
   }
 

@@ -2,7 +2,7 @@
 // that name it, as one kernel thread. Randomness (churn) comes from the CPU's own PRNG stream.
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
-import { __alloc_pages, type AllocRequest, type Reclaimer } from '../mm/page_alloc'
+import { __alloc_pages, type AllocRequest } from '../mm/page_alloc'
 import { __free_pages, drain_all_pages, drain_pages } from '../mm/page_free'
 import type { Prng } from '../prng'
 import type { Cpu, Path } from '../sim/cpu'
@@ -19,7 +19,6 @@ export interface DriverContext {
   readonly tags: Tags
   readonly barriers: Barriers
   readonly hotplug: Hotplug
-  readonly reclaim: Reclaimer | null
   readonly file: FileContext
   readonly thinkNs: number
   /** Processes a fork creates: ops on them wait for it. */
@@ -32,7 +31,7 @@ export interface DriverContext {
 }
 
 const allocBlock = function* (ctx: DriverContext, cpu: Cpu, req: AllocRequest): Path<Block | null> {
-  const pfn = yield* __alloc_pages(ctx.k, cpu, req, ctx.reclaim)
+  const pfn = yield* __alloc_pages(ctx.k, cpu, req, ctx.file.reclaim)
   return pfn === null ? null : { pfn, order: req.order }
 }
 

@@ -18,8 +18,6 @@ export const Pr = STATE_CODE.Pr
 export const usageOf = (s: PageState): 'S' | 'U' | 'V' | 'P' => s[0] as 'S' | 'U' | 'V' | 'P'
 export const contentOf = (s: PageState): 'r' | 'p' | 'z' => s[1] as 'r' | 'p' | 'z'
 
-/** page_discarded(): the host dropped a volatile page's content. */
-export const isDiscarded = (code: number): boolean => code === Vz
 
 /**
  * The guest's ESSA orders change only the usage part of resident or zero pages. A preserved

@@ -137,20 +137,24 @@ const pageFreed = (s: ZoneState, e: EventOf<'PageFreed'>): void => {
   addFreeBlock(s, zone, head, o, mt, tail)
 }
 
+/** A page joins `cpu`'s pcp list of `mt` (at the tail when cold). */
+const addToPcp = (s: ZoneState, cpu: number, zone: number, pfn: number, mt: number, cold: boolean): void => {
+  s.frame[pfn] = FRAME_PCP
+  s.pcpCpu[pfn] = cpu
+  s.listMt[pfn] = mt
+  pcpListAdd(s, pcpListIdx(s, cpu, zone, mt), pfn, cold)
+  s.pcpCount[pcpCountIdx(s, cpu, zone)]!++
+  s.zones[zone]!.pcpPages += 1
+}
+
 const pcpFreed = (s: ZoneState, e: EventOf<'PcpFreed'>): void => {
   const { zone, pfn, mt, cold } = e.data
   assert(e.cpu !== null, 'pcp frees happen on a CPU')
   assert(s.frame[pfn] === FRAME_ALLOCATED && s.allocOrder[pfn] === 0, 'freed page is an allocated order-0 page')
   s.allocOrder[pfn] = -1
   s.allocMt[pfn] = -1
-  s.frame[pfn] = FRAME_PCP
-  s.pcpCpu[pfn] = e.cpu
-  s.listMt[pfn] = mt
-  pcpListAdd(s, pcpListIdx(s, e.cpu, zone, mt), pfn, cold)
-  s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!++
-  const z = s.zones[zone]!
-  z.allocatedPages -= 1
-  z.pcpPages += 1
+  s.zones[zone]!.allocatedPages -= 1
+  addToPcp(s, e.cpu, zone, pfn, mt, cold)
 }
 
 const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
@@ -200,14 +204,8 @@ const collectionFreed = (s: ZoneState, e: EventOf<'DiscardCollectionFreed'>): vo
     const mt = mts[i]!
     const zone = zoneOf(s, pfn)
     assert(s.frame[pfn] === FRAME_DISCARD, `collected page ${pfn} was on a discarded-page list`)
-    s.frame[pfn] = FRAME_PCP
-    s.pcpCpu[pfn] = e.cpu
-    s.listMt[pfn] = mt
-    pcpListAdd(s, pcpListIdx(s, e.cpu, zone, mt), pfn, true)
-    s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!++
-    const z = s.zones[zone]!
-    z.discardPages -= 1
-    z.pcpPages += 1
+    s.zones[zone]!.discardPages -= 1
+    addToPcp(s, e.cpu, zone, pfn, mt, true)
   }
 }
 

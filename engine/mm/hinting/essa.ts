@@ -2,7 +2,7 @@
 // arch_free_page (SET_UNUSED), arch_alloc_page (SET_STABLE), and the hinting paths. Each call
 // emits one PageStateChanged per run of pages whose state it changes.
 import type { PageState, StateChangeReason } from '../../../events/hinting'
-import { STATE_CODE, essa_set_stable, essa_set_unused, stateName } from '../../../projections/pages/states'
+import { essa_set_stable, essa_set_unused, stateName } from '../../../projections/pages/states'
 import type { Kernel } from '../../kernel'
 import type { Cpu } from '../../sim/cpu'
 
@@ -46,9 +46,6 @@ export const arch_free_page = (k: Kernel, cpu: Cpu | null, pfn: number, order: n
 export const arch_alloc_page = (k: Kernel, cpu: Cpu | null, pfn: number, order: number): void => {
   if (k.hinting !== null) essa_range(k, cpu, pfn, 1 << order, essa_set_stable, 'arch_alloc_page')
 }
-
-export const stateOf = (k: Kernel, pfn: number): PageState => stateName(k.pages.pstate[pfn]!)
-export const STATE = STATE_CODE
 
 /**
  * The content of a page is touched (a CPU access, or a DMA filling it): the host backs a

@@ -6,7 +6,7 @@
 //  - cas (the review): no lock; make_volatile commits only if nothing it checked has changed
 //    since (a compare-and-swap over the page's state and counts); make_stable is one ESSA.
 //  - none: neither; make_volatile commits what it decided on stale checks.
-import { STATE_CODE, essa_set_pot_volatile, essa_set_stable_if_not_discarded, essa_set_volatile, stateName } from '../../../projections/pages/states'
+import { essa_set_pot_volatile, essa_set_stable_if_not_discarded, essa_set_volatile, stateName } from '../../../projections/pages/states'
 import { PG_anon, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_mlocked, PG_private, PG_uptodate, PG_writable, PG_writeback, SK_changed } from '../../../projections/pages/state'
 import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
@@ -109,5 +109,3 @@ export const page_make_stable = function* (k: Kernel, cpu: Cpu, pfn: number): Pa
   spin_unlock(k.sim, cpu, bit)
   return r
 }
-
-export const isDiscardedPage = (k: Kernel, pfn: number): boolean => k.pages.pstate[pfn] === STATE_CODE.Vz
