@@ -74,6 +74,7 @@ export class Kernel {
     this.state = createState(boot)
     evolve(this.state, e)
     this.sink.append(e)
+    for (const c of cpus) c.bindOnlineMask(this.state.cpus.online)
     this.zoneLocks = boot.zones.map((z) => new SpinLock(`zone ${z.name} lock`))
   }
 

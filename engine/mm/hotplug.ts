@@ -38,14 +38,13 @@ export class Hotplug {
     }
     // Two CPUs may take the same one down: only the first runs CPU_DEAD.
     if (!target.online) return
-    target.online = false
+    // The event is the only writer of the online flag (the cpus projection holds it).
     k.emit(cpu, 'CpuWentOffline', { target: target.id })
     page_alloc_cpu_dead(k, cpu, target)
   }
 
   *cpuUp(k: Kernel, cpu: Cpu, target: Cpu): Path {
     if (target.online) return
-    target.online = true
     k.emit(cpu, 'CpuWentOnline', { target: target.id })
     this.parkRequested.delete(target.id)
     this.resumed.wakeAll(k.sim)

@@ -27,7 +27,11 @@ export interface IpiCall {
 }
 
 export class Cpu {
-  online = true
+  /**
+   * Which CPUs are online: the cpus projection's own array (CpuWentOffline / CpuWentOnline
+   * change it), so there is one copy. Unbound (a bare simulator in a test), every CPU is online.
+   */
+  private onlineMask: readonly boolean[] | null = null
   /** local_irq_save nesting depth; interrupts (IPIs) are taken only at depth 0. */
   irqsOff = 0
   blockedOn: Waitable | null = null
@@ -40,6 +44,15 @@ export class Cpu {
   readonly locksHeld: string[] = []
 
   constructor(readonly id: number) {}
+
+  /** Reads the online flag from `mask` from now on (Kernel binds the projection's). */
+  bindOnlineMask(mask: readonly boolean[]): void {
+    this.onlineMask = mask
+  }
+
+  get online(): boolean {
+    return this.onlineMask === null || this.onlineMask[this.id] === true
+  }
 
   get blocked(): boolean {
     return this.blockedOn !== null
