@@ -1,7 +1,9 @@
 // The host (hypervisor) as an actor with memory pressure of its own: at each pass its clock hand
 // sweeps the guest's frames and takes what the guest's hints allow. Unused pages are discarded
-// (Ur -> Uz), volatile ones too (Vr -> Vz), potentially volatile ones when clean (Pr -> Vz);
-// stable and dirty P pages can only be paged out (Sr -> Sp, Pr -> Sp).
+// (Ur -> Uz), volatile ones too (Vr -> Vz); stable pages can only be paged out (Sr -> Sp). A
+// potentially volatile page goes by its dirty bit (kernel facts §1, GPH09 6/6): clean, it is
+// discarded (Pr -> Vz), whether the host takes it as volatile or while paging out, since there
+// is nothing to write; dirty, it is written out (Pr -> Sp), only when paging out.
 import { PAGE_STATES } from '../events/hinting'
 import { SK_changed } from '../projections/pages/state'
 import { STATE_CODE } from '../projections/pages/states'
@@ -82,7 +84,7 @@ export class Host {
       const from = PAGE_STATES[st]!
       if (st === Ur && c.unused) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Uz' })
       else if (st === Vr && c.volatile) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
-      else if (st === Pr && c.volatile && (p.flags[pfn]! & SK_changed) === 0) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
+      else if (st === Pr && (c.volatile || c.pageOut) && (p.flags[pfn]! & SK_changed) === 0) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
       else if (st === Pr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
       else if (st === Sr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
       else continue
