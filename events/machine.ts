@@ -25,8 +25,11 @@ export const HintingConfig = t.type({
   discardList: oneOf(['on', 'off'] as const),
   /** How page_make_volatile and page_make_stable exclude each other. */
   stateChange: oneOf(['lock', 'cas', 'none'] as const),
-  /** Where a written-back page is made volatile: test_clear_page_writeback, or when I/O starts. */
-  volatileAt: oneOf(['writeback-end', 'writeback-start'] as const),
+  /**
+   * Where a written-back page is made volatile: test_clear_page_writeback (the patch), or when
+   * the I/O starts, either without the PG_writeback check (the race) or with every check.
+   */
+  volatileAt: oneOf(['writeback-end', 'writeback-start', 'writeback-start-checked'] as const),
   /** copy_one_pte checks PG_discarded (GPH09), or copies the pte regardless. */
   forkVsDiscard: oneOf(['checked', 'unchecked'] as const),
 })

@@ -149,7 +149,7 @@ export const Variants = strictObject(
   {
     discardList: oneOf(['on', 'off'] as const),
     stateChange: oneOf(['lock', 'cas', 'none'] as const),
-    volatileAt: oneOf(['writeback-end', 'writeback-start'] as const),
+    volatileAt: oneOf(['writeback-end', 'writeback-start', 'writeback-start-checked'] as const),
     forkVsDiscard: oneOf(['checked', 'unchecked'] as const),
   },
 )

@@ -69,9 +69,12 @@ const allocCachePage = function* (k: Kernel, cpu: Cpu, f: FileContext): Path<num
 }
 
 /**
- * page_cache_read: a fresh page enters the page cache locked, the read I/O fills it, and
- * unlock_page offers it to the host (the patch's unlock_page call site). False when no page
- * could be allocated.
+ * page_cache_read (mm/filemap.c, 2.6.18): add_to_page_cache_lru takes the page locked with the
+ * cache's reference and ours, readpage starts the read, and page_cache_release drops ours while
+ * the I/O is still in flight. The I/O's completion sets PG_uptodate and calls unlock_page, where
+ * the patch (GPH06 2/9, GPH09 1/6: `page_make_volatile(page, 1)` in unlock_page) offers the page
+ * to the host with offset 1: only the page cache holds it then. False when no page could be
+ * allocated.
  */
 export const page_cache_read = function* (k: Kernel, cpu: Cpu, f: FileContext, file: number, index: number): Path<boolean> {
   const pfn = yield* allocCachePage(k, cpu, f)
@@ -82,13 +85,13 @@ export const page_cache_read = function* (k: Kernel, cpu: Cpu, f: FileContext, f
     return true
   }
   k.emit(cpu, 'PageCacheAdded', { pfn, file, index })
-  // Our own reference until page_cache_release: make_volatile is only called on a held page.
   k.emit(cpu, 'PageGot', { pfn })
+  // readpage has submitted the read; page_cache_release: the locked page keeps the cache's reference.
+  yield* put_page(k, cpu, pfn)
   yield* sleep(k.sim, cpu, f.ioNs, `read I/O of file ${file} index ${index}`)
   host_touch(k, cpu, pfn) // the read's DMA wrote the page
   unlock_page(k, cpu, pfn, 'read done: SetPageUptodate, unlock_page', ['PG_uptodate'])
-  yield* page_make_volatile(k, cpu, pfn, { callerHolds: true })
-  yield* put_page(k, cpu, pfn)
+  yield* page_make_volatile(k, cpu, pfn)
   return true
 }
 
@@ -153,10 +156,16 @@ export const file_write_page = function* (k: Kernel, cpu: Cpu, f: FileContext, f
 }
 
 /**
- * Writeback of one dirty page: the dirty bit moves to PG_writeback under the page lock, the
- * I/O runs, end_page_writeback clears it. The patch makes the page volatile in
- * test_clear_page_writeback (volatileAt: writeback-end); the review asks what happens if that
- * runs when the I/O starts instead (writeback-start), with checks written for a finished one.
+ * Writeback of one dirty page, with the references the kernel holds: write_cache_pages takes
+ * one for its pagevec, and under the page lock clear_page_dirty_for_io and set_page_writeback
+ * move the dirty bit to PG_writeback; pagevec_release drops that reference once the I/O is
+ * submitted (the bio holds none), so only the page cache (and the ptes) hold the page while the
+ * I/O runs. end_page_writeback -> test_clear_page_writeback is where the patch calls
+ * `page_make_volatile(page, 1)` (offset 1: GPH09 1/6, the hunk the review quotes). The review
+ * asks what happens if that runs when the I/O starts instead: volatileAt writeback-start calls
+ * it there with `ignoreWriteback`, dropping the one check that stands in its way;
+ * writeback-start-checked calls it there with every check, and PG_writeback refuses it: no
+ * seed reaches the race (test/races.test.ts).
  */
 export const writeback_page = function* (k: Kernel, cpu: Cpu, f: FileContext, file: number, index: number): Path<boolean> {
   yield STEP_POINT
@@ -172,11 +181,14 @@ export const writeback_page = function* (k: Kernel, cpu: Cpu, f: FileContext, fi
   k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_writeback'], clear: ['PG_dirty', 'SK_changed'], why: 'clear_page_dirty_for_io, set_page_writeback' })
   unlock_page(k, cpu, pfn)
   const cfg = k.hinting
-  if (cfg?.volatileAt === 'writeback-start') yield* page_make_volatile(k, cpu, pfn, { callerHolds: true, ignoreWriteback: true })
+  // pagevec_release: the I/O is submitted, the page cache's reference keeps the page.
+  yield* put_page(k, cpu, pfn)
+  const at = cfg?.volatileAt
+  if (at === 'writeback-start' || at === 'writeback-start-checked')
+    yield* page_make_volatile(k, cpu, pfn, { ignoreWriteback: at === 'writeback-start' })
   yield* sleep(k.sim, cpu, f.ioNs, `writeback I/O of file ${file} index ${index}`)
   k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writeback'], why: 'end_page_writeback' })
-  if (cfg?.volatileAt === 'writeback-end') yield* page_make_volatile(k, cpu, pfn, { callerHolds: true })
-  yield* put_page(k, cpu, pfn)
+  if (cfg?.volatileAt === 'writeback-end') yield* page_make_volatile(k, cpu, pfn)
   return true
 }
 
