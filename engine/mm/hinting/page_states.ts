@@ -3,8 +3,12 @@
 //  - lock (the patch): make_volatile try-locks the per-page state-change bit and gives up when
 //    it is taken; make_stable spins on it, so a stable request is never overtaken by a
 //    make_volatile already in flight.
-//  - cas (the review): no lock; make_volatile commits only if nothing it checked has changed
-//    since (a compare-and-swap over the page's state and counts); make_stable is one ESSA.
+//  - cas (the review: "manage the page state bitmap with compare-and-swap"): no lock;
+//    make_volatile reads the state word, runs its checks, and commits with a cmpxchg on that
+//    word alone, which fails only if the page state itself changed in between. Flags and counts
+//    are other words a cmpxchg does not see, so a reader that took a reference and found the
+//    page already stable does not stop it: the race tests find the page discarded in use.
+//    make_stable is one ESSA.
 //  - none: neither; make_volatile commits what it decided on stale checks.
 import { essa_set_pot_volatile, essa_set_stable_if_not_discarded, essa_set_volatile, stateName } from '../../../projections/pages/states'
 import { PG_anon, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_mlocked, PG_private, PG_uptodate, PG_writable, PG_writeback, SK_changed } from '../../../projections/pages/state'
@@ -32,11 +36,6 @@ export const check_bits = (k: Kernel, pfn: number, ignoreWriteback = false): boo
 /** check_counts: nobody but the page cache (offset 1) and the caller (offset 2) and the ptes holds it. */
 export const check_counts = (k: Kernel, pfn: number, offset: number): boolean =>
   k.pages.mapcount[pfn]! + offset === k.pages.refcount[pfn]!
-
-const snapshot = (k: Kernel, pfn: number): string => {
-  const p = k.pages
-  return `${p.pstate[pfn]}:${p.flags[pfn]}:${p.refcount[pfn]}:${p.mapcount[pfn]}:${p.uses[pfn]}`
-}
 
 /** page_set_volatile: SET_VOLATILE, or SET_POT_VOLATILE for a page mapped writable (PG_writable). */
 const set_volatile = (k: Kernel, cpu: Cpu, pfn: number): void => {
@@ -72,11 +71,11 @@ export const page_make_volatile = function* (k: Kernel, cpu: Cpu, pfn: number, o
       return
     }
     case 'cas': {
-      const before = snapshot(k, pfn)
+      const old = k.pages.pstate[pfn]
       const go = ok()
       yield STEP_POINT
-      // The compare-and-swap: commit only if the page is exactly as it was checked.
-      if (go && snapshot(k, pfn) === before) set_volatile(k, cpu, pfn)
+      // cmpxchg(state word, old, new): it compares the page state and nothing else.
+      if (go && k.pages.pstate[pfn] === old) set_volatile(k, cpu, pfn)
       return
     }
     case 'none': {
