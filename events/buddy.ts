@@ -46,7 +46,11 @@ export const PageFreed = t.type({
 })
 export type PageFreed = t.TypeOf<typeof PageFreed>
 
-/** free_hot_cold_page: an order-0 page goes on this CPU's pcp list[mt], at the tail when cold. */
+/**
+ * free_hot_cold_page: an order-0 page of pcp migratetype `mt` (its pageblock's type,
+ * set_pcppage_migratetype) goes on this CPU's pcp list for it, at the tail when cold: list[mt]
+ * for the three pcp types, the MOVABLE list for HIGHATOMIC.
+ */
 export const PcpFreed = t.type({
   type: t.literal('PcpFreed'),
   data: t.type({ zone: ZoneIdx, pfn: Pfn, mt: Migratetype, cold: t.boolean }),

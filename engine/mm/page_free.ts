@@ -1,6 +1,6 @@
 // The free side of mm/page_alloc.c (v4.13): __free_pages, free_hot_cold_page with its per-cpu
 // lists (hot frees at the head, cold at the tail), free_pcppages_bulk and __free_one_page.
-import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../events/codecs'
+import { MIGRATE_ISOLATE, MIGRATE_PCPTYPES } from '../../events/codecs'
 import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../../projections/zone/state'
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
@@ -49,7 +49,7 @@ export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: num
     if (batchFree === MIGRATE_PCPTYPES) batchFree = count
     do {
       const pfn = s.pcpTail[list]!
-      // The pageblock may have been isolated while the page sat on the list.
+      // get_pcppage_migratetype; the pageblock may have been isolated while the page sat on the list.
       const pmt = isolated ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
       __free_one_page(k, owner, zone, pfn, 0, pmt, 'pcp', cause)
     } while (--count > 0 && --batchFree > 0 && s.pcpHead[list] !== NIL)
@@ -71,8 +71,10 @@ export const free_one_page = function* (k: Kernel, cpu: Cpu, zone: number, pfn: 
 
 /**
  * free_hot_cold_page: an order-0 page goes on this CPU's pcp list of its pageblock's type (hot
- * at the head, cold at the tail); isolated pageblocks bypass the lists; HIGHATOMIC is filed as
- * movable. A list above pcp->high gives a batch back to the buddy lists.
+ * at the head, cold at the tail); isolated pageblocks bypass the lists. v4.13 records the
+ * pageblock's type as the page's pcp migratetype (set_pcppage_migratetype) before it files a
+ * HIGHATOMIC page on the MOVABLE list, so free_pcppages_bulk gives it back to the HighAtomic
+ * free list (PcpFreed's mt is that pcp migratetype). A list above pcp->high gives a batch back.
  */
 export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, cold: boolean): Path {
   const s = k.state.zone
@@ -87,14 +89,11 @@ export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, c
     return
   }
   arch_free_page(k, cpu, pfn, 0)
-  let mt = pageblockMigratetype(s, pfn)
+  const mt = pageblockMigratetype(s, pfn)
   local_irq_disable(cpu)
-  if (mt >= MIGRATE_PCPTYPES) {
-    if (mt === MIGRATE_ISOLATE) {
-      local_irq_enable(k.sim, cpu)
-      return yield* free_one_page(k, cpu, zone, pfn, 0, mt)
-    }
-    mt = MIGRATE_MOVABLE
+  if (mt === MIGRATE_ISOLATE) {
+    local_irq_enable(k.sim, cpu)
+    return yield* free_one_page(k, cpu, zone, pfn, 0, mt)
   }
   k.emit(cpu, 'PcpFreed', { zone, pfn, mt, cold })
   const z = s.zones[zone]!

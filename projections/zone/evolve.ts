@@ -15,6 +15,7 @@ import {
   nrFreeIdx,
   pcpCountIdx,
   pcpListIdx,
+  pcpListMt,
   type ZoneState,
 } from './state'
 
@@ -114,7 +115,7 @@ const pageFreed = (s: ZoneState, e: EventOf<'PageFreed'>): void => {
     z.allocatedPages -= pages
   } else if (from === 'pcp') {
     assert(e.cpu !== null && s.frame[pfn] === FRAME_PCP && s.pcpCpu[pfn] === e.cpu, 'page is on this CPU pcp list')
-    pcpListDel(s, pcpListIdx(s, e.cpu, zone, s.listMt[pfn]!), pfn)
+    pcpListDel(s, pcpListIdx(s, e.cpu, zone, pcpListMt(s.listMt[pfn]!)), pfn)
     s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!--
     s.pcpCpu[pfn] = -1
     s.listMt[pfn] = -1
@@ -137,12 +138,12 @@ const pageFreed = (s: ZoneState, e: EventOf<'PageFreed'>): void => {
   addFreeBlock(s, zone, head, o, mt, tail)
 }
 
-/** A page joins `cpu`'s pcp list of `mt` (at the tail when cold). */
+/** A page of pcp migratetype `mt` joins `cpu`'s pcp list for it (at the tail when cold). */
 const addToPcp = (s: ZoneState, cpu: number, zone: number, pfn: number, mt: number, cold: boolean): void => {
   s.frame[pfn] = FRAME_PCP
   s.pcpCpu[pfn] = cpu
   s.listMt[pfn] = mt
-  pcpListAdd(s, pcpListIdx(s, cpu, zone, mt), pfn, cold)
+  pcpListAdd(s, pcpListIdx(s, cpu, zone, pcpListMt(mt)), pfn, cold)
   s.pcpCount[pcpCountIdx(s, cpu, zone)]!++
   s.zones[zone]!.pcpPages += 1
 }

@@ -13,6 +13,7 @@ import {
   nrFreeIdx,
   pcpCountIdx,
   pcpListIdx,
+  pcpListMt,
   type ZoneInfo,
   type ZoneState,
 } from './state'
@@ -183,7 +184,7 @@ export const listMigratetype: StateInvariant<ZoneState> = {
           let steps = 0
           for (let p = s.pcpHead[i]!; p !== NIL; p = s.next[p]!) {
             if (++steps > s.pfnEnd) return violation('buddy.list-structure', `cpu ${cpu} ${z.name} pcp list ${mt} loops`)
-            if (s.frame[p] !== FRAME_PCP || s.pcpCpu[p] !== cpu || s.listMt[p] !== mt)
+            if (s.frame[p] !== FRAME_PCP || s.pcpCpu[p] !== cpu || pcpListMt(s.listMt[p]!) !== mt)
               return violation('buddy.list-migratetype', `page ${p} on cpu ${cpu} ${z.name} pcp list ${MIGRATETYPE_NAMES[mt]} records otherwise`, p)
             count++
           }

@@ -49,7 +49,11 @@ export interface ZoneState {
   readonly frame: Uint8Array
   /** At the head of a free block: its order; elsewhere -1. */
   readonly freeOrder: Int8Array
-  /** At the head of a free block or a pcp page: the migratetype of the list it is on. */
+  /**
+   * At the head of a free block: the migratetype of the list it is on. For a pcp page: its pcp
+   * migratetype (set_pcppage_migratetype, page->index in v4.13), which free_pcppages_bulk frees
+   * it as; the pcp list it sits on is pcpListMt of that (HIGHATOMIC pages sit on MOVABLE).
+   */
   readonly listMt: Int8Array
   readonly next: Int32Array
   readonly prev: Int32Array
@@ -80,6 +84,9 @@ export const nrFreeIdx = (zone: number, order: number): number => zone * MAX_ORD
 
 export const pcpListIdx = (s: ZoneState, cpu: number, zone: number, mt: number): number =>
   (cpu * s.zones.length + zone) * MIGRATE_PCPTYPES + mt
+
+/** free_hot_cold_page's list choice: the three pcp types have a list each, HIGHATOMIC goes on MOVABLE's. */
+export const pcpListMt = (mt: number): number => (mt >= MIGRATE_PCPTYPES ? MIGRATE_MOVABLE : mt)
 
 export const pcpCountIdx = (s: ZoneState, cpu: number, zone: number): number => cpu * s.zones.length + zone
 

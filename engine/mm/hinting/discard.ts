@@ -3,7 +3,7 @@
 // a discard fault delivers an absolute address: the frame must not be freed and reused before
 // the handler has pinned it, and the collection's IPI cannot complete while a handler runs with
 // interrupts off.
-import { MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES } from '../../../events/codecs'
+import { MIGRATE_ISOLATE } from '../../../events/codecs'
 import { fileVpn } from '../../../projections/mm/state'
 import { PG_discarded, PG_writable } from '../../../projections/pages/state'
 import { pageblockMigratetype, pcpCountIdx } from '../../../projections/zone/state'
@@ -90,11 +90,11 @@ export const do_discard_fault = function* (k: Kernel, cpu: Cpu, mm: number, vpn:
   yield* put_page(k, cpu, pfn)
 }
 
-/** The pcp list a page freed cold goes on: its pageblock's type, HIGHATOMIC filed as movable. */
+/** The pcp migratetype free_cold_page records for a collected page: its pageblock's type. */
 const pcpMigratetype = (k: Kernel, pfn: number): number => {
   const mt = pageblockMigratetype(k.state.zone, pfn)
   assert(mt !== MIGRATE_ISOLATE, 'collected pages are not in isolated pageblocks (isolation is not modelled yet)')
-  return mt >= MIGRATE_PCPTYPES ? MIGRATE_MOVABLE : mt
+  return mt
 }
 
 /**
