@@ -1,0 +1,150 @@
+// Where the model follows the patch and v4.13 line by line (issue 7 §4 "where the model departs"):
+// given a small guest, when one path runs, then exactly the kernel's sequence of events happens.
+import { describe, expect, it } from 'vitest'
+import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, type MmEvent } from '../events'
+import { drain_pages, free_hot_cold_page } from '../engine/mm/page_free'
+import type { Path } from '../engine/sim/cpu'
+import { resolveConfig } from '../engine/config'
+import { Run } from '../engine/run'
+import { checkInvariants, stateInvariants } from '../projections'
+import type { Op } from '../workload/codec'
+import { eventsOfType, runInMemory, workload } from './helpers'
+
+const machine = { cpus: 2, zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true, pcpBatch: 4, pcpHigh: 16 }
+/** A host that never acts, so that a test decides what is discarded. */
+const idleHost = { intervalNs: 1_000_000_000 }
+/** Runs a workload to its end and keeps the Run, so that a test can drive a kernel path after it. */
+const ranToEnd = (w: ReturnType<typeof workload>, sink: MmEvent[] = []): Run => {
+  const run = new Run({ workload: w, seed: 1, config: resolveConfig(), sink: { append: (e) => void sink.push(e) } })
+  while (!run.advance()) {
+    /* next slice */
+  }
+  run.finish()
+  return run
+}
+
+/** Drives a kernel path that never waits (one CPU, nothing contended) to its end. */
+const drive = (p: Path): void => {
+  while (!p.next().done) {
+    /* the next step */
+  }
+}
+
+const hinting = (ops: Op[], host: object = idleHost, extra: object = {}) => runInMemory(workload(ops, machine, { host, ...extra }))
+
+/** What happened to one frame, as short names: refcounts, flags, states. */
+const story = (events: MmEvent[], pfn: number): string[] =>
+  events.flatMap((e): string[] => {
+    if (!('pfn' in e.data) || e.data.pfn !== pfn) return []
+    switch (e.type) {
+      case 'PageGot':
+      case 'PagePut':
+      case 'PageCacheAdded':
+        return [e.type]
+      case 'PageFlagsChanged':
+        return [e.data.why]
+      case 'PageStateChanged':
+        return [`${e.data.from}>${e.data.to} ${e.data.reason}`]
+      default:
+        return []
+    }
+  })
+
+describe('page_cache_read (GPH09 1/6: page_make_volatile(page, 1) in unlock_page)', () => {
+  it('drops its own reference once the read is submitted, and the completion offers the page with offset 1', () => {
+    const { events } = hinting([{ op: 'read', cpu: 0, file: 7 }])
+    const pfn = eventsOfType(events, 'PageCacheAdded')[0]!.data.pfn
+    const s = story(events, pfn)
+    expect(s.slice(s.indexOf('Uz>Sz arch_alloc_page'), s.indexOf('Uz>Sz arch_alloc_page') + 8)).toEqual([
+      'Uz>Sz arch_alloc_page',
+      'PageCacheAdded',
+      'PageGot', // add_to_page_cache_lru: the caller's reference beside the cache's
+      'PagePut', // page_cache_release after readpage, with the I/O in flight
+      'Sz>Sr first-touch', // the read's DMA
+      'read done: SetPageUptodate, unlock_page',
+      'Sr>Vr page_make_volatile', // offset 1: only the page cache holds it
+      'PageGot', // find_get_page again, for the copy to user space
+    ])
+  })
+})
+
+describe('writeback holds the references the kernel holds', () => {
+  it('pagevec_release drops the lookup reference before the I/O; end of writeback offers the page with offset 1', () => {
+    const { events, result } = hinting([
+      { op: 'write', cpu: 0, file: 1 },
+      { op: 'writeback', cpu: 0, file: 1 },
+    ])
+    const pfn = eventsOfType(events, 'PageCacheAdded')[0]!.data.pfn
+    const s = story(events, pfn)
+    expect(s.slice(s.indexOf('clear_page_dirty_for_io, set_page_writeback') - 2)).toEqual([
+      'PageGot',
+      'lock_page',
+      'clear_page_dirty_for_io, set_page_writeback',
+      'unlock_page',
+      'PagePut',
+      'end_page_writeback',
+      'Sr>Vr page_make_volatile',
+    ])
+    expect(result.state.pages!.refcount[pfn]).toBe(1)
+  })
+})
+
+describe('the host pages out by the dirty bit (kernel facts §1: Pr -> Vz if clean, Pr -> Sp if dirty)', () => {
+  const pageOutOnly = { intervalNs: 500, pagesPerPass: 64, unused: false, volatile: false, pageOut: true, activeFromNs: 8_000, activeUntilNs: 12_000 }
+  it('a clean potentially volatile page is discarded, not written out', () => {
+    const { events } = hinting([{ op: 'map', cpu: 0, mm: 1, file: 1, writable: true }, { op: 'touch', cpu: 0, mm: 1, file: 1 }, { op: 'idle', cpu: 0, ns: 12_000 }], pageOutOnly)
+    const pfn = eventsOfType(events, 'PteSet')[0]!.data.pfn
+    expect(eventsOfType(events, 'HostDiscarded').filter((e) => e.data.pfn === pfn).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['Pr>Vz'])
+    expect(eventsOfType(events, 'HostPagedOut').filter((e) => e.data.pfn === pfn)).toEqual([])
+  })
+  it('a dirty one is written out (Pr -> Sp)', () => {
+    const { events } = hinting(
+      [{ op: 'map', cpu: 0, mm: 1, file: 1, writable: true }, { op: 'touch', cpu: 0, mm: 1, file: 1, write: true }, { op: 'idle', cpu: 0, ns: 12_000 }],
+      pageOutOnly,
+    )
+    const pfn = eventsOfType(events, 'PteSet')[0]!.data.pfn
+    expect(eventsOfType(events, 'HostPagedOut').filter((e) => e.data.pfn === pfn).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['Pr>Sp'])
+  })
+})
+
+describe('hot-unplug: the cpus projection holds the only online flag', () => {
+  it('the CPU the engine schedules reads its online flag from the projection', () => {
+    const w = workload(
+      [{ op: 'barrier' }, { op: 'cpu-down', cpu: 0, target: 1 }],
+      { cpus: 2, zones: [{ name: 'Normal', pages: 1024 }] },
+    )
+    const run = new Run({ workload: w, seed: 1, config: resolveConfig(), sink: { append: () => {} } })
+    while (!run.advance()) {
+      /* next slice */
+    }
+    const r = run.finish()
+    expect(r.state.cpus.online).toEqual([true, false])
+    expect(run.kernel.cpu(1).online).toBe(false)
+    // A fold that says otherwise is what the engine sees: there is no second copy to disagree.
+    r.state.cpus.online[1] = true
+    expect(run.kernel.cpu(1).online).toBe(true)
+    expect(checkInvariants(stateInvariants, r.state)).toEqual([])
+  })
+})
+
+describe('a HIGHATOMIC page through the pcp lists (v4.13 set_pcppage_migratetype)', () => {
+  it('sits on the MOVABLE pcp list but goes back to the HighAtomic free list', () => {
+    const events: MmEvent[] = []
+    const run = ranToEnd(workload([{ op: 'alloc', cpu: 0, order: 0, tag: 'a' }], { cpus: 1, zones: [{ name: 'Normal', pages: 1024 }], pcpBatch: 4, pcpHigh: 8 }), events)
+    const k = run.kernel
+    const pfn = eventsOfType(events, 'PcpAllocated')[0]!.data.pfn
+    const pb = pfn & ~((1 << k.state.zone.pageblockOrder) - 1)
+    // Given the page's pageblock reserved as highatomic (reserve_highatomic_pageblock).
+    k.emit(k.cpu(0), 'PageblockMigratetypeSet', { zone: 0, pfn: pb, pages: k.state.zone.pageblockPages, mt: MIGRATE_HIGHATOMIC })
+    drain_pages(k, k.cpu(0))
+    const from = events.length
+    // When it is freed and the pcp lists are drained.
+    drive(free_hot_cold_page(k, k.cpu(0), pfn, false))
+    drain_pages(k, k.cpu(0))
+    // Then it was filed on the MOVABLE list with its pcp migratetype, and freed as HIGHATOMIC.
+    const after = events.slice(from)
+    expect(eventsOfType(after, 'PcpFreed').map((e) => e.data.mt)).toEqual([MIGRATE_HIGHATOMIC])
+    expect(eventsOfType(after, 'PageFreed').map((e) => [e.data.pfn, e.data.mt])).toEqual([[pfn, MIGRATE_HIGHATOMIC]])
+    expect(checkInvariants(stateInvariants, k.state)).toEqual([])
+  })
+})
