@@ -168,9 +168,10 @@ export const DiscardListSpliced = t.type({
 export type DiscardListSpliced = t.TypeOf<typeof DiscardListSpliced>
 
 /**
- * The collection ends: every collected page gets ClearPageDiscarded and free_cold_page
- * (arch_free_page: Vz -> Uz, then the tail of the collector's pcp list of migratetype `mts[i]`).
- * `perCpu[c]` pages came from CPU c.
+ * The pages at the head of the collection's list get ClearPageDiscarded and free_cold_page
+ * (arch_free_page: Vz -> Uz, then the tail of the collector's pcp list for pcp migratetype
+ * `mts[i]`); `perCpu[c]` of them came from CPU c. page_shrink_discards emits one per page (an
+ * empty one when nothing was gathered); the collection ends with its list empty.
  */
 export const DiscardCollectionFreed = t.type({
   type: t.literal('DiscardCollectionFreed'),

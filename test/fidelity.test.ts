@@ -148,3 +148,51 @@ describe('a HIGHATOMIC page through the pcp lists (v4.13 set_pcppage_migratetype
     expect(checkInvariants(stateInvariants, k.state)).toEqual([])
   })
 })
+
+describe('page_shrink_discards frees page by page (GPH06 8/9: ClearPageDiscarded, free_cold_page)', () => {
+  it('one free per page, each with its own pcp->high check: the collector\'s list never passes high', () => {
+    const tiny = { ...machine, pcpBatch: 1, pcpHigh: 2 }
+    const windowHost = { intervalNs: 500, pagesPerPass: 64, unused: false, activeFromNs: 30_000, activeUntilNs: 34_000 }
+    const w = workload(
+      [
+        { op: 'read', cpu: 0, file: 1, count: 3 },
+        { op: 'read', cpu: 1, file: 2, count: 2 },
+        { op: 'barrier' },
+        { op: 'idle', cpu: 0, ns: 12_000 },
+        { op: 'idle', cpu: 1, ns: 12_000 },
+        { op: 'read', cpu: 0, file: 1, count: 3 },
+        { op: 'read', cpu: 1, file: 2, count: 2 },
+        { op: 'barrier' },
+        { op: 'reclaim', cpu: 1 },
+      ],
+      tiny,
+      { host: windowHost },
+    )
+    const events: MmEvent[] = []
+    let highest = 0
+    let k: Run['kernel'] | null = null
+    const run = new Run({
+      workload: w,
+      seed: 1,
+      config: resolveConfig(),
+      sink: {
+        append: (e) => {
+          events.push(e)
+          if (k !== null && e.type === 'DiscardCollectionFreed') highest = Math.max(highest, k.state.zone.pcpCount[e.cpu! * k.state.zone.zones.length]!)
+        },
+      },
+    })
+    k = run.kernel
+    while (!run.advance()) {
+      /* next slice */
+    }
+    const r = run.finish()
+    const freed = eventsOfType(events, 'DiscardCollectionFreed').filter((e) => e.data.pfns.length > 0)
+    expect(freed.map((e) => e.data.pfns.length)).toEqual([1, 1, 1, 1, 1])
+    // free_hot_cold_page adds, then gives a batch back once the list reaches high: high + 0.
+    expect(highest).toBeLessThanOrEqual(2)
+    expect(r.state.cpus.collecting.size).toBe(0)
+    expect(r.state.cpus.collections).toBeGreaterThan(0)
+    expect(checkInvariants(stateInvariants, r.state)).toEqual([])
+  })
+})

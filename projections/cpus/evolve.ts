@@ -26,10 +26,16 @@ export const evolveCpus = (s: CpusState, zone: ZoneState, e: MmEvent): void => {
       return
     }
     case 'DiscardCollectionFreed': {
+      // The pages at the head of the gathered list, freed in order (one per event since
+      // page_shrink_discards frees page by page); the collection ends when the list is empty.
       const g = e.cpu === null ? undefined : s.collecting.get(e.cpu)
       assert(g !== undefined, 'the collector frees what it gathered')
-      assert(g.pfns.length === e.data.pfns.length && g.pfns.every((p, i) => p === e.data.pfns[i]), 'the collection frees exactly the gathered pages, in order')
-      for (const c of g.from) s.collectedPages[c]!++
+      const n = e.data.pfns.length
+      assert(n <= g.pfns.length && e.data.pfns.every((p, i) => p === g.pfns[i]), 'the collection frees the gathered pages in order')
+      for (const c of g.from.slice(0, n)) s.collectedPages[c]!++
+      g.pfns = g.pfns.slice(n)
+      g.from = g.from.slice(n)
+      if (g.pfns.length > 0) return
       s.collections++
       s.collecting.delete(e.cpu!)
       return

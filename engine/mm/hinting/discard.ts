@@ -6,7 +6,7 @@
 import { MIGRATE_ISOLATE } from '../../../events/codecs'
 import { fileVpn } from '../../../projections/mm/state'
 import { PG_discarded, PG_writable } from '../../../projections/pages/state'
-import { pageblockMigratetype, pcpCountIdx } from '../../../projections/zone/state'
+import { pageblockMigratetype, pcpCountIdx, zoneOf } from '../../../projections/zone/state'
 import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
@@ -98,8 +98,32 @@ const pcpMigratetype = (k: Kernel, pfn: number): number => {
 }
 
 /**
- * page_shrink_discards: on_each_cpu(__page_shrink_discards, wait=1) splices every CPU's list
- * onto ours, then each page gets ClearPageDiscarded and free_cold_page. Returns pages freed.
+ * free_cold_page for one collected page, as free_hot_cold_page(page, 1) does it: its own
+ * local_irq_save / restore, ESSA SET_UNUSED, the tail of this CPU's pcp list, and a batch back to
+ * the buddy lists when the list reaches pcp->high. The event also carries ClearPageDiscarded.
+ */
+const free_collected_page = function* (k: Kernel, cpu: Cpu, pfn: number, from: number, cause: number): Path {
+  const s = k.state.zone
+  const perCpu = new Array<number>(k.cpus.length).fill(0)
+  perCpu[from] = 1
+  local_irq_disable(cpu)
+  k.emit(cpu, 'DiscardCollectionFreed', { pfns: [pfn], perCpu, mts: [pcpMigratetype(k, pfn)] }, cause)
+  const zone = zoneOf(s, pfn)
+  const z = s.zones[zone]!
+  if (s.pcpCount[pcpCountIdx(s, cpu.id, zone)]! >= z.pcpHigh) {
+    const lock = k.zoneLocks[zone]!
+    yield* spin_lock(k.sim, cpu, lock)
+    free_pcppages_bulk(k, cpu, zone, z.pcpBatch, 'high')
+    spin_unlock(k.sim, cpu, lock)
+  }
+  local_irq_enable(k.sim, cpu)
+}
+
+/**
+ * page_shrink_discards (GPH06 8/9): on_each_cpu(__page_shrink_discards, wait=1) splices every
+ * CPU's list onto our pages_to_free, then list_for_each_entry_safe gives each page
+ * ClearPageDiscarded and free_cold_page, one page at a time: other CPUs run between two pages,
+ * and the pcp list never grows past pcp->high. Returns the pages freed.
  */
 export const page_shrink_discards = function* (k: Kernel, cpu: Cpu, priority: number): Path<number> {
   if (k.hinting?.discardList !== 'on') return 0
@@ -110,21 +134,13 @@ export const page_shrink_discards = function* (k: Kernel, cpu: Cpu, priority: nu
   })
   const g = k.state.cpus.collecting.get(cpu.id)!
   const pfns = [...g.pfns]
-  const perCpu = new Array<number>(k.cpus.length).fill(0)
-  for (const from of g.from) perCpu[from]!++
-  local_irq_disable(cpu)
-  k.emit(cpu, 'DiscardCollectionFreed', { pfns, perCpu, mts: pfns.map((pfn) => pcpMigratetype(k, pfn)) }, cause)
-  // free_hot_cold_page returns a batch whenever the list reaches pcp->high.
-  const s = k.state.zone
-  for (const z of s.zones) {
-    const lock = k.zoneLocks[z.idx]!
-    while (s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]! >= z.pcpHigh && s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]! > 0) {
-      yield* spin_lock(k.sim, cpu, lock)
-      free_pcppages_bulk(k, cpu, z.idx, Math.min(z.pcpBatch, s.pcpCount[pcpCountIdx(s, cpu.id, z.idx)]!), 'high')
-      spin_unlock(k.sim, cpu, lock)
-    }
+  const from = [...g.from]
+  // Nothing gathered: the collection ends with an empty free.
+  if (pfns.length === 0) k.emit(cpu, 'DiscardCollectionFreed', { pfns: [], perCpu: new Array<number>(k.cpus.length).fill(0), mts: [] }, cause)
+  for (let i = 0; i < pfns.length; i++) {
+    if (i > 0) yield STEP_POINT
+    yield* free_collected_page(k, cpu, pfns[i]!, from[i]!, cause)
   }
-  local_irq_enable(k.sim, cpu)
   return pfns.length
 }
 
