@@ -1,8 +1,11 @@
 // Where the model follows the patch and v4.13 line by line (issue 7 §4 "where the model departs"):
 // given a small guest, when one path runs, then exactly the kernel's sequence of events happens.
 import { describe, expect, it } from 'vitest'
-import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, type MmEvent } from '../events'
+import { MIGRATE_HIGHATOMIC, type MmEvent } from '../events'
 import { drain_pages, free_hot_cold_page } from '../engine/mm/page_free'
+import { __alloc_pages, __rmqueue } from '../engine/mm/page_alloc'
+import { MAX_RECLAIM_RETRIES } from '../engine/mm/reclaim_retry'
+import { MIGRATE_UNMOVABLE } from '../events'
 import type { Path } from '../engine/sim/cpu'
 import { resolveConfig } from '../engine/config'
 import { Run } from '../engine/run'
@@ -194,5 +197,57 @@ describe('page_shrink_discards frees page by page (GPH06 8/9: ClearPageDiscarded
     expect(r.state.cpus.collecting.size).toBe(0)
     expect(r.state.cpus.collections).toBeGreaterThan(0)
     expect(checkInvariants(stateInvariants, r.state)).toEqual([])
+  })
+})
+
+describe('the allocation slow path against v4.13 (should_reclaim_retry, __alloc_pages_direct_reclaim)', () => {
+  const oneCpu = { cpus: 1, zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true, pcpBatch: 4, pcpHigh: 16 }
+  const quiet = { host: { intervalNs: 1_000_000_000 } }
+
+  it('with only dirty page cache to reclaim, it waits for I/O and retries up to MAX_RECLAIM_RETRIES rounds without progress, then fails', () => {
+    const { events } = runInMemory(
+      workload([{ op: 'write', cpu: 0, file: 1, count: 600 }, { op: 'pressure', cpu: 0, tag: 'p', watermark: 'min', mt: 'unmovable' }], oneCpu, quiet),
+    )
+    const failed = eventsOfType(events, 'PageAllocFailed')
+    expect(failed).toHaveLength(1)
+    const lastAlloc = events.findLast((e) => (e.type === 'PcpAllocated' || e.type === 'PageAllocated') && e.seq < failed[0]!.seq)!
+    const rounds = eventsOfType(events, 'ReclaimRan').filter((e) => e.seq > lastAlloc.seq && e.seq < failed[0]!.seq)
+    // Each round writes off a sixteenth of the reclaimable pages; the last goes when none is left.
+    expect(rounds).toHaveLength(MAX_RECLAIM_RETRIES)
+    expect(rounds.every((e) => e.data.discards + e.data.cache === 0)).toBe(true)
+    // congestion_wait(HZ/10) after each round but the last.
+    expect(failed[0]!.t - rounds[0]!.t).toBeGreaterThanOrEqual((MAX_RECLAIM_RETRIES - 1) * 100_000_000)
+  })
+
+  it('each direct-reclaim call that made progress but found no page drains the per-cpu lists once (its own `drained` flag)', () => {
+    const all: MmEvent[] = []
+    const run = ranToEnd(workload([{ op: 'read', cpu: 0, file: 1, count: 200 }, { op: 'alloc', cpu: 0, mt: 'unmovable', tag: 'held' }], oneCpu, quiet), all)
+    const k = run.kernel
+    const cpu = k.cpu(0)
+    let held = [...k.state.zone.allocOrder.keys()].find((pfn) => k.state.zone.allocMt[pfn] === MIGRATE_UNMOVABLE && k.state.zone.allocOrder[pfn] === 0)!
+    // Given clean page cache, nothing on the pcp lists and the zone below its min watermark.
+    drain_pages(k, cpu)
+    const z = k.state.zone.zones[0]!
+    while (z.nrFreePages > z.watermarks.min - 8) __rmqueue(k, cpu, 0, 0, MIGRATE_UNMOVABLE, false)
+    const calls = { progress: 0, none: 0 }
+    // A reclaimer that makes progress three times without giving the allocation a page: it frees
+    // one page to the pcp list and takes another from the buddy lists, then makes no progress.
+    const reclaim = function* (): Path<number> {
+      if (calls.progress === 3) {
+        calls.none++
+        return 0
+      }
+      calls.progress++
+      yield* free_hot_cold_page(k, cpu, held, false)
+      held = __rmqueue(k, cpu, 0, 0, MIGRATE_UNMOVABLE, false)!
+      return 1
+    }
+    const from = all.length
+    drive(__alloc_pages(k, cpu, { order: 0, mt: MIGRATE_UNMOVABLE, highestZone: 0 }, reclaim))
+    const events = all.slice(from)
+    expect(eventsOfType(events, 'PcpDrained').filter((e) => e.data.reason === 'drain')).toHaveLength(3)
+    // Progress resets no_progress_loops; then rounds without progress until the page cache is written off.
+    expect(calls).toEqual({ progress: 3, none: MAX_RECLAIM_RETRIES })
+    expect(eventsOfType(events, 'PageAllocFailed')).toHaveLength(1)
   })
 })

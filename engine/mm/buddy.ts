@@ -134,11 +134,12 @@ export const pageblock_counts = (s: ZoneState, pfn: number): { start: number; fr
 /**
  * __zone_watermark_ok: free pages after this allocation must stay above the mark plus the
  * zone's lowmem_reserve for the request's class zone, and for a
- * high-order request some order >= `order` must have a block on a pcp-type list.
+ * high-order request some order >= `order` must have a block on a pcp-type list. `freePages`
+ * is NR_FREE_PAGES unless the caller asks about another figure (should_reclaim_retry's).
  */
-export const zone_watermark_ok = (s: ZoneState, zone: number, order: number, mark: number, classzone = zone): boolean => {
+export const zone_watermark_ok = (s: ZoneState, zone: number, order: number, mark: number, classzone = zone, freePages = s.zones[zone]!.nrFreePages): boolean => {
   const z = s.zones[zone]!
-  const free = z.nrFreePages - ((1 << order) - 1)
+  const free = freePages - ((1 << order) - 1)
   if (free <= mark + (z.lowmemReserve[classzone] ?? 0)) return false
   if (order === 0) return true
   for (let o = order; o < MAX_ORDER; o++) {

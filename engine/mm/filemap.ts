@@ -165,7 +165,7 @@ export const file_write_page = function* (k: Kernel, cpu: Cpu, f: FileContext, f
  * asks what happens if that runs when the I/O starts instead: volatileAt writeback-start calls
  * it there with `ignoreWriteback`, dropping the one check that stands in its way;
  * writeback-start-checked calls it there with every check, and PG_writeback refuses it: no
- * seed reaches the race (test/races.test.ts).
+ * seed reaches the race (test/fidelity.test.ts).
  */
 export const writeback_page = function* (k: Kernel, cpu: Cpu, f: FileContext, file: number, index: number): Path<boolean> {
   yield STEP_POINT

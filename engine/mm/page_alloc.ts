@@ -10,6 +10,7 @@ import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../
 import { choose_fallback, isHighatomic, pageblock_counts, rmqueue_smallest, zone_watermark_ok } from './buddy'
 import { arch_alloc_page } from './hinting/essa'
 import { drain_all_pages } from './page_free'
+import { PAGE_ALLOC_COSTLY_ORDER, should_reclaim_retry, type RetryState } from './reclaim_retry'
 
 export type Watermark = 'min' | 'low' | 'high'
 
@@ -24,8 +25,11 @@ export interface AllocRequest {
 /** Try to reclaim memory for an allocation; returns pages reclaimed (try_to_free_pages). */
 export type Reclaimer = (k: Kernel, cpu: Cpu, req: AllocRequest) => Path<number>
 
-/** MAX_RECLAIM_RETRIES: the slow path gives up after this many rounds without progress. */
-const MAX_RECLAIM_RETRIES = 16
+/**
+ * Rounds of the slow path before mmsim gives the allocation up although reclaim keeps making
+ * progress (v4.13 would loop on, then call the OOM killer, which is not modelled).
+ */
+const SLOWPATH_ROUNDS_MAX = 1 << 10
 
 /**
  * steal_suitable_fallback: take the block, and the whole pageblock when allowed and enough of
@@ -124,27 +128,41 @@ export const get_page_from_freelist = function* (k: Kernel, cpu: Cpu, req: Alloc
 }
 
 /**
- * __alloc_pages_nodemask: the fast path at the low watermark, then the slow path at min with
- * direct reclaim between attempts, and failure after MAX_RECLAIM_RETRIES rounds without progress.
+ * __alloc_pages_direct_reclaim: reclaim, then try the free lists; if that fails, what reclaim
+ * freed may sit on per-cpu lists, which the watermarks do not count: drain them all once (the
+ * `drained` flag is local to each call) and try again. Returns the page and whether reclaim
+ * made progress.
+ */
+const __alloc_pages_direct_reclaim = function* (k: Kernel, cpu: Cpu, req: AllocRequest, reclaim: Reclaimer): Path<{ pfn: number | null; progress: boolean }> {
+  const reclaimed = yield* reclaim(k, cpu, req)
+  if (reclaimed === 0) return { pfn: null, progress: false }
+  let drained = false
+  for (;;) {
+    const pfn = yield* get_page_from_freelist(k, cpu, req, 'min')
+    if (pfn !== null || drained) return { pfn, progress: true }
+    drained = true
+    yield* drain_all_pages(k, cpu)
+  }
+}
+
+/**
+ * __alloc_pages_nodemask: the fast path at the low watermark, then __alloc_pages_slowpath at
+ * min: a try, direct reclaim, and should_reclaim_retry deciding whether to go round again.
+ * Costly orders give up after one round (no __GFP_REPEAT); there is no OOM killer.
  */
 export const __alloc_pages = function* (k: Kernel, cpu: Cpu, req: AllocRequest, reclaim: Reclaimer | null): Path<number | null> {
   yield STEP_POINT
   const fast = yield* get_page_from_freelist(k, cpu, req, 'low')
   if (fast !== null) return fast
-  let drained = false
-  for (let retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
+  const retry: RetryState = { noProgressLoops: 0 }
+  for (let round = 0; round < SLOWPATH_ROUNDS_MAX; round++) {
     const slow = yield* get_page_from_freelist(k, cpu, req, 'min')
     if (slow !== null) return slow
-    const reclaimed = reclaim === null ? 0 : yield* reclaim(k, cpu, req)
-    if (reclaimed === 0) break
-    // __alloc_pages_direct_reclaim: what reclaim freed may sit on per-cpu lists, which the
-    // watermarks do not count: drain them all once and try again.
-    const after = yield* get_page_from_freelist(k, cpu, req, 'min')
-    if (after !== null) return after
-    if (!drained) {
-      drained = true
-      yield* drain_all_pages(k, cpu)
-    }
+    if (reclaim === null) break
+    const { pfn, progress } = yield* __alloc_pages_direct_reclaim(k, cpu, req, reclaim)
+    if (pfn !== null) return pfn
+    if (req.order > PAGE_ALLOC_COSTLY_ORDER) break
+    if (!(yield* should_reclaim_retry(k, cpu, req, progress, retry))) break
   }
   const failed: EventData<'PageAllocFailed'> = { order: req.order, mt: req.mt }
   if (req.tag !== undefined) failed.tag = req.tag
