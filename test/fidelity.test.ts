@@ -11,7 +11,9 @@ import { resolveConfig } from '../engine/config'
 import { Run } from '../engine/run'
 import { checkInvariants, stateInvariants } from '../projections'
 import type { Op } from '../workload/codec'
-import { eventsOfType, runInMemory, workload } from './helpers'
+import { loadWorkload } from '../workload/load'
+import { simulate } from '../engine/run'
+import { eventsOfType, runInMemory, seeds, workload } from './helpers'
 
 const machine = { cpus: 2, zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true, pcpBatch: 4, pcpHigh: 16 }
 /** A host that never acts, so that a test decides what is discarded. */
@@ -89,6 +91,23 @@ describe('writeback holds the references the kernel holds', () => {
       'Sr>Vr page_make_volatile',
     ])
     expect(result.state.pages!.refcount[pfn]).toBe(1)
+  })
+})
+
+describe('the writeback-start race with every check of the patch in place', () => {
+  it('made volatile when the I/O starts, PG_writeback refuses it: no seed in 1..200 discards a page under writeback', () => {
+    const w = loadWorkload('workloads/gph-volatile-at.json')
+    const violating = seeds(1, 200).filter((seed) => {
+      let found = false
+      simulate({
+        workload: { ...w, variants: { ...w.variants, volatileAt: 'writeback-start-checked' } },
+        seed,
+        config: resolveConfig(),
+        sink: { append: (e) => void (found ||= e.type === 'InvariantViolated') },
+      })
+      return found
+    })
+    expect(violating).toEqual([])
   })
 })
 

@@ -25,7 +25,7 @@ export const tmpDir = (): string => {
 export const workload = (ops: Op[], machine: Partial<Workload['machine']> = {}, extra: Partial<Workload> = {}): Workload => ({
   version: 1,
   name: 'test',
-  machine: { cpus: 2, zones: [{ name: 'Normal', pages: 4096 }], pageblockOrder: 9, ...machine },
+  machine: { cpus: 2, zones: [{ name: 'Normal', pages: 4096 }], ...machine },
   ops,
   ...extra,
 })

@@ -17,6 +17,9 @@ export const MachineSpec = strictObject(
   'a machine',
   { cpus: intIn(1, 64), zones: t.array(ZoneSpec) },
   {
+    /** The machine profile: pageblock_order 9 on x86, 8 on s390; s390 when absent and the guest hints, else x86. */
+    arch: oneOf(['x86', 's390'] as const),
+    /** Must agree with arch when given (it is arch's geometry, not a knob). */
     pageblockOrder: intIn(1, 10),
     /** vm.min_free_kbytes; computed as the kernel does when absent. */
     minFreeKbytes: PosInt,

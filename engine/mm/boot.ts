@@ -13,6 +13,18 @@ export const PAGE_SHIFT = 12
 export const PAGES_PER_MIB = 1 << (20 - PAGE_SHIFT)
 const WATERMARK_SCALE_FACTOR = 10
 
+/**
+ * Machine profiles: pageblock_order = HUGETLB_PAGE_ORDER = HPAGE_SHIFT - PAGE_SHIFT, so 9 on
+ * x86 (2 MiB huge pages, arch/x86/include/asm/page_types.h) and 8 on s390 (HPAGE_SHIFT 20,
+ * arch/s390/include/asm/page.h). MAX_ORDER is 11 on both (include/linux/mmzone.h; s390 does not
+ * set CONFIG_FORCE_MAX_ZONEORDER).
+ */
+export const ARCH_PAGEBLOCK_ORDER = { x86: 9, s390: 8 } as const
+export type Arch = keyof typeof ARCH_PAGEBLOCK_ORDER
+
+/** The machine's architecture: as given, else s390 for a guest that hints (CMMA is s390's), else x86. */
+export const machineArch = (m: MachineSpec): Arch => m.arch ?? (m.guestPageHinting === true ? 's390' : 'x86')
+
 export interface LayoutError {
   readonly path: string
   readonly message: string
@@ -71,8 +83,15 @@ export const pageset_set_batch = (batch: number): { batch: number; high: number 
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
 export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$.machine'): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
   const errors: LayoutError[] = []
-  const pageblockOrder = m.pageblockOrder ?? 9
+  const arch = machineArch(m)
+  const pageblockOrder = ARCH_PAGEBLOCK_ORDER[arch]
   const pageblockPages = 1 << pageblockOrder
+  // pageblockOrder is a geometry fact of the arch, not a knob: a value that disagrees is a
+  // mistake in the workload, not a machine mmsim could boot.
+  if (m.pageblockOrder !== undefined && m.pageblockOrder !== pageblockOrder)
+    errors.push({ path: `${path}.pageblockOrder`, message: `expected ${pageblockOrder}, pageblock_order on ${arch} (HPAGE_SHIFT ${pageblockOrder + PAGE_SHIFT}), got ${m.pageblockOrder}` })
+  if (m.guestPageHinting === true && arch !== 's390')
+    errors.push({ path: `${path}.arch`, message: `expected "s390" with guestPageHinting: guest page hinting is s390's (ESSA, CMMA), got "${arch}"` })
   if (m.zones.length === 0) errors.push({ path: `${path}.zones`, message: 'expected at least one zone' })
   if (m.zones.length > 4) errors.push({ path: `${path}.zones`, message: 'expected at most 4 zones' })
   const names = new Set<string>()
