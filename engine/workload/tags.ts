@@ -3,7 +3,7 @@
 import type { Simulator } from '../sim/simulator'
 import { WaitQueue, wait_event } from '../sim/sync'
 import type { Cpu, Path } from '../sim/cpu'
-import type { TagRef } from './compile'
+import type { TagRef } from './program'
 
 export interface Block {
   readonly pfn: number
