@@ -7,6 +7,8 @@ import { simulate } from '../engine/run'
 import type { Variants, Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 import { seeds } from './helpers'
+import { protection } from '../mutate/protections'
+import * as sweep from './sweep'
 
 const SEEDS = seeds(1, 500)
 
@@ -80,5 +82,50 @@ describe('fork against page_discard (copy_one_pte)', () => {
   })
   it('checked, no seed in 1..500 leaves a pte to a discarded page', () => {
     expect(seedsViolating(w, { forkVsDiscard: 'checked' })).toEqual([])
+  })
+})
+
+// Each protection the model carries from the patch must matter: removed (by the source patch in
+// mutate/protections.ts, applied to a temporary copy, never a switch in the product), some seed
+// of a sensitive workload breaks its invariant; in place, none of the same seeds does. The
+// regular suite sweeps a few seeds that include known failing ones; `npm run mutate` sweeps
+// 1..200 (MMSIM_RACE_SEEDS). Searches run over a range, so a change in the engine that moves
+// the failing seeds does not break the test.
+describe('protections that matter (GPH06 8/9, issue 7 §4)', () => {
+  const REUSED = 'hinting.discard-fault-on-reused-frame'
+  const cases = [
+    { id: 'fault-pins-before-irq-enable', on: sweep.sweepSeeds(1, 20), search: seeds(1, 100) },
+    { id: 'ipi-waits-for-irqs-off', on: sweep.sweepSeeds(1, 20), search: seeds(1, 100) },
+    { id: 'collection-on-each-cpu', on: sweep.sweepSeeds(1, 30), search: seeds(1, 200) },
+  ] as const
+  for (const c of cases) {
+    const p = protection(c.id)
+    describe(`${p.id}: ${p.what} (${p.workload})`, () => {
+      it(`removed, some seed in ${c.search[0]}..${c.search[c.search.length - 1]} lets a discard fault pin a reused frame`, async () => {
+        const sim = await sweep.without(p)
+        const w = sim.loadWorkload(p.workload)
+        expect(p.invariant).toBe(REUSED)
+        expect(sweep.firstSeedBreaking(sim, w, {}, REUSED, c.search)).not.toBeNull()
+      })
+      it(`in place, seeds ${c.on.from}..${c.on.to} record no finding`, async () => {
+        const sim = await sweep.intact()
+        const w = sim.loadWorkload(p.workload)
+        expect(sweep.seedsViolating(sim, w, {}, c.on.seeds)).toEqual([])
+      })
+    })
+  }
+
+  // check_bits' PG_writeback: today writeback holds a page reference for the whole I/O, so
+  // check_counts refuses every make_volatile during it before check_bits is asked. In 2.6 and
+  // v4.13, write_cache_pages drops its pagevec reference (pagevec_release) while the I/O is still
+  // in flight, and only PG_writeback stands between a page under writeback and the host.
+  describe('check-bits-writeback (workloads/gph-volatile-at.json)', () => {
+    const p = protection('check-bits-writeback')
+    const on = sweep.sweepSeeds(1, 50)
+    it(`in place, seeds ${on.from}..${on.to} never discard a page under writeback`, async () => {
+      const sim = await sweep.intact()
+      expect(sweep.seedsViolating(sim, sim.loadWorkload(p.workload), { volatileAt: 'writeback-end' }, on.seeds)).toEqual([])
+    })
+    it.todo('removed, some seed discards a page under writeback (needs writeback to drop its reference before the I/O ends, issue 7 §4 item 3)')
   })
 })
