@@ -37,7 +37,7 @@ export const applyEdit = (text: string, e: Edit): string => {
  */
 export const patchedTree = (edits: readonly Edit[], whole = false): string => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmsim-mutant-'))
-  const entries = whole ? fs.readdirSync(ROOT).filter((n) => !NEVER_COPIED.has(n) && !n.startsWith('.stryker')) : SIMULATION_DIRS
+  const entries = whole ? fs.readdirSync(ROOT).filter((n) => !NEVER_COPIED.has(n) && !/\.db(-wal|-shm)?$/.test(n)) : SIMULATION_DIRS
   for (const name of entries) fs.cpSync(path.join(ROOT, name), path.join(dir, name), { recursive: true })
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
   for (const e of edits) {
