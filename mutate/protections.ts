@@ -89,8 +89,8 @@ export const PROTECTIONS: readonly Protection[] = [
     workload: 'workloads/gph-state-change.json',
     invariant: 'hinting.no-pte-to-discarded',
     survives:
-      'unreachable in the model with or without the other protections: PG_discarded is set only on a page the host discarded (Vz), a Vz page never ' +
-      'becomes stable again, and the fault path holds a stable, referenced page with no preemption point before the pte lock (see engine/mm/memory.ts)',
+      'unreachable in the model with the patch\'s other protections in place: PG_discarded is set only on a page the host discarded (Vz), a Vz page never ' +
+      'becomes stable again, and the fault path holds a page it made stable and referenced, so no make_volatile passes check_counts before the pte is set (see engine/mm/memory.ts)',
   },
 ]
 

@@ -39,6 +39,8 @@ const firstFailingSeed = (w: Workload, variants: Variants): { seed: number; name
 }
 
 const seedsViolating = (w: Workload, variants: Variants): number[] => SEEDS.filter((seed) => violations(w, variants, seed).length > 0)
+/** The message a sweep fails with: which seeds, of how many. */
+const failing = (bad: number[]): string => `seeds ${bad.join(', ')} of ${RANGE} (${bad.length})`
 
 describe('discarded-page list (GPH06 8/9)', () => {
   const w = loadWorkload('workloads/gph-discard-list.json')
@@ -48,7 +50,8 @@ describe('discarded-page list (GPH06 8/9)', () => {
     expect(found!.names).toContain('hinting.discard-fault-on-reused-frame')
   })
   it(`with it, no seed in ${RANGE} lets a discard fault reach a reused frame`, () => {
-    expect(seedsViolating(w, { discardList: 'on' })).toEqual([])
+    const bad = seedsViolating(w, { discardList: 'on' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -60,10 +63,12 @@ describe('page state changes (GPH09 1/6 and its review)', () => {
     expect(found!.names).toContain('hinting.no-discard-in-use')
   })
   it(`with the state-change bit (the patch), no seed in ${RANGE} discards a page in use`, () => {
-    expect(seedsViolating(w, { stateChange: 'lock' })).toEqual([])
+    const bad = seedsViolating(w, { stateChange: 'lock' })
+    expect(bad, failing(bad)).toEqual([])
   })
   it(`with compare-and-swap (the review), no seed in ${RANGE} discards a page in use`, () => {
-    expect(seedsViolating(w, { stateChange: 'cas' })).toEqual([])
+    const bad = seedsViolating(w, { stateChange: 'cas' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -75,7 +80,8 @@ describe('volatile at writeback end (the review\'s question)', () => {
     expect(found!.names).toContain('hinting.no-discard-writeback')
   })
   it(`made volatile when writeback ends, no seed in ${RANGE} discards a page under writeback`, () => {
-    expect(seedsViolating(w, { volatileAt: 'writeback-end' })).toEqual([])
+    const bad = seedsViolating(w, { volatileAt: 'writeback-end' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -87,7 +93,8 @@ describe('fork against page_discard (copy_one_pte)', () => {
     expect(found!.names).toContain('hinting.no-pte-to-discarded')
   })
   it(`checked, no seed in ${RANGE} leaves a pte to a discarded page`, () => {
-    expect(seedsViolating(w, { forkVsDiscard: 'checked' })).toEqual([])
+    const bad = seedsViolating(w, { forkVsDiscard: 'checked' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -106,7 +113,7 @@ describe('protections that matter (GPH06 8/9, issue 7 §4)', () => {
   ] as const
   for (const c of cases) {
     const p = protection(c.id)
-    describe(`${p.id}: ${p.what} (${p.workload})`, () => {
+    describe(`${p.id} (${p.workload})`, () => {
       it.skipIf(inMutant)(`removed, some seed in ${c.search[0]}..${c.search[c.search.length - 1]} lets a discard fault pin a reused frame`, async () => {
         const sim = await sweep.without(p)
         const w = sim.loadWorkload(p.workload)
@@ -116,7 +123,8 @@ describe('protections that matter (GPH06 8/9, issue 7 §4)', () => {
       it(`in place, seeds ${c.on.from}..${c.on.to} record no finding`, async () => {
         const sim = await sweep.intact()
         const w = sim.loadWorkload(p.workload)
-        expect(sweep.seedsViolating(sim, w, {}, c.on.seeds)).toEqual([])
+        const bad = sweep.seedsViolating(sim, w, {}, c.on.seeds)
+        expect(bad, `seeds ${bad.map((b) => b.seed).join(', ')} of ${c.on.from}..${c.on.to} (${bad.length}) record ${[...new Set(bad.flatMap((b) => b.names))].join(', ')}`).toEqual([])
       })
     })
   }
@@ -130,7 +138,8 @@ describe('protections that matter (GPH06 8/9, issue 7 §4)', () => {
     const on = sweep.sweepSeeds(1, 50)
     it(`in place, seeds ${on.from}..${on.to} never discard a page under writeback`, async () => {
       const sim = await sweep.intact()
-      expect(sweep.seedsViolating(sim, sim.loadWorkload(p.workload), { volatileAt: 'writeback-end' }, on.seeds)).toEqual([])
+      const bad = sweep.seedsViolating(sim, sim.loadWorkload(p.workload), { volatileAt: 'writeback-end' }, on.seeds)
+      expect(bad, `seeds ${bad.map((b) => b.seed).join(', ')} of ${on.from}..${on.to} (${bad.length}) record ${[...new Set(bad.flatMap((b) => b.names))].join(', ')}`).toEqual([])
     })
     it.todo('removed, some seed discards a page under writeback (needs writeback to drop its reference before the I/O ends, issue 7 §4 item 3)')
   })
