@@ -41,7 +41,7 @@ export const PROTECTIONS: readonly Protection[] = [
     id: 'ipi-waits-for-irqs-off',
     what: 'smp_call_function waits for targets running with interrupts off: the IPI is taken only once they enable them (removed: it is taken at once)',
     edits: [
-      { file: 'engine/sim/cpu.ts', find: 'return this.online && this.irqsOff === 0 && this.ipis.length > 0', replace: 'return this.online && this.ipis.length > 0' },
+      { file: 'engine/sim/cpu.ts', find: 'this.irqsOff === 0 && this.ipis.length > 0', replace: 'this.ipis.length > 0' },
       { file: 'engine/sim/simulator.ts', find: 'if (target.irqsOff === 0) this.schedule(target, POINT_IPI)', replace: 'this.schedule(target, POINT_IPI)' },
     ],
     workload: 'workloads/gph-tiny-pcp.json',
