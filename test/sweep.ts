@@ -69,3 +69,7 @@ export const sweepSeeds = (from: number, to: number): { from: number; to: number
   const [a, b] = m ? [Number(m[1]), Number(m[2])] : [from, to]
   return { from: a, to: b, seeds: Array.from({ length: b - a + 1 }, (_, i) => a + i) }
 }
+
+/** The message a sweep fails with: how many seeds of the range, the findings, then the seeds. */
+export const failingSeeds = (bad: readonly { seed: number; names: string[] }[], range: { from: number; to: number }): string =>
+  `${bad.length} of seeds ${range.from}..${range.to} record ${[...new Set(bad.flatMap((b) => b.names))].join(', ')}: ${bad.map((b) => b.seed).join(', ')}`
