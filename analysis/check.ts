@@ -1,6 +1,10 @@
-// Checking a stored run: its integrity (both hash chains), the findings it recorded, and every
-// state invariant at a chosen seq, each reported with the first seq at which it fails.
-import { checkInvariants, stateInvariants, type MmState } from '../projections'
+// Checking a stored run: its integrity (both hash chains), the findings it recorded, every
+// event monitor re-run as the run folds, and every state invariant at a chosen seq, each
+// reported with the first seq at which it fails. Re-running the monitors means a run is checked
+// for every invariant, whatever the engine that wrote it recorded (a run stored with monitors
+// off, or by an engine that lacked a monitor added since).
+import type { MmEvent } from '../events'
+import { checkInvariants, eventMonitors, stateInvariants, type MmState } from '../projections'
 import { StoreError, getRun, verifyRun, type Db, type IntegrityResult } from '../storage'
 import { foldRun } from './fold'
 
@@ -11,6 +15,17 @@ export interface StateFinding {
   readonly firstSeq: number
 }
 
+/** An event monitor that fails on some event of the run, re-run while folding. */
+export interface MonitorFinding {
+  readonly name: string
+  /** The first failure's message. */
+  readonly message: string
+  /** The seq of the first event it fails on. */
+  readonly firstSeq: number
+  /** How many events it fails on, up to the checked seq. */
+  readonly count: number
+}
+
 export interface CheckReport {
   readonly run: number
   readonly atSeq: number
@@ -18,6 +33,7 @@ export interface CheckReport {
   readonly checked: readonly string[]
   readonly recorded: readonly { seq: number; name: string; message: string }[]
   readonly state: readonly StateFinding[]
+  readonly monitors: readonly MonitorFinding[]
 }
 
 /** Checks spaced so that a run of any length costs about this many full checks, plus a refinement. */
@@ -48,20 +64,43 @@ const stateFindings = (db: Db, file: string, runId: number, atSeq: number): Stat
   return [...found.values()].sort((a, b) => a.firstSeq - b.firstSeq || (a.name < b.name ? -1 : 1))
 }
 
+/**
+ * Runs every event monitor on `e` against the state it meets, as the engine does when it emits:
+ * not on MachineBooted (there is no state yet) nor on the findings themselves.
+ */
+const monitorEvent = (found: Map<string, MonitorFinding>, s: MmState | null, e: MmEvent): void => {
+  if (s === null || e.type === 'InvariantViolated') return
+  for (const m of eventMonitors) {
+    const v = m.check(s, e)
+    if (v === null) continue
+    const f = found.get(m.name)
+    found.set(m.name, f === undefined ? { name: m.name, message: v.message, firstSeq: e.seq, count: 1 } : { ...f, count: f.count + 1 })
+  }
+}
+
 export const checkRun = (db: Db, file: string, runId: number, at?: number): CheckReport => {
   const run = getRun(db, file, runId)
   const integrity = verifyRun(db, runId, run.head_seq, run.head_hash)
   const atSeq = Math.min(at ?? run.head_seq, run.head_seq)
   const recorded: { seq: number; name: string; message: string }[] = []
-  const base = { run: runId, integrity, checked: stateInvariants.map((i) => i.name) }
+  const found = new Map<string, MonitorFinding>()
+  const monitors = (): MonitorFinding[] => [...found.values()].sort((a, b) => a.firstSeq - b.firstSeq || (a.name < b.name ? -1 : 1))
+  const base = { run: runId, integrity, checked: [...stateInvariants.map((i) => i.name), ...eventMonitors.map((m) => m.name)] }
   try {
-    const { lastSeq } = foldRun(db, file, runId, atSeq, (_s, e) => {
-      if (e.type === 'InvariantViolated') recorded.push({ seq: e.seq, name: e.data.name, message: e.data.message })
-    })
-    return { ...base, atSeq: lastSeq, recorded, state: stateFindings(db, file, runId, lastSeq) }
+    const { lastSeq } = foldRun(
+      db,
+      file,
+      runId,
+      atSeq,
+      (_s, e) => {
+        if (e.type === 'InvariantViolated') recorded.push({ seq: e.seq, name: e.data.name, message: e.data.message })
+      },
+      (s, e) => monitorEvent(found, s, e),
+    )
+    return { ...base, atSeq: lastSeq, recorded, state: stateFindings(db, file, runId, lastSeq), monitors: monitors() }
   } catch (err) {
     // An altered row may no longer fold; the integrity failure already says where.
-    if (!integrity.ok && err instanceof StoreError) return { ...base, atSeq: integrity.seq - 1, recorded, state: [] }
+    if (!integrity.ok && err instanceof StoreError) return { ...base, atSeq: integrity.seq - 1, recorded, state: [], monitors: monitors() }
     throw err
   }
 }

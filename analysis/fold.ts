@@ -14,11 +14,21 @@ export interface Folded {
 /**
  * Folds run `runId` from seq 1 to `upTo` (the head when absent). An event that does not apply to
  * the state it meets (a store edited by hand, a bug) is an error naming the run and seq.
+ * `onEvent` sees the state after each event; `beforeEvent` sees each event with the state it is
+ * about to change (null before MachineBooted), which is where the event monitors look.
  */
-export const foldRun = (db: Db, file: string, runId: number, upTo?: number, onEvent?: (s: MmState, e: MmEvent) => void): Folded => {
+export const foldRun = (
+  db: Db,
+  file: string,
+  runId: number,
+  upTo?: number,
+  onEvent?: (s: MmState, e: MmEvent) => void,
+  beforeEvent?: (s: MmState | null, e: MmEvent) => void,
+): Folded => {
   const folder = new Folder()
   let lastSeq = 0
   for (const e of readEvents(db, file, runId, upTo === undefined ? {} : { toSeq: upTo })) {
+    beforeEvent?.(folder.current, e)
     try {
       folder.apply(e)
     } catch (err) {

@@ -22,6 +22,11 @@ export const EngineConfig = strictObject(
     checkEveryEvents: NonNegInt,
     /** Stop at the first invariant violation instead of running on. */
     stopOnViolation: t.boolean,
+    /**
+     * Check the event monitors (the transition invariants) on every event as it is emitted.
+     * Off, a run is stored without their findings; `mmsim check` still finds them as it folds.
+     */
+    monitors: t.boolean,
   },
 )
 export type EngineConfig = t.TypeOf<typeof EngineConfig>
@@ -34,6 +39,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   stepsMax: 2_000_000_000,
   checkEveryEvents: 0,
   stopOnViolation: false,
+  monitors: true,
 }
 
 export const resolveConfig = (c: EngineConfig = {}): ResolvedConfig => ({ ...DEFAULT_CONFIG, ...c })

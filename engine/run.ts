@@ -101,7 +101,7 @@ export class Run {
     kernel = new Kernel(this.sim, cpus, this.compiled.boot, sink, onViolation)
     this.kernel = kernel
     input.log?.info({ seed, ...config, strategy: strategy.name, cpus: cpus.length, units: this.compiled.units }, 'run starts')
-    for (const m of eventMonitors) kernel.addMonitor(m)
+    if (config.monitors) for (const m of eventMonitors) kernel.addMonitor(m)
     memblock_free_all(kernel, cpus[0]!)
     this.ctx = {
       k: kernel,

@@ -1,14 +1,11 @@
 // The frames an event touches, as [pfn, pfn + npages): stored beside each event so that "what
 // happened to frame X" is an index range scan.
 import type { MmEvent } from './index'
+import { absurd } from '../lib'
 
 export interface Span {
   readonly pfn: number
   readonly npages: number
-}
-
-const absurd = (x: never): never => {
-  throw new Error(`unhandled event ${JSON.stringify(x)}`)
 }
 
 export const eventSpan = (e: MmEvent): Span | null => {
@@ -73,7 +70,44 @@ export const eventPfns = (e: MmEvent): readonly number[] | null => {
     case 'DiscardListSpliced':
     case 'DiscardCollectionFreed':
       return e.data.pfns
-    default:
+    case 'MachineBooted':
+    case 'PageAllocated':
+    case 'PcpAllocated':
+    case 'PageFreed':
+    case 'PcpFreed':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardQueued':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
       return null
+    default:
+      return absurd(e)
   }
 }

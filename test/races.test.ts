@@ -7,8 +7,15 @@ import { simulate } from '../engine/run'
 import type { Variants, Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 import { seeds } from './helpers'
+import { protection } from '../mutate/protections'
+import * as sweep from './sweep'
 
-const SEEDS = seeds(1, 500)
+// 1..500, or the range `npm run mutate` asks for (MMSIM_RACE_SEEDS).
+const SWEEP = sweep.sweepSeeds(1, 500)
+const SEEDS = SWEEP.seeds
+const RANGE = `${SWEEP.from}..${SWEEP.to}`
+/** Inside a mutant (`npm run mutate`), the tests that remove a protection themselves are moot. */
+const inMutant = process.env.MMSIM_MUTANT !== undefined
 
 /** The invariant names a run violates, in the order they were first found. */
 const violations = (w: Workload, variants: Variants, seed: number): string[] => {
@@ -22,8 +29,9 @@ const violations = (w: Workload, variants: Variants, seed: number): string[] => 
   return names
 }
 
+/** Searches stop at the first failing seed, so they keep the whole range (1..500). */
 const firstFailingSeed = (w: Workload, variants: Variants): { seed: number; names: string[] } | null => {
-  for (const seed of SEEDS) {
+  for (const seed of seeds(1, 500)) {
     const names = violations(w, variants, seed)
     if (names.length > 0) return { seed, names }
   }
@@ -31,6 +39,8 @@ const firstFailingSeed = (w: Workload, variants: Variants): { seed: number; name
 }
 
 const seedsViolating = (w: Workload, variants: Variants): number[] => SEEDS.filter((seed) => violations(w, variants, seed).length > 0)
+/** The message a sweep fails with: which seeds, of how many. */
+const failing = (bad: number[]): string => `${bad.length} of seeds ${RANGE} fail: ${bad.join(', ')}`
 
 describe('discarded-page list (GPH06 8/9)', () => {
   const w = loadWorkload('workloads/gph-discard-list.json')
@@ -39,8 +49,9 @@ describe('discarded-page list (GPH06 8/9)', () => {
     expect(found).not.toBeNull()
     expect(found!.names).toContain('hinting.discard-fault-on-reused-frame')
   })
-  it('with it, no seed in 1..500 lets a discard fault reach a reused frame', () => {
-    expect(seedsViolating(w, { discardList: 'on' })).toEqual([])
+  it(`with it, no seed in ${RANGE} lets a discard fault reach a reused frame`, () => {
+    const bad = seedsViolating(w, { discardList: 'on' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -51,8 +62,9 @@ describe('page state changes (GPH09 1/6 and its review)', () => {
     expect(found).not.toBeNull()
     expect(found!.names).toContain('hinting.no-discard-in-use')
   })
-  it('with the state-change bit (the patch), no seed in 1..500 discards a page in use', () => {
-    expect(seedsViolating(w, { stateChange: 'lock' })).toEqual([])
+  it(`with the state-change bit (the patch), no seed in ${RANGE} discards a page in use`, () => {
+    const bad = seedsViolating(w, { stateChange: 'lock' })
+    expect(bad, failing(bad)).toEqual([])
   })
   it('compare-and-swap (the review) compares the state word only: a reader\'s reference does not stop it, and the host discards the page in use', () => {
     const found = firstFailingSeed(w, { stateChange: 'cas' })
@@ -68,8 +80,9 @@ describe('volatile at writeback end (the review\'s question)', () => {
     expect(found).not.toBeNull()
     expect(found!.names).toContain('hinting.no-discard-writeback')
   })
-  it('made volatile when writeback ends, no seed in 1..500 discards a page under writeback', () => {
-    expect(seedsViolating(w, { volatileAt: 'writeback-end' })).toEqual([])
+  it(`made volatile when writeback ends, no seed in ${RANGE} discards a page under writeback`, () => {
+    const bad = seedsViolating(w, { volatileAt: 'writeback-end' })
+    expect(bad, failing(bad)).toEqual([])
   })
 })
 
@@ -80,7 +93,55 @@ describe('fork against page_discard (copy_one_pte)', () => {
     expect(found).not.toBeNull()
     expect(found!.names).toContain('hinting.no-pte-to-discarded')
   })
-  it('checked, no seed in 1..500 leaves a pte to a discarded page', () => {
-    expect(seedsViolating(w, { forkVsDiscard: 'checked' })).toEqual([])
+  it(`checked, no seed in ${RANGE} leaves a pte to a discarded page`, () => {
+    const bad = seedsViolating(w, { forkVsDiscard: 'checked' })
+    expect(bad, failing(bad)).toEqual([])
+  })
+})
+
+// Each protection the model carries from the patch must matter: removed (by the source patch in
+// mutate/protections.ts, applied to a temporary copy, never a switch in the product), some seed
+// of a sensitive workload breaks its invariant; in place, none of the same seeds does. The
+// regular suite sweeps a few seeds that include known failing ones; `npm run mutate` sweeps
+// 1..200 (MMSIM_RACE_SEEDS). Searches run over a range, so a change in the engine that moves
+// the failing seeds does not break the test.
+describe('protections that matter (GPH06 8/9, issue 7 §4)', () => {
+  const REUSED = 'hinting.discard-fault-on-reused-frame'
+  const cases = [
+    { id: 'fault-pins-before-irq-enable', on: sweep.sweepSeeds(1, 20), search: seeds(1, 100) },
+    { id: 'ipi-waits-for-irqs-off', on: sweep.sweepSeeds(1, 20), search: seeds(1, 100) },
+    { id: 'collection-on-each-cpu', on: sweep.sweepSeeds(1, 30), search: seeds(1, 200) },
+  ] as const
+  for (const c of cases) {
+    const p = protection(c.id)
+    describe(`${p.id} (${p.workload})`, () => {
+      it.skipIf(inMutant)(`removed, some seed in ${c.search[0]}..${c.search[c.search.length - 1]} lets a discard fault pin a reused frame`, async () => {
+        const sim = await sweep.without(p)
+        const w = sim.loadWorkload(p.workload)
+        expect(p.invariant).toBe(REUSED)
+        expect(sweep.firstSeedBreaking(sim, w, {}, REUSED, c.search)).not.toBeNull()
+      })
+      it(`in place, seeds ${c.on.from}..${c.on.to} record no finding`, async () => {
+        const sim = await sweep.intact()
+        const w = sim.loadWorkload(p.workload)
+        const bad = sweep.seedsViolating(sim, w, {}, c.on.seeds)
+        expect(bad, sweep.failingSeeds(bad, c.on)).toEqual([])
+      })
+    })
+  }
+
+  // check_bits' PG_writeback: today writeback holds a page reference for the whole I/O, so
+  // check_counts refuses every make_volatile during it before check_bits is asked. In the
+  // kernel, write_cache_pages releases its pagevec once ->writepage has submitted the I/O, and
+  // for a page without buffers only PG_writeback stands between it and the host.
+  describe('check-bits-writeback (workloads/gph-volatile-at.json)', () => {
+    const p = protection('check-bits-writeback')
+    const on = sweep.sweepSeeds(1, 50)
+    it(`in place, seeds ${on.from}..${on.to} never discard a page under writeback`, async () => {
+      const sim = await sweep.intact()
+      const bad = sweep.seedsViolating(sim, sim.loadWorkload(p.workload), { volatileAt: 'writeback-end' }, on.seeds)
+      expect(bad, sweep.failingSeeds(bad, on)).toEqual([])
+    })
+    it.todo('removed, some seed discards a page under writeback (needs writeback to drop its reference before the I/O ends, issue 7 §4 item 3)')
   })
 })

@@ -13,6 +13,8 @@ export const renderCheck = (r: CheckReport): string => {
   out += `invariants checked: ${r.checked.join(', ')}\n`
   if (r.state.length === 0) out += `state at seq ${r.atSeq}: all invariants hold\n`
   for (const f of r.state) out += `state: ${f.name} fails from seq ${f.firstSeq}: ${f.message}\n`
+  if (r.monitors.length === 0) out += `events 1..${r.atSeq}: every event monitor holds\n`
+  for (const f of r.monitors) out += `event: ${f.name} fails at seq ${f.firstSeq}${f.count > 1 ? ` (and ${f.count - 1} more)` : ''}: ${f.message}\n`
   if (r.recorded.length === 0) out += 'recorded findings: none\n'
   else {
     out += `recorded findings: ${r.recorded.length}\n`
@@ -35,7 +37,7 @@ export const checkCommand = async (argv: readonly string[], io: Io): Promise<num
     const runId = (opts.run as number | undefined) ?? latestRunId(db, file)
     const report = checkRun(db, file, runId, opts.at as number | undefined)
     io.out(opts.json ? `${JSON.stringify(report)}\n` : renderCheck(report))
-    return report.integrity.ok && report.state.length === 0 && report.recorded.length === 0 ? EXIT_OK : EXIT_FINDING
+    return report.integrity.ok && report.state.length === 0 && report.monitors.length === 0 && report.recorded.length === 0 ? EXIT_OK : EXIT_FINDING
   } finally {
     db.close()
   }

@@ -43,6 +43,14 @@ export const fault_in_file_page = function* (k: Kernel, cpu: Cpu, f: FileContext
   yield* spin_lock(k.sim, cpu, ptl)
   const present = k.state.mms.mms.get(mm)!.ptes.has(vpn)
   // GPH09 5/6: under the pte lock, a page discarded since the lookup is not mapped; retry.
+  // The PG_discarded half is the kernel's defence for do_no_page, where ->nopage may sleep
+  // between find_get_page and pte_offset_map_lock while page_discard runs elsewhere. No
+  // workload takes it here (issue 7 §4; its removal in mutate/protections.ts survives every
+  // sweep): PG_discarded is set only by page_discard, only on a page the host discarded (Vz); a
+  // Vz page never becomes stable again; and this path holds a reference to a page it made
+  // stable, so no make_volatile can pass check_counts until the pte is set (a make_volatile
+  // decided earlier lands before our make_stable: the state-change bit orders them). Between
+  // the lookup and this check the only wait is wait_on_page_locked.
   if (!present && ((k.pages.flags[pfn]! & PG_discarded) !== 0 || lookup(k, file, index) !== pfn)) {
     spin_unlock(k.sim, cpu, ptl)
     yield* put_page(k, cpu, pfn)

@@ -1,6 +1,6 @@
 // The only place per-CPU hinting state changes.
 import type { MmEvent } from '../../events'
-import { assert } from '../../lib'
+import { absurd, assert } from '../../lib'
 import type { ZoneState } from '../zone/state'
 import type { CpusState } from './state'
 
@@ -63,8 +63,38 @@ export const evolveCpus = (s: CpusState, zone: ZoneState, e: MmEvent): void => {
     case 'CpuWentOnline':
       s.online[e.data.target] = true
       return
-    default:
-      // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    case 'MachineBooted':
+    case 'PageAllocated':
+    case 'PcpAllocated':
+    case 'PageFreed':
+    case 'PcpFreed':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
       return
+    default:
+      return absurd(e)
   }
 }

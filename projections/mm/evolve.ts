@@ -1,6 +1,6 @@
 // The only place process state changes.
 import type { MmEvent } from '../../events'
-import { assert } from '../../lib'
+import { absurd, assert } from '../../lib'
 import type { ZoneState } from '../zone/state'
 import type { MmsState } from './state'
 
@@ -47,8 +47,42 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
       m!.ptes.delete(e.data.vpn)
       return
     }
-    default:
-      // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    case 'MachineBooted':
+    case 'PageAllocated':
+    case 'PcpAllocated':
+    case 'PageFreed':
+    case 'PcpFreed':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardQueued':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardCollectionFreed':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
       return
+    default:
+      return absurd(e)
   }
 }

@@ -2,7 +2,7 @@
 // its first reference, a free takes the last.
 import { type EventOf, type MmEvent } from '../../events'
 import { type PageState } from '../../events/hinting'
-import { assert } from '../../lib'
+import { absurd, assert } from '../../lib'
 import { FLAG_BIT, PG_discarded, PG_locked, PG_lru, cacheKey, type PagesState } from './state'
 import { STATE_CODE, essa_set_unused, stateName } from './states'
 
@@ -135,8 +135,28 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
     case 'DiscardFaultPinned':
       if (e.data.pinned) s.refcount[e.data.pfn]!++
       return
-    default:
-      // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    case 'MachineBooted':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'DiscardFault':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
       return
+    default:
+      return absurd(e)
   }
 }

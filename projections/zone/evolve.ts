@@ -2,7 +2,7 @@
 // (or with interrupts off for the per-cpu lists); the engine decided, this applies.
 import { type EventOf, type MmEvent } from '../../events'
 import { MIGRATE_ISOLATE } from '../../events/codecs'
-import { assert } from '../../lib'
+import { absurd, assert } from '../../lib'
 import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
 import {
   FRAME_ABSENT,
@@ -231,8 +231,38 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
       return discardQueued(s, e)
     case 'DiscardCollectionFreed':
       return collectionFreed(s, e)
-    default:
-      // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
+    case 'MachineBooted':
+    case 'PcpDrained':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
       return
+    default:
+      return absurd(e)
   }
 }

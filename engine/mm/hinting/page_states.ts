@@ -16,6 +16,7 @@ import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
 import { spin_lock, spin_trylock, spin_unlock } from '../../sim/sync'
 import { essa_page } from './essa'
+import { absurd } from '../../../lib'
 
 const MUST_BE_CLEAR = PG_dirty | PG_writeback | PG_locked | PG_private | PG_discarded | PG_mlocked | PG_anon
 const MUST_BE_SET = PG_uptodate | PG_lru
@@ -84,6 +85,8 @@ export const page_make_volatile = function* (k: Kernel, cpu: Cpu, pfn: number, o
       if (go) set_volatile(k, cpu, pfn)
       return
     }
+    default:
+      return absurd(cfg.stateChange)
   }
 }
 
