@@ -1,0 +1,39 @@
+// Text that reaches a person's terminal from outside input (file names, argument values, messages
+// built from a workload): control characters escaped, long values cut, long messages capped. A
+// NUL byte or an escape sequence in a file must never reach the terminal as such.
+
+/** Longest quoted value shown in a message. */
+const QUOTE_CHARS_MAX = 60
+/** Error output is capped: a workload with 200 000 bad ops gets this many lines and a count. */
+export const ERROR_LINES_MAX = 20
+const ERROR_LINE_CHARS_MAX = 300
+
+// C0 and C1 controls, DEL, and the line/paragraph separators; newlines are handled per line.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g
+
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/** A line of a message with every control character (tabs and newlines too) escaped. */
+export const printable = (s: string): string => s.replace(CONTROL, escapeChar).replace(/[\t\n\r]/g, escapeChar)
+
+/** A value quoted as JSON (which escapes controls), cut to a readable length. */
+export const quote = (s: string): string => {
+  const q = JSON.stringify(s.length > QUOTE_CHARS_MAX ? `${s.slice(0, QUOTE_CHARS_MAX)}` : s).replace(CONTROL, escapeChar)
+  return s.length > QUOTE_CHARS_MAX ? `${q.slice(0, -1)}..." (${s.length} characters)` : q
+}
+
+/**
+ * An error message as printed: each line made printable and cut, at most ERROR_LINES_MAX lines,
+ * then how many more there were.
+ */
+export const capMessage = (message: string): string => {
+  const lines = message.split('\n')
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  const shown = lines.slice(0, ERROR_LINES_MAX).map((l) => {
+    const p = printable(l)
+    return p.length > ERROR_LINE_CHARS_MAX ? `${p.slice(0, ERROR_LINE_CHARS_MAX)}...` : p
+  })
+  if (lines.length > ERROR_LINES_MAX) shown.push(`... and ${lines.length - ERROR_LINES_MAX} more`)
+  return shown.join('\n') + '\n'
+}
