@@ -34,7 +34,8 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
       // Commander's "error: ..." becomes mmsim's "mmsim: ..." and is made printable like every message.
-      outputError: (s, write) => write(capMessage(s.replace(/^error: /, 'mmsim: '))),
+      outputError: (s, write) =>
+        write(capMessage(s.replace(/^error: /, 'mmsim: ') + (s.includes('unknown command') ? '`mmsim --help` lists the commands.\n' : ''))),
     })
     .showSuggestionAfterError(true)
     .exitOverride()

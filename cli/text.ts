@@ -6,7 +6,7 @@
 const QUOTE_CHARS_MAX = 60
 /** Error output is capped: a workload with 200 000 bad ops gets this many lines and a count. */
 export const ERROR_LINES_MAX = 20
-const ERROR_LINE_CHARS_MAX = 300
+const ERROR_LINE_CHARS_MAX = 1000
 
 // C0 and C1 controls, DEL, and the line/paragraph separators; newlines are handled per line.
 // eslint-disable-next-line no-control-regex

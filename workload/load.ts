@@ -1,5 +1,6 @@
 // Reading a workload: a file (or the embedded default) through the codec, then the semantic
-// checks. Every error names the file and the JSON path.
+// checks. Every error names the file and the JSON path; none echoes the file's raw bytes, and no
+// input, however malformed or deeply nested, gets anything but a message (never a stack overflow).
 import * as fs from 'node:fs'
 import * as E from 'fp-ts/Either'
 import { formatErrors } from '../events'
@@ -10,10 +11,70 @@ export class WorkloadError extends Error {
   override readonly name = 'WorkloadError'
 }
 
+/**
+ * Deepest nesting of arrays and objects a workload may have. The codecs, the error renderer and
+ * the compiler recurse over the document; this keeps them far from the stack's limit. A workload
+ * nests two levels per `repeat`, so about 30 repeats deep.
+ */
+export const WORKLOAD_DEPTH_MAX = 64
+
+/** Path segments shown when naming a place deep in a document. */
+const PATH_SEGMENTS_SHOWN = 8
+
+/** The path to the first value nested deeper than WORKLOAD_DEPTH_MAX, or null; iterative. */
+export const tooDeep = (u: unknown): string | null => {
+  interface Frame {
+    readonly v: unknown
+    readonly depth: number
+    readonly parent: Frame | null
+    readonly key: string
+  }
+  const stack: Frame[] = [{ v: u, depth: 0, parent: null, key: '$' }]
+  while (stack.length > 0) {
+    const f = stack.pop()!
+    if (typeof f.v !== 'object' || f.v === null) continue
+    if (f.depth >= WORKLOAD_DEPTH_MAX) {
+      const keys: string[] = []
+      for (let p: Frame | null = f; p !== null; p = p.parent) keys.push(p.key)
+      keys.reverse()
+      const shown = keys.length > PATH_SEGMENTS_SHOWN ? [...keys.slice(0, PATH_SEGMENTS_SHOWN), '...'] : keys
+      return shown.join('')
+    }
+    const entries = Array.isArray(f.v) ? f.v.map((x, i) => [`[${i}]`, x] as const) : Object.keys(f.v).map((k) => [`.${k}`, (f.v as Record<string, unknown>)[k]] as const)
+    for (let i = entries.length - 1; i >= 0; i--) stack.push({ v: entries[i]![1], depth: f.depth + 1, parent: f, key: entries[i]![0] })
+  }
+  return null
+}
+
 export const decodeWorkload = (u: unknown, source: string): Workload => {
+  const deep = tooDeep(u)
+  if (deep !== null) throw new WorkloadError(`${source}: ${deep}: nested more than ${WORKLOAD_DEPTH_MAX} levels deep (a workload is at most ${WORKLOAD_DEPTH_MAX})`)
   const r = Workload.decode(u)
   if (E.isLeft(r)) throw new WorkloadError(`${source}: ${formatErrors(r.left, 5).split('; ').join(`\n${source}: `)}`)
   return r.right
+}
+
+/** Line and column (from 1) of a character offset, as editors show them. */
+const lineColumn = (text: string, pos: number): string => {
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < pos && i < text.length; i++)
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  return `line ${line} column ${pos - lineStart + 1}`
+}
+
+/**
+ * V8's JSON.parse message without the excerpt of the input it quotes (`Unexpected token 'a',
+ * "ab<NUL>..." is not valid JSON`), with the position as line and column.
+ */
+export const jsonErrorMessage = (err: unknown, text: string): string => {
+  if (err instanceof RangeError) return 'nested too deep to parse'
+  const m = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/ \(line \d+ column \d+\)$/, '')
+  const at = /^(.*) at position (\d+)$/s.exec(m)
+  return at !== null ? `${at[1]} at ${lineColumn(text, Number(at[2]))}` : m
 }
 
 export const parseWorkload = (text: string, source: string): Workload => {
@@ -21,7 +82,7 @@ export const parseWorkload = (text: string, source: string): Workload => {
   try {
     u = JSON.parse(text)
   } catch (err) {
-    throw new WorkloadError(`${source}: not JSON: ${(err as Error).message}`)
+    throw new WorkloadError(`${source}: not JSON: ${jsonErrorMessage(err, text)}`)
   }
   return decodeWorkload(u, source)
 }
