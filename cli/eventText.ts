@@ -56,4 +56,10 @@ export const eventLine = (machine: MachineBooted['data'] | null): ((e: MmEvent) 
 
 /** The machine in one line: each zone with its frames in hex, as the boot log prints zone ranges. */
 const machineText = (m: MachineBooted['data']): string =>
-  `cpus=${m.cpus} pageblockOrder=${m.pageblockOrder} zones=${m.zones.map((z) => `${z.name}[${hex(z.startPfn)}-${hex(z.startPfn + z.pages - 1)}]`).join(',')} ${m.hinting === null ? 'hinting=off' : Object.entries(m.hinting).map(([k, v]) => `${k}=${v}`).join(' ')}`
+  `cpus=${m.cpus} pageblockOrder=${m.pageblockOrder} zones=${m.zones.map((z) => `${z.name}[${hex(z.startPfn)}-${hex(z.startPfn + z.pages - 1)}]`).join(',')} ${
+    m.hinting === null
+      ? 'hinting=off'
+      : Object.entries(m.hinting)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+  }`

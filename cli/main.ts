@@ -34,8 +34,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
       // Commander's "error: ..." becomes mmsim's "mmsim: ..." and is made printable like every message.
-      outputError: (s, write) =>
-        write(capMessage(s.replace(/^error: /, 'mmsim: ') + (s.includes('unknown command') ? '`mmsim --help` lists the commands.\n' : ''))),
+      outputError: (s, write) => write(capMessage(s.replace(/^error: /, 'mmsim: ') + (s.includes('unknown command') ? '`mmsim --help` lists the commands.\n' : ''))),
     })
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -55,9 +54,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
 
 /** Commander's own exits: help and version are success, anything else is a usage error. */
 const commanderExit = (err: CommanderError): number =>
-  err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' && err.exitCode === 0
-    ? EXIT_OK
-    : EXIT_BAD_INPUT
+  err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0) ? EXIT_OK : EXIT_BAD_INPUT
 
 export const main = async (argv: readonly string[], io: Io): Promise<number> => {
   const outcome: Outcome = { code: EXIT_OK }

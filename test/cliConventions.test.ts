@@ -86,7 +86,12 @@ describe('a stored run', () => {
         { op: 'churn', cpu: 1, steps: 3000, liveMax: 64 },
         { op: 'free', cpu: 1, tag: 'a' },
       ],
-      { zones: [{ name: 'DMA32', pages: 2048 }, { name: 'Normal', pages: 4096 }] },
+      {
+        zones: [
+          { name: 'DMA32', pages: 2048 },
+          { name: 'Normal', pages: 4096 },
+        ],
+      },
     )
     fs.writeFileSync(path.join(dir, 'w.json'), JSON.stringify(w))
     const r = await cli('run', '--db', db, '--workload', path.join(dir, 'w.json'), '--no-progress', '--json')
@@ -98,12 +103,7 @@ describe('a stored run', () => {
 
   describe('no silent answers', () => {
     it('--at past the end of the run exits 2 for state and check, naming the last seq', async () => {
-      for (const argv of [
-        ['state', 'zone'],
-        ['state', 'pages'],
-        ['state', 'cpus'],
-        ['check'],
-      ]) {
+      for (const argv of [['state', 'zone'], ['state', 'pages'], ['state', 'cpus'], ['check']]) {
         const r = await cli(...argv, '--db', db, '--at', String(head + 1))
         expect(r.code, argv.join(' ')).toBe(2)
         expect(r.err).toContain(`--at ${head + 1} is past the end of run 1, which has events seq 1..${head}`)

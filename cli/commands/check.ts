@@ -20,8 +20,7 @@ export const renderCheck = (r: CheckReport): string => {
   else {
     out += `recorded findings: ${r.recorded.length}\n`
     for (const v of r.recorded.slice(0, RECORDED_SHOWN_MAX)) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
-    if (r.recorded.length > RECORDED_SHOWN_MAX)
-      out += `  ... and ${r.recorded.length - RECORDED_SHOWN_MAX} more (mmsim events --type InvariantViolated)\n`
+    if (r.recorded.length > RECORDED_SHOWN_MAX) out += `  ... and ${r.recorded.length - RECORDED_SHOWN_MAX} more (mmsim events --type InvariantViolated)\n`
   }
   return out
 }

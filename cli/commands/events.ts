@@ -36,8 +36,7 @@ export const eventsSpec: CommandSpec<typeof options> = {
   action: (opts, { io, name }) => {
     const types = (opts.type ?? []).flatMap((s) => s.split(',')).filter((s) => s.length > 0)
     for (const ty of types) if (!isEventType(ty)) throw new UsageError(`${name}: --type: expected one of ${EVENT_TYPES.join(', ')}, got ${quote(ty)}`)
-    if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to)
-      throw new UsageError(`${name}: --from ${opts.from} is after --to ${opts.to}: the range is empty`)
+    if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`${name}: --from ${opts.from} is after --to ${opts.to}: the range is empty`)
     return withRun(name, { file: opts.db ?? DB_DEFAULT, run: opts.run }, (r) => {
       // A range that starts past the end would print nothing and look like "no such events".
       if (opts.from !== undefined) checkSeq(name, '--from', r.run, opts.from)

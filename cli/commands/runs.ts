@@ -62,7 +62,16 @@ export const runsSpec: CommandSpec<typeof options> = {
     io.out(
       table(
         ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations'],
-        runs.map((r) => [String(r.id), r.createdAt.replace('T', ' ').slice(0, 19), printable(r.workload), String(r.seed), r.status, r.outcome ?? '-', formatCount(r.events), String(r.violations)]),
+        runs.map((r) => [
+          String(r.id),
+          r.createdAt.replace('T', ' ').slice(0, 19),
+          printable(r.workload),
+          String(r.seed),
+          r.status,
+          r.outcome ?? '-',
+          formatCount(r.events),
+          String(r.violations),
+        ]),
       ),
     )
     return EXIT_OK

@@ -1,17 +1,7 @@
 // `mmsim state zone|pages|cpus --at SEQ`: the state of a run at any point, folded from the store.
 // Each view is a subcommand with its own options and --help.
 import { foldRun, type Folded } from '../../analysis/fold'
-import {
-  cpusSummary,
-  frameRows,
-  renderBuddyinfo,
-  renderCpus,
-  renderPageCache,
-  renderPages,
-  renderPagetypeinfo,
-  stateDistribution,
-  zoneSummary,
-} from '../../projections'
+import { cpusSummary, frameRows, renderBuddyinfo, renderCpus, renderPageCache, renderPages, renderPagetypeinfo, stateDistribution, zoneSummary } from '../../projections'
 import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { hex } from '../eventText'
