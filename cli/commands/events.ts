@@ -31,7 +31,7 @@ export const eventsSpec: CommandSpec<typeof options> = {
     'zones and migratetypes as the kernel does and prints frames in hex; --json prints one event ' +
     'per line with the stored numbers. --pfn selects everything that happened to one frame: events ' +
     'whose span covers it, and events that list it.',
-  examples: ['mmsim events --limit 20', 'mmsim events --type DiscardFault,DiscardFaultPinned', 'mmsim events --pfn 0x1000 --json | head -3'],
+  examples: ['mmsim events --limit 20', 'mmsim events --type DiscardFault,DiscardFaultPinned', 'mmsim events --pfn 0x100 --json | head -3'],
   options,
   action: (opts, { io, name }) => {
     const types = (opts.type ?? []).flatMap((s) => s.split(',')).filter((s) => s.length > 0)
