@@ -33,7 +33,7 @@ const shortJson = (v: unknown, depth: number): string => {
 }
 
 /** Messages that say everything themselves, printed after the path without "expected". */
-const WHOLE_MESSAGE = /^(unknown field|simulated time:)/
+const WHOLE_MESSAGE = /^(unknown field|simulated time:|nested more than)/
 
 /** The JSON path of an error's context, `$` for the root. Union and intersection members are skipped. */
 export const jsonPath = (context: t.Context): string => {

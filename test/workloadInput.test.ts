@@ -3,7 +3,11 @@
 // simulated times could pass 2^53 ns is refused at validation, naming the JSON path.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import type * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
+import { formatErrors } from '../events'
+import { Workload } from '../workload/codec'
 import { cli, tmpDir } from './helpers'
 
 const HEAD = '"version":1,"name":"t","machine":{"cpus":2,"zones":[{"name":"Normal","pages":4096}],"guestPageHinting":true}'
@@ -37,6 +41,13 @@ describe('deeply nested workloads exit 2 with a message', () => {
     const r = await runText(`${'['.repeat(200_000)}${']'.repeat(200_000)}`)
     expect(r.code).toBe(2)
     expect(r.err).toContain('nested more than 64 levels deep')
+  })
+
+  it('the Workload codec itself refuses them, for programs that decode without the loader', () => {
+    const deep = JSON.parse(`{${HEAD},"ops":[${'{"op":"repeat","times":1,"ops":['.repeat(2000)}{"op":"alloc","cpu":0}${']}'.repeat(2000)}]}`) as unknown
+    const r = Workload.decode(deep)
+    expect(E.isLeft(r)).toBe(true)
+    expect(formatErrors((r as E.Left<t.Errors>).left)).toMatch(/^\$: nested more than 64 levels deep at \$\.ops\[0\]\.ops\[0\]/)
   })
 
   it('a repeat nested 20 deep is still a workload', async () => {

@@ -2,6 +2,7 @@
 // are the format's definition; README.md documents the same fields.
 import * as t from 'io-ts'
 import { CpuId, NonNegInt, Order, PosInt, intIn, oneOf, strictObject, taggedUnion } from '../events'
+import { withDepthBound } from './depth'
 import { PosTimeNs, TimeNs, withTimeBound } from './time'
 
 export const WORKLOAD_VERSION = 1
@@ -202,6 +203,6 @@ const WorkloadFields = strictObject(
 )
 export type Workload = t.TypeOf<typeof WorkloadFields>
 /** The format: its fields, and simulated time bounded so that every accepted run ends readable. */
-export const Workload = withTimeBound(WorkloadFields)
+export const Workload = withDepthBound(withTimeBound(WorkloadFields))
 
 export const mtIndex = (m: MtName): number => REQUEST_MIGRATETYPES.indexOf(m)

@@ -5,45 +5,11 @@ import * as fs from 'node:fs'
 import * as E from 'fp-ts/Either'
 import { formatErrors } from '../events'
 import { Workload } from './codec'
+import { WORKLOAD_DEPTH_MAX, tooDeep } from './depth'
 import defaultWorkload from '../workloads/default.json'
 
 export class WorkloadError extends Error {
   override readonly name = 'WorkloadError'
-}
-
-/**
- * Deepest nesting of arrays and objects a workload may have. The codecs, the error renderer and
- * the compiler recurse over the document; this keeps them far from the stack's limit. A workload
- * nests two levels per `repeat`, so about 30 repeats deep.
- */
-export const WORKLOAD_DEPTH_MAX = 64
-
-/** Path segments shown when naming a place deep in a document. */
-const PATH_SEGMENTS_SHOWN = 8
-
-/** The path to the first value nested deeper than WORKLOAD_DEPTH_MAX, or null; iterative. */
-export const tooDeep = (u: unknown): string | null => {
-  interface Frame {
-    readonly v: unknown
-    readonly depth: number
-    readonly parent: Frame | null
-    readonly key: string
-  }
-  const stack: Frame[] = [{ v: u, depth: 0, parent: null, key: '$' }]
-  while (stack.length > 0) {
-    const f = stack.pop()!
-    if (typeof f.v !== 'object' || f.v === null) continue
-    if (f.depth >= WORKLOAD_DEPTH_MAX) {
-      const keys: string[] = []
-      for (let p: Frame | null = f; p !== null; p = p.parent) keys.push(p.key)
-      keys.reverse()
-      const shown = keys.length > PATH_SEGMENTS_SHOWN ? [...keys.slice(0, PATH_SEGMENTS_SHOWN), '...'] : keys
-      return shown.join('')
-    }
-    const entries = Array.isArray(f.v) ? f.v.map((x, i) => [`[${i}]`, x] as const) : Object.keys(f.v).map((k) => [`.${k}`, (f.v as Record<string, unknown>)[k]] as const)
-    for (let i = entries.length - 1; i >= 0; i--) stack.push({ v: entries[i]![1], depth: f.depth + 1, parent: f, key: entries[i]![0] })
-  }
-  return null
 }
 
 export const decodeWorkload = (u: unknown, source: string): Workload => {
