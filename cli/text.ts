@@ -37,3 +37,32 @@ export const capMessage = (message: string): string => {
   if (lines.length > ERROR_LINES_MAX) shown.push(`... and ${lines.length - ERROR_LINES_MAX} more`)
   return shown.join('\n') + '\n'
 }
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), case-insensitive. */
+const distance = (a: string, b: string): number => {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  for (let i = 1; i <= x.length; i++)
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = v
+    }
+  return d[x.length]![y.length]!
+}
+
+/** " (did you mean X?)" for the nearest candidate within a third of its length, or nothing. */
+export const didYouMean = (value: string, candidates: readonly string[]): string => {
+  let best: string | null = null
+  let bestD = Infinity
+  for (const c of candidates) {
+    const dd = distance(value, c)
+    if (dd < bestD && dd <= Math.max(1, Math.floor(c.length / 3))) {
+      best = c
+      bestD = dd
+    }
+  }
+  return best === null ? '' : ` (did you mean ${best}?)`
+}
