@@ -118,6 +118,7 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
         ...(log ? { log } : {}),
         onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
       })
+      // Logged between slices, so one line may stand for several batches a slice committed.
       let committed = writer.headHash
       while (!run.advance()) {
         if (writer.headHash !== committed) log?.info({ headHash: (committed = writer.headHash) }, 'batch committed')
