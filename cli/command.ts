@@ -53,7 +53,7 @@ export interface CommandSpec<O extends Record<string, Opt<unknown>>> {
 }
 
 // Options every command takes.
-export const DB_OPT = opt('--db <file>', 'the database file', StringArg)
+export const DB_OPT = opt('--db <file>', 'the database file (default: mmsim.db)', StringArg)
 export const JSON_OPT = opt('--json', 'print JSON for programs instead of text', FlagArg)
 const LOG_LEVEL_OPT = opt('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, LogLevelArg)
 export const DB_DEFAULT = 'mmsim.db'

@@ -11,6 +11,7 @@ import { WorkloadError } from '../workload/load'
 import { UsageError } from './args'
 import { addCommand, type Outcome } from './command'
 import { checkSpec } from './commands/check'
+import { completionSpec } from './commands/completion'
 import { eventsSpec } from './commands/events'
 import { runSpec } from './commands/run'
 import { runsSpec } from './commands/runs'
@@ -49,6 +50,12 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
     .addHelpText('after', `\nExamples:\n${stateHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
   for (const view of stateViews) addCommand(state, view, io, outcome)
   addCommand(program, checkSpec, io, outcome)
+  addCommand(
+    program,
+    completionSpec(() => program),
+    io,
+    outcome,
+  )
   return program
 }
 

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   'state pages': ['--db', '--run', '--at', '--pfn', '--count', '--json', '--log-level'],
   'state cpus': ['--db', '--run', '--at', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
+  completion: ['--log-level'],
 }
 
 describe('help and version', () => {
@@ -70,6 +71,24 @@ describe('help and version', () => {
     const v = await cli('state', 'zon')
     expect(v.code).toBe(2)
     expect(v.err).toContain('Did you mean zone?')
+  })
+})
+
+describe('shell completion', () => {
+  it('mmsim completion prints a bash script that completes commands, views and options', async () => {
+    const r = await cli('completion')
+    expect(r.code).toBe(0)
+    const dir = tmpDir()
+    fs.writeFileSync(path.join(dir, 'c.sh'), r.out)
+    const complete = (...words: string[]) =>
+      spawnSync('bash', ['-c', `source c.sh; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _mmsim; echo "\${COMPREPLY[@]}"`], {
+        cwd: dir,
+        encoding: 'utf8',
+      }).stdout.trim()
+    expect(complete('mmsim', 'ev')).toBe('events')
+    expect(complete('mmsim', 'state', 'pa')).toBe('pages')
+    expect(complete('mmsim', 'events', '--f')).toBe('--from')
+    expect(complete('mmsim', 'state', 'pages', '--db', 'x.db', '--c')).toBe('--count')
   })
 })
 
