@@ -7,6 +7,6 @@ import type { LogLevel } from './args'
 import type { StatusLine } from './terminal'
 
 export const createLogger = (level: LogLevel, status: StatusLine, terminal: boolean): Logger => {
-  const pretty = terminal ? prettyFactory({ colorize: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss.l' }) : null
+  const pretty = terminal ? prettyFactory({ colorize: true, singleLine: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss.l' }) : null
   return pino({ level, base: { app: 'mmsim' } }, { write: (line: string) => status.print(pretty !== null ? pretty(line) : line) })
 }
