@@ -1,8 +1,7 @@
-// Command-line options: parsed by node:util parseArgs (unknown options are errors), then decoded
-// through io-ts codecs like every other boundary, so `--seed x` says what it expected.
-import { parseArgs } from 'node:util'
+// Option values: commander splits argv, then every value is decoded through an io-ts codec like
+// every other boundary, so `--seed x` says what a seed may be. The codec's name is the message.
 import * as t from 'io-ts'
-import * as E from 'fp-ts/Either'
+import { quote } from './text'
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -20,60 +19,36 @@ const fromString = <A>(name: string, parse: (s: string) => A | undefined) =>
     String,
   )
 
-export const IntArg = (min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  fromString(min === 0 ? 'a non-negative integer' : `an integer ${min}..${max}`, (s) => {
+export const IntArg = (min = 0, max = Number.MAX_SAFE_INTEGER, name?: string) =>
+  fromString(name ?? (min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer' : `an integer ${min}..${max}`), (s) => {
     if (!/^\d+$/.test(s)) return undefined
     const n = Number(s)
     return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined
   })
+
+/** Engine.fromSeed folds any safe integer into the PRNG's 32 bits; a seed is never negative. */
+export const SeedArg = IntArg(0, Number.MAX_SAFE_INTEGER, `a seed: a whole number 0..${Number.MAX_SAFE_INTEGER} (the same seed replays the same run)`)
+export const RunArg = IntArg(1, Number.MAX_SAFE_INTEGER, 'a run id: a whole number from 1 (`mmsim runs` lists them)')
+export const SeqArg = IntArg(1, Number.MAX_SAFE_INTEGER, 'a seq: a whole number from 1')
+/** Frames are printed in hex (`pfn=0x1f00`), so either form is taken back. */
+export const PfnArg = fromString('a page frame number: 0 or more, decimal or 0x hex', (s) => {
+  if (!/^(\d+|0x[0-9a-f]+)$/i.test(s)) return undefined
+  const n = Number(s)
+  return Number.isSafeInteger(n) ? n : undefined
+})
 
 export const OneOfArg = <V extends string>(values: readonly V[]) =>
   fromString<V>(`one of ${values.join(', ')}`, (s) => ((values as readonly string[]).includes(s) ? (s as V) : undefined))
 
 export const StringArg = fromString('a value', (s) => (s.length > 0 ? s : undefined))
 
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean'
-  readonly multiple?: boolean
-  readonly short?: string
-}
-
-/** Parses argv for one command and decodes the values; returns options and positionals. */
-export const parseCommand = <P extends t.Props>(
-  command: string,
-  argv: readonly string[],
-  spec: Record<string, OptionSpec>,
-  codecs: P,
-  maxPositionals = 0,
-): { opts: t.TypeOfPartialProps<P>; positionals: string[] } => {
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({ args: [...argv], options: spec as never, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError(`mmsim ${command}: ${(err as Error).message.replace(/\. To specify.*$/s, '')}`)
-  }
-  if (parsed.positionals.length > maxPositionals)
-    throw new UsageError(`mmsim ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`)
-  const values = parsed.values as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(values).sort()) {
-    const codec = codecs[key]
-    const v = values[key]
-    if (codec === undefined) {
-      out[key] = v
-      continue
-    }
-    const items = Array.isArray(v) ? v : [v]
-    const decoded: unknown[] = []
-    for (const item of items) {
-      const r = (codec as t.Mixed).decode(item)
-      if (E.isLeft(r)) throw new UsageError(`mmsim ${command}: --${key}: expected ${codec.name}, got ${JSON.stringify(item)}`)
-      decoded.push(r.right)
-    }
-    out[key] = Array.isArray(v) ? decoded : decoded[0]
-  }
-  return { opts: out as t.TypeOfPartialProps<P>, positionals: parsed.positionals }
-}
+/** A --flag without a value; commander gives true, or false for --no-flag. */
+export const FlagArg = t.boolean
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+export const LogLevelArg = OneOfArg(LOG_LEVELS)
+
+/** The message for a value that does not decode: names the flag, never echoes more than a quote. */
+export const badValue = (command: string, flag: string, expected: string, got: unknown): UsageError =>
+  new UsageError(`mmsim ${command}: ${flag}: expected ${expected}, got ${typeof got === 'string' ? quote(got) : String(got)}`)

@@ -12,21 +12,9 @@ export const formatCount = (n: number): string => n.toLocaleString('en-US')
 export const table = (header: readonly string[], rows: readonly (readonly string[])[]): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(header), ...rows.map(line)].join('\n') + '\n'
 }
-
-/** Long lists are cut in text output (--json shows them whole). */
-const LIST_ITEMS_MAX = 12
-
-const formatValue = (v: unknown): string => {
-  if (typeof v === 'string') return v
-  if (Array.isArray(v) && v.length > LIST_ITEMS_MAX) return `[${v.slice(0, LIST_ITEMS_MAX).map((x) => JSON.stringify(x)).join(',')},...${v.length - LIST_ITEMS_MAX} more]`
-  return JSON.stringify(v)
-}
-
-/** Event data as `key=value` pairs, in the order the codec defines them. */
-export const formatData = (data: unknown): string =>
-  Object.entries(data as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${formatValue(v)}`)
-    .join(' ')

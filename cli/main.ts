@@ -1,70 +1,91 @@
-// The `mmsim` command: dispatch to a subcommand, and turn the errors a user can act on into a
-// message and exit code 2. Anything else is a bug in mmsim and says so (exit code 3).
+// The `mmsim` command: commander parses the command line (help for every command, --version, a
+// "did you mean" for a mistyped command or option); the errors a user can act on become a message
+// and exit code 2; anything else is a bug in mmsim and says so (exit code 3). A closed stdout
+// (`mmsim events | head`) ends quietly with 0.
+import { Command, CommanderError } from 'commander'
+import { ENGINE_VERSION } from '../engine/config'
+import { WorkloadRejected } from '../engine/run'
 import { AssertionFailed } from '../lib'
 import { StoreError } from '../storage'
-import { WorkloadRejected } from '../engine/run'
 import { WorkloadError } from '../workload/load'
 import { UsageError } from './args'
-import { checkCommand } from './commands/check'
-import { eventsCommand } from './commands/events'
-import { runCommand } from './commands/run'
-import { runsCommand } from './commands/runs'
-import { stateCommand } from './commands/state'
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, type Io } from './io'
+import { addCommand, type Outcome } from './command'
+import { checkSpec } from './commands/check'
+import { completionSpec } from './commands/completion'
+import { eventsSpec } from './commands/events'
+import { runSpec } from './commands/run'
+import { runsSpec } from './commands/runs'
+import { stateHelp, stateViews } from './commands/state'
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
+import { capMessage } from './text'
 
-export const USAGE = `usage: mmsim <command> [options]
-
-commands:
-  run     [--workload FILE] [--seed N] [--db FILE] [--steps-max N] [--check-every N]
-          [--stop-on-violation] [--json] [--no-progress] [--log-level LEVEL]
-          simulate a workload (the embedded default without --workload) into the database
-  runs    [--db FILE] [--json]
-          list the runs in the database
-  events  [--db FILE] [--run R] [--from SEQ] [--to SEQ] [--type T[,T]] [--pfn PFN] [--limit N] [--json]
-          print stored events (the newest run by default)
-  state   zone|pages|cpus [--db FILE] [--run R] [--at SEQ] [--json]
-          [--format buddyinfo|pagetypeinfo|all] (zone)  [--pfn PFN] [--count N] (pages)
-          fold a run to a seq and print a projection: /proc/buddyinfo and /proc/pagetypeinfo,
-          page states and owners, or each CPU's discarded-page list
-  check   [--db FILE] [--run R] [--at SEQ] [--json]
-          verify a run's hash chains and check every invariant at a seq
-
-exit codes: 0 ok, 1 invariant violated / deadlock / integrity failure, 2 bad input,
-            3 internal error, 130 interrupted
+const EXIT_CODES_HELP = `
+Exit codes: 0 ok, 1 invariant violated / deadlock / integrity failure, 2 bad input,
+            3 internal error, 130 interrupted (SIGINT, SIGTERM)
+Run \`mmsim <command> --help\` for a command's options and examples.
 `
 
-const commands: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = {
-  run: runCommand,
-  runs: runsCommand,
-  events: eventsCommand,
-  state: stateCommand,
-  check: checkCommand,
+/** The whole command tree, built fresh for each call so that nothing is shared between calls. */
+export const buildProgram = (io: Io, outcome: Outcome): Command => {
+  const program = new Command('mmsim')
+    .description('An event-sourced simulator of Linux guest memory management: run workloads, then read, fold and check the stored runs.')
+    .version(ENGINE_VERSION, '-V, --version', 'print the engine version')
+    .helpCommand('help [command]', 'show help for a command')
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // Commander's "error: ..." becomes mmsim's "mmsim: ..." and is made printable like every message.
+      outputError: (s, write) => write(capMessage(s.replace(/^error: /, 'mmsim: ') + (s.includes('unknown command') ? '`mmsim --help` lists the commands.\n' : ''))),
+    })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP)
+  addCommand(program, runSpec, io, outcome)
+  addCommand(program, runsSpec, io, outcome)
+  addCommand(program, eventsSpec, io, outcome)
+  const state = program
+    .command('state')
+    .summary(stateHelp.summary)
+    .description(stateHelp.description)
+    .addHelpText('after', `\nExamples:\n${stateHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
+  for (const view of stateViews) addCommand(state, view, io, outcome)
+  addCommand(program, checkSpec, io, outcome)
+  addCommand(
+    program,
+    completionSpec(() => program),
+    io,
+    outcome,
+  )
+  return program
 }
 
+/** Commander's own exits: help and version are success, anything else is a usage error. */
+const commanderExit = (err: CommanderError): number =>
+  err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0) ? EXIT_OK : EXIT_BAD_INPUT
+
 export const main = async (argv: readonly string[], io: Io): Promise<number> => {
-  const [name, ...rest] = argv
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.out(USAGE)
-    return name === undefined ? EXIT_BAD_INPUT : EXIT_OK
-  }
-  const command = commands[name]
-  if (command === undefined) {
-    io.err(`mmsim: unknown command "${name}"\n\n${USAGE}`)
-    return EXIT_BAD_INPUT
-  }
+  const outcome: Outcome = { code: EXIT_OK }
   try {
-    return await command(rest, io)
+    if (argv.length === 0) {
+      // No command: the overview, and a status that says nothing was done.
+      io.err(buildProgram(io, outcome).helpInformation())
+      return EXIT_BAD_INPUT
+    }
+    await buildProgram(io, outcome).parseAsync([...argv], { from: 'user' })
+    return outcome.code
   } catch (err) {
+    if (err instanceof OutputClosed) return EXIT_OK
+    if (err instanceof CommanderError) return commanderExit(err)
     if (err instanceof UsageError || err instanceof WorkloadError || err instanceof StoreError) {
-      io.err(`${err.message}\n`)
+      io.err(capMessage(err.message))
       return EXIT_BAD_INPUT
     }
     if (err instanceof WorkloadRejected) {
-      io.err(`${err.errors.map((e) => `workload rejected: ${e.path}: ${e.message}`).join('\n')}\n`)
+      io.err(capMessage(err.errors.map((e) => `workload rejected: ${e.path}: ${e.message}`).join('\n')))
       return EXIT_BAD_INPUT
     }
     if (err instanceof AssertionFailed) {
-      io.err(`mmsim: internal error: ${err.message}\n${err.stack ?? ''}\n`)
+      io.err(`mmsim: internal error: ${capMessage(`${err.message}\n${err.stack ?? ''}`)}`)
       return EXIT_INTERNAL
     }
     throw err

@@ -1,19 +1,18 @@
-// A progress bar for long work, drawn on stderr only when it is a terminal; piped output stays
-// clean. Redrawn at most ten times a second.
-import type { Io } from './io'
+// A progress bar for long work, drawn on stderr's status line only when stderr is a terminal;
+// piped output stays clean. Redrawn at most ten times a second.
+import type { StatusLine } from './terminal'
 
 const WIDTH = 30
 const REDRAW_MS = 100
 
 export class Progress {
   private last = 0
-  private drawn = false
   private readonly started = performance.now()
 
   constructor(
-    private readonly io: Io,
+    private readonly status: StatusLine,
     private readonly label: string,
-    private readonly enabled = io.errIsTTY,
+    private readonly enabled: boolean,
   ) {}
 
   update(done: number, total: number, detail = ''): void {
@@ -24,12 +23,10 @@ export class Progress {
     const frac = total > 0 ? Math.min(1, done / total) : 0
     const fill = Math.round(frac * WIDTH)
     const secs = ((now - this.started) / 1000).toFixed(1)
-    this.io.err(`\r${this.label} [${'#'.repeat(fill)}${'-'.repeat(WIDTH - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${detail} ${secs}s\u001b[K`)
-    this.drawn = true
+    this.status.draw(`${this.label} [${'#'.repeat(fill)}${'-'.repeat(WIDTH - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${detail} ${secs}s`)
   }
 
   done(): void {
-    if (this.drawn) this.io.err('\r\u001b[K')
-    this.drawn = false
+    this.status.clear()
   }
 }

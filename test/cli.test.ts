@@ -28,7 +28,7 @@ describe('mmsim on the default workload', () => {
   beforeAll(async () => {
     db = path.join(tmpDir(), 'mmsim.db')
     text = await cli('run', '--db', db, '--no-progress')
-    json = await cli('run', '--db', db, '--no-progress', '--json')
+    json = await cli('run', '--db', db, '--no-progress', '--json', '--log-level', 'info')
     summary = JSON.parse(json.out) as RunSummary
     const c = openForRead(db)
     try {
@@ -57,6 +57,16 @@ describe('mmsim on the default workload', () => {
       expect(summary.buddyinfo).not.toBe(BOOT_BUDDYINFO)
       // The text run printed the same end state: the default seed is the same.
       expect(text.out).toContain(summary.buddyinfo)
+    })
+
+    it('--log-level info logs the milestones on stderr as JSON lines, each with the run id', () => {
+      const logs = lines(json.err).map((l) => JSON.parse(l) as { msg: string; runId?: number })
+      for (const msg of ['run created', 'run starts', 'batch committed', 'run ends', 'run finished']) {
+        const l = logs.find((x) => x.msg === msg)
+        expect(l, msg).toBeDefined()
+        expect(l!.runId, msg).toBe(2)
+      }
+      expect(lines(text.err)).toEqual([]) // the default level is warn
     })
 
     it('stores every event the summary counts', () => {
@@ -210,7 +220,7 @@ describe('mmsim on the default workload', () => {
     it('an unknown view exits 2', async () => {
       const r = await cli('state', 'nope', '--db', db)
       expect(r.code).toBe(2)
-      expect(r.err).toContain('"nope"')
+      expect(r.err).toContain("unknown command 'nope'")
       expect(r.out).toBe('')
     })
   })
@@ -237,15 +247,17 @@ describe('bad arguments', () => {
   it('an unknown command exits 2 with the usage', async () => {
     const r = await cli('frobnicate')
     expect(r.code).toBe(2)
-    expect(r.err).toContain('unknown command "frobnicate"')
-    expect(r.err).toContain('usage: mmsim')
+    expect(r.err).toContain("mmsim: unknown command 'frobnicate'")
+    expect(r.err).toContain('mmsim --help')
   })
 
   it('no command exits 2 with the usage; --help exits 0', async () => {
-    expect((await cli()).code).toBe(2)
+    const none = await cli()
+    expect(none.code).toBe(2)
+    expect(none.err).toContain('Usage: mmsim')
     const h = await cli('--help')
     expect(h.code).toBe(0)
-    expect(h.out).toContain('usage: mmsim')
+    expect(h.out).toContain('Usage: mmsim')
   })
 
   it('an unknown option exits 2 and names it', async () => {

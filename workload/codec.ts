@@ -2,6 +2,8 @@
 // are the format's definition; README.md documents the same fields.
 import * as t from 'io-ts'
 import { CpuId, NonNegInt, Order, PosInt, intIn, oneOf, strictObject, taggedUnion } from '../events'
+import { withDepthBound } from './depth'
+import { PosTimeNs, TimeNs, withTimeBound } from './time'
 
 export const WORKLOAD_VERSION = 1
 
@@ -62,7 +64,7 @@ export const ChurnOp = strictObject(
     coldPercent: intIn(0, 100),
   },
 )
-export const IdleOp = strictObject('an idle op', { op: t.literal('idle'), cpu: Cpu, ns: PosInt })
+export const IdleOp = strictObject('an idle op', { op: t.literal('idle'), cpu: Cpu, ns: PosTimeNs })
 const File = intIn(0, 1 << 20, 'a file number 0..1048576')
 const Index = intIn(0, (1 << 24) - 1, 'a page index 0..16777215')
 const Mm = intIn(0, 1 << 20, 'a process number 0..1048576')
@@ -163,8 +165,11 @@ export const HostSpec = strictObject(
   'host',
   {},
   {
-    /** Simulated time between two passes of the host's reclaim. */
-    intervalNs: PosInt,
+    /**
+     * Simulated time between two passes of the host's reclaim. At most 2^30 ns (about a second):
+     * the host's jitter (engine/host.ts) takes a quarter and a half of it with 32-bit shifts.
+     */
+    intervalNs: intIn(1, 2 ** 30, 'a time in ns 1..2^30 (about 1 s)'),
     /** Pages the host takes per pass at most. */
     pagesPerPass: PosInt,
     /** Frames the host looks at per pass (its clock hand moves this far at most). */
@@ -176,9 +181,9 @@ export const HostSpec = strictObject(
     /** Page stable pages out to the host's swap (Sr -> Sp, dirty Pr -> Sp). */
     pageOut: t.boolean,
     /** The host's pressure starts at this simulated time (default 0) ... */
-    activeFromNs: NonNegInt,
+    activeFromNs: TimeNs,
     /** ... and ends at this one (default: never). */
-    activeUntilNs: NonNegInt,
+    activeUntilNs: TimeNs,
   },
 )
 export type HostSpec = t.TypeOf<typeof HostSpec>
@@ -188,17 +193,19 @@ export const Settings = strictObject(
   {},
   {
     /** Simulated time between two operations of one CPU. */
-    thinkNs: NonNegInt,
+    thinkNs: TimeNs,
     /** Simulated time a block I/O (a read or a writeback) takes. */
-    ioNs: PosInt,
+    ioNs: PosTimeNs,
   },
 )
 
-export const Workload = strictObject(
+const WorkloadFields = strictObject(
   'a workload',
   { version: t.literal(WORKLOAD_VERSION), name: t.string, machine: MachineSpec, ops: t.array(Op) },
   { description: t.string, variants: Variants, host: HostSpec, settings: Settings },
 )
-export type Workload = t.TypeOf<typeof Workload>
+export type Workload = t.TypeOf<typeof WorkloadFields>
+/** The format: its fields, and simulated time bounded so that every accepted run ends readable. */
+export const Workload = withDepthBound(withTimeBound(WorkloadFields))
 
 export const mtIndex = (m: MtName): number => REQUEST_MIGRATETYPES.indexOf(m)

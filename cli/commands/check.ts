@@ -1,9 +1,12 @@
 // `mmsim check`: is a stored run intact, and do the invariants hold at a given seq?
-import * as t from 'io-ts'
 import { checkRun, type CheckReport } from '../../analysis/check'
-import { latestRunId, openForRead } from '../../storage'
-import { IntArg, StringArg, parseCommand } from '../args'
-import { EXIT_FINDING, EXIT_OK, type Io } from '../io'
+import { RunArg, SeqArg } from '../args'
+import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
+import { EXIT_FINDING, EXIT_OK } from '../io'
+import { withRun } from '../openRun'
+
+/** Recorded findings listed in text; the rest are counted (`mmsim events --type InvariantViolated`). */
+const RECORDED_SHOWN_MAX = 50
 
 export const renderCheck = (r: CheckReport): string => {
   let out = `run ${r.run}, checked at seq ${r.atSeq}\n`
@@ -18,27 +21,32 @@ export const renderCheck = (r: CheckReport): string => {
   if (r.recorded.length === 0) out += 'recorded findings: none\n'
   else {
     out += `recorded findings: ${r.recorded.length}\n`
-    for (const v of r.recorded.slice(0, 50)) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
-    if (r.recorded.length > 50) out += `  ... and ${r.recorded.length - 50} more (mmsim events --type InvariantViolated)\n`
+    for (const v of r.recorded.slice(0, RECORDED_SHOWN_MAX)) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
+    if (r.recorded.length > RECORDED_SHOWN_MAX) out += `  ... and ${r.recorded.length - RECORDED_SHOWN_MAX} more (mmsim events --type InvariantViolated)\n`
   }
   return out
 }
 
-export const checkCommand = async (argv: readonly string[], io: Io): Promise<number> => {
-  const { opts } = parseCommand(
-    'check',
-    argv,
-    { db: { type: 'string' }, run: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } },
-    { db: StringArg, run: IntArg(1), at: IntArg(1), json: t.boolean },
-  )
-  const file = (opts.db as string | undefined) ?? 'mmsim.db'
-  const db = openForRead(file)
-  try {
-    const runId = (opts.run as number | undefined) ?? latestRunId(db, file)
-    const report = checkRun(db, file, runId, opts.at as number | undefined)
-    io.out(opts.json ? `${JSON.stringify(report)}\n` : renderCheck(report))
-    return report.integrity.ok && report.state.length === 0 && report.monitors.length === 0 && report.recorded.length === 0 ? EXIT_OK : EXIT_FINDING
-  } finally {
-    db.close()
-  }
+const options = {
+  db: DB_OPT,
+  run: opt('--run <id>', 'the run (default: the newest)', RunArg),
+  at: opt('--at <seq>', 'check the state invariants at this seq (default: the run’s last)', SeqArg),
+  json: JSON_OPT,
+}
+
+export const checkSpec: CommandSpec<typeof options> = {
+  name: 'check',
+  summary: "verify a run's hash chains and check every invariant at a seq",
+  description:
+    "Verifies a stored run's hash chains (any altered, missing or reordered row is located) and\n" +
+    'checks every state invariant at --at, reporting for each failing one the first seq at which it ' +
+    'fails, plus the findings the run recorded. Exits 1 when anything fails.',
+  examples: ['mmsim check', 'mmsim check --run 1 --at 1000 --json'],
+  options,
+  action: (opts, { io, name }) =>
+    withRun(name, { file: opts.db ?? DB_DEFAULT, run: opts.run, at: opts.at }, (r) => {
+      const report = checkRun(r.db, r.file, r.run.id, opts.at)
+      io.out(opts.json ? `${JSON.stringify(report)}\n` : renderCheck(report))
+      return report.integrity.ok && report.state.length === 0 && report.monitors.length === 0 && report.recorded.length === 0 ? EXIT_OK : EXIT_FINDING
+    }),
 }

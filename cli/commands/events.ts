@@ -1,63 +1,65 @@
 // `mmsim events`: the stored events of a run, filtered by seq range, type and frame. Text for
 // people, JSON lines (--json) for programs; both stream, so a run of any length can be piped.
-import * as t from 'io-ts'
 import { EVENT_TYPES, isEventType } from '../../events'
-import { getRun, latestRunId, openForRead, readEvents, type EventFilter } from '../../storage'
-import { IntArg, StringArg, UsageError, parseCommand } from '../args'
-import { formatData, formatNs } from '../format'
-import { EXIT_OK, type Io } from '../io'
+import { readEvents, type EventFilter } from '../../storage'
+import { IntArg, PfnArg, RunArg, SeqArg, StringArg, UsageError } from '../args'
+import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
+import { eventLine } from '../eventText'
+import { EXIT_OK } from '../io'
+import { checkPfn, checkSeq, machineOf, withRun } from '../openRun'
+import { didYouMean, quote } from '../text'
 
-const spec = {
-  db: { type: 'string' },
-  run: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  type: { type: 'string', multiple: true },
-  pfn: { type: 'string' },
-  limit: { type: 'string' },
-  json: { type: 'boolean' },
-} as const
+/** Output is written in pieces of about this many characters. */
+const CHUNK_CHARS = 1 << 16
 
-export const eventsCommand = async (argv: readonly string[], io: Io): Promise<number> => {
-  const { opts } = parseCommand('events', argv, spec, {
-    db: StringArg,
-    run: IntArg(1),
-    from: IntArg(1),
-    to: IntArg(1),
-    type: StringArg,
-    pfn: IntArg(),
-    limit: IntArg(1),
-    json: t.boolean,
-  })
-  const types = ((opts.type as string[] | undefined) ?? []).flatMap((s) => s.split(',')).filter((s) => s.length > 0)
-  for (const ty of types) if (!isEventType(ty)) throw new UsageError(`mmsim events: --type: expected one of ${EVENT_TYPES.join(', ')}, got "${ty}"`)
-  const file = (opts.db as string | undefined) ?? 'mmsim.db'
-  const db = openForRead(file)
-  try {
-    const runId = (opts.run as number | undefined) ?? latestRunId(db, file)
-    getRun(db, file, runId) // a run that does not exist is an error, not an empty answer
-    const filter: EventFilter = {
-      ...(opts.from !== undefined ? { fromSeq: opts.from as number } : {}),
-      ...(opts.to !== undefined ? { toSeq: opts.to as number } : {}),
-      ...(types.length > 0 ? { types } : {}),
-      ...(opts.pfn !== undefined ? { pfn: opts.pfn as number } : {}),
-      ...(opts.limit !== undefined ? { limit: opts.limit as number } : {}),
-    }
-    let buf = ''
-    for (const e of readEvents(db, file, runId, filter)) {
-      if (opts.json) buf += `${JSON.stringify(e)}\n`
-      else {
-        const cause = e.cause !== undefined ? ` (cause ${e.cause})` : ''
-        buf += `${String(e.seq).padStart(8)}  ${formatNs(e.t).padStart(11)}  ${(e.cpu !== null ? `cpu${e.cpu}` : e.type.startsWith('Host') ? 'host' : '-').padEnd(5)}  ${e.type.padEnd(22)}  ${formatData(e.data)}${cause}\n`
+const options = {
+  db: DB_OPT,
+  run: opt('--run <id>', 'the run (default: the newest)', RunArg),
+  from: opt('--from <seq>', 'first seq to print', SeqArg),
+  to: opt('--to <seq>', 'last seq to print', SeqArg),
+  type: optMany('--type <types>', `event types, comma-separated; the flag may repeat (${EVENT_TYPES.length} types, e.g. PageAllocated,DiscardFault)`, StringArg),
+  pfn: opt('--pfn <pfn>', 'only events that touch this frame (decimal or 0x hex)', PfnArg),
+  limit: opt('--limit <n>', 'print at most this many events', IntArg(1)),
+  json: JSON_OPT,
+}
+
+export const eventsSpec: CommandSpec<typeof options> = {
+  name: 'events',
+  summary: 'print the stored events of a run',
+  description:
+    'Prints the stored events of a run (the newest by default) in seq order, streaming. Text names ' +
+    'zones and migratetypes as the kernel does and prints frames in hex; --json prints one event ' +
+    'per line with the stored numbers. --pfn selects everything that happened to one frame: events ' +
+    'whose span covers it, and events that list it.',
+  examples: ['mmsim events --limit 20', 'mmsim events --type DiscardFault,DiscardFaultPinned', 'mmsim events --pfn 0x100 --json | head -3'],
+  options,
+  action: (opts, { io, name }) => {
+    const types = (opts.type ?? []).flatMap((s) => s.split(',')).filter((s) => s.length > 0)
+    for (const ty of types)
+      if (!isEventType(ty)) throw new UsageError(`${name}: --type: unknown event type ${quote(ty)}${didYouMean(ty, EVENT_TYPES)}; the types are ${EVENT_TYPES.join(', ')}`)
+    if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`${name}: --from ${opts.from} is after --to ${opts.to}: the range is empty`)
+    return withRun(name, { file: opts.db ?? DB_DEFAULT, run: opts.run }, (r) => {
+      // A range that starts past the end would print nothing and look like "no such events".
+      if (opts.from !== undefined) checkSeq(name, '--from', r.run, opts.from)
+      const machine = opts.pfn !== undefined ? checkPfn(name, r, opts.pfn) : opts.json ? null : machineOf(r)
+      const filter: EventFilter = {
+        ...(opts.from !== undefined ? { fromSeq: opts.from } : {}),
+        ...(opts.to !== undefined ? { toSeq: opts.to } : {}),
+        ...(types.length > 0 ? { types } : {}),
+        ...(opts.pfn !== undefined ? { pfn: opts.pfn } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       }
-      if (buf.length > 1 << 16) {
-        io.out(buf)
-        buf = ''
+      const line = opts.json ? (e: unknown) => `${JSON.stringify(e)}\n` : eventLine(machine)
+      let buf = ''
+      for (const e of readEvents(r.db, r.file, r.run.id, filter)) {
+        buf += line(e)
+        if (buf.length > CHUNK_CHARS) {
+          io.out(buf)
+          buf = ''
+        }
       }
-    }
-    io.out(buf)
-    return EXIT_OK
-  } finally {
-    db.close()
-  }
+      io.out(buf)
+      return EXIT_OK
+    })
+  },
 }

@@ -2,7 +2,6 @@
 // workload has passed every check, and it ends as finished, failed (with the reason) or
 // interrupted (SIGINT/SIGTERM), never looking complete when it is not.
 import type { Logger } from 'pino'
-import * as t from 'io-ts'
 import { ENGINE_VERSION, resolveConfig, type EngineConfig, type ResolvedConfig } from '../../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type RunResult } from '../../engine/run'
 import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../../projections'
@@ -10,11 +9,14 @@ import { EventWriter, createRun, endRun, openForWrite, reapStaleRuns } from '../
 import type { Workload } from '../../workload/codec'
 import { WorkloadError, loadDefaultWorkload, loadWorkload } from '../../workload/load'
 import { AssertionFailed } from '../../lib'
-import { IntArg, LOG_LEVELS, OneOfArg, StringArg, parseCommand, type LogLevel } from '../args'
+import { FlagArg, IntArg, SeedArg, StringArg } from '../args'
+import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { formatCount, formatNs, table } from '../format'
-import { EXIT_FINDING, EXIT_INTERNAL, EXIT_OK, type Io } from '../io'
-import { createLogger } from '../log'
+import { EXIT_FINDING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { Progress } from '../progress'
+
+/** --steps-max at most: steps of at most stepNs + jitterNs keep simulated time below 2^53 ns. */
+const STEPS_MAX_LIMIT = 2 ** 40
 
 export interface RunOptions {
   readonly workload: Workload
@@ -98,7 +100,9 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
       workloadName: o.workload.name,
       workloadSource: o.workloadSource,
     })
-    o.log?.info({ runId, db: o.db }, 'run created')
+    // Every line of the run's log carries its id.
+    const log = o.log?.child({ runId })
+    log?.info({ db: o.db, seed: o.seed, workload: o.workload.name }, 'run created')
     const writer = new EventWriter(db, runId)
     const started = performance.now()
     let run: Run | null = null
@@ -111,10 +115,13 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
         config: o.config,
         sink: writer,
         onDecisions: (c) => writer.appendDecisions(c),
-        ...(o.log ? { log: o.log } : {}),
+        ...(log ? { log } : {}),
         onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
       })
+      // Logged between slices, so one line may stand for several batches a slice committed.
+      let committed = writer.headHash
       while (!run.advance()) {
+        if (writer.headHash !== committed) log?.info({ headHash: (committed = writer.headHash) }, 'batch committed')
         await new Promise((r) => setImmediate(r))
         interruptedBy = o.interrupted?.() ?? null
         if (interruptedBy !== null) {
@@ -204,68 +211,66 @@ export const renderHintingSummary = (h: HintingSummary): string => {
   return out
 }
 
-const spec = {
-  workload: { type: 'string' },
-  seed: { type: 'string' },
-  db: { type: 'string' },
-  json: { type: 'boolean' },
-  'log-level': { type: 'string' },
-  'steps-max': { type: 'string' },
-  'check-every': { type: 'string' },
-  'stop-on-violation': { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
-} as const
+const options = {
+  workload: opt('--workload <file>', 'the workload JSON file (default: the embedded workloads/default.json)', StringArg),
+  seed: opt('--seed <n>', 'seed of the run\'s PRNG (default 1): the same workload and seed give the same events', SeedArg),
+  db: DB_OPT,
+  stepsMax: opt('--steps-max <n>', `stop after this many simulator steps (StepLimitReached; at most 2^40)`, IntArg(1, STEPS_MAX_LIMIT)),
+  checkEvery: opt('--check-every <n>', 'check the state invariants every n events as well as at the end (0: only at the end)', IntArg()),
+  stopOnViolation: opt('--stop-on-violation', 'end the run at the first finding', FlagArg),
+  json: JSON_OPT,
+  progress: opt('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal)', FlagArg),
+}
 
-export const runCommand = async (argv: readonly string[], io: Io): Promise<number> => {
-  const { opts } = parseCommand('run', argv, spec, {
-    workload: StringArg,
-    seed: IntArg(),
-    db: StringArg,
-    'log-level': OneOfArg(LOG_LEVELS),
-    'steps-max': IntArg(1),
-    'check-every': IntArg(),
-    json: t.boolean,
-    'stop-on-violation': t.boolean,
-    'no-progress': t.boolean,
-  })
-  const log = createLogger((opts['log-level'] as LogLevel | undefined) ?? 'warn').child({ module: 'run' })
-  const file = opts.workload as string | undefined
-  const workload = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
-  const overrides: EngineConfig = {}
-  if (opts['steps-max'] !== undefined) overrides.stepsMax = opts['steps-max'] as number
-  if (opts['check-every'] !== undefined) overrides.checkEveryEvents = opts['check-every'] as number
-  if (opts['stop-on-violation']) overrides.stopOnViolation = true
-  const progress = new Progress(io, 'simulating', io.errIsTTY && !opts['no-progress'])
-  let signal: string | null = null
-  const onSignal = (sig: NodeJS.Signals) => {
-    signal = `interrupted by ${sig}`
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  try {
-    const summary = await runToStore({
-      workload,
-      workloadSource: file ?? 'workloads/default.json (embedded)',
-      seed: (opts.seed as number | undefined) ?? 1,
-      db: (opts.db as string | undefined) ?? 'mmsim.db',
-      config: resolveConfig(overrides),
-      log,
-      onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
-      interrupted: () => signal,
-    })
-    progress.done()
-    io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
-    if (summary.status === 'interrupted') return 130
-    return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
-  } catch (err) {
-    progress.done()
-    if (err instanceof AssertionFailed) {
-      io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
-      return EXIT_INTERNAL
+export const runSpec: CommandSpec<typeof options> = {
+  name: 'run',
+  summary: 'simulate a workload into the database',
+  description:
+    'Simulates a workload (the embedded default without --workload) and stores every event as a new ' +
+    'run of the database, then prints a summary. Exits 1 when an invariant was violated or the run ' +
+    'deadlocked, 130 when SIGINT or SIGTERM stopped it (its events up to the last batch stay readable).',
+  examples: ['mmsim run', 'mmsim run --workload workloads/gph-discard-list.json --seed 7', 'mmsim run --workload workloads/gph-host-pressure-4g.json --json'],
+  options,
+  action: async (opts, { io, log, status }) => {
+    const file = opts.workload
+    const workload = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
+    const overrides: EngineConfig = {}
+    if (opts.stepsMax !== undefined) overrides.stepsMax = opts.stepsMax
+    if (opts.checkEvery !== undefined) overrides.checkEveryEvents = opts.checkEvery
+    if (opts.stopOnViolation) overrides.stopOnViolation = true
+    const progress = new Progress(status, 'simulating', io.errIsTTY && opts.progress !== false)
+    let signal: string | null = null
+    const onSignal = (sig: NodeJS.Signals) => {
+      signal = `interrupted by ${sig}`
     }
-    throw err
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const summary = await runToStore({
+        workload,
+        workloadSource: file ?? 'workloads/default.json (embedded)',
+        seed: opts.seed ?? 1,
+        db: opts.db ?? DB_DEFAULT,
+        config: resolveConfig(overrides),
+        log,
+        onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
+        interrupted: () => signal,
+      })
+      progress.done()
+      log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)
+      io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
+      if (summary.status === 'interrupted') return EXIT_INTERRUPTED
+      return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
+    } catch (err) {
+      progress.done()
+      if (err instanceof AssertionFailed) {
+        io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
+        return EXIT_INTERNAL
+      }
+      throw err
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  },
 }

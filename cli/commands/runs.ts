@@ -1,9 +1,9 @@
 // `mmsim runs`: the runs in a database, newest last.
-import * as t from 'io-ts'
 import { isStale, listRuns, openForRead, type RunRow } from '../../storage'
-import { StringArg, parseCommand } from '../args'
+import { DB_DEFAULT, DB_OPT, JSON_OPT, type CommandSpec } from '../command'
 import { formatCount, table } from '../format'
-import { EXIT_OK, type Io } from '../io'
+import { EXIT_OK } from '../io'
+import { printable } from '../text'
 
 export interface RunListing {
   readonly id: number
@@ -45,18 +45,35 @@ export const listStoredRuns = (dbFile: string): RunListing[] => {
   }
 }
 
-export const runsCommand = async (argv: readonly string[], io: Io): Promise<number> => {
-  const { opts } = parseCommand('runs', argv, { db: { type: 'string' }, json: { type: 'boolean' } }, { db: StringArg, json: t.boolean })
-  const runs = listStoredRuns((opts.db as string | undefined) ?? 'mmsim.db')
-  if (opts.json) {
-    for (const r of runs) io.out(`${JSON.stringify(r)}\n`)
+const options = { db: DB_OPT, json: JSON_OPT }
+
+export const runsSpec: CommandSpec<typeof options> = {
+  name: 'runs',
+  summary: 'list the runs in the database',
+  description: 'Lists the runs: id, time, workload, seed, status (running, finished, failed, interrupted), outcome, events, violations.',
+  examples: ['mmsim runs', 'mmsim runs --db mmsim.db --json'],
+  options,
+  action: (opts, { io }) => {
+    const runs = listStoredRuns(opts.db ?? DB_DEFAULT)
+    if (opts.json) {
+      for (const r of runs) io.out(`${JSON.stringify(r)}\n`)
+      return EXIT_OK
+    }
+    io.out(
+      table(
+        ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations'],
+        runs.map((r) => [
+          String(r.id),
+          r.createdAt.replace('T', ' ').slice(0, 19),
+          printable(r.workload),
+          String(r.seed),
+          r.status,
+          r.outcome ?? '-',
+          formatCount(r.events),
+          String(r.violations),
+        ]),
+      ),
+    )
     return EXIT_OK
-  }
-  io.out(
-    table(
-      ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations'],
-      runs.map((r) => [String(r.id), r.createdAt.replace('T', ' ').slice(0, 19), r.workload, String(r.seed), r.status, r.outcome ?? '-', formatCount(r.events), String(r.violations)]),
-    ),
-  )
-  return EXIT_OK
+  },
 }

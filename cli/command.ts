@@ -1,0 +1,107 @@
+// How a command is declared: its options (flags, help text and the codec that decodes the value),
+// a description and an example for --help, and an action that gets decoded options. Commander
+// parses argv, writes help and suggests the nearest command or option; the values themselves pass
+// their codecs here, since arguments are a boundary like any other.
+import { Command, Option } from 'commander'
+import * as t from 'io-ts'
+import * as E from 'fp-ts/Either'
+import type { Logger } from 'pino'
+import { LogLevelArg, StringArg, FlagArg, LOG_LEVELS, badValue, type LogLevel } from './args'
+import type { Io } from './io'
+import { createLogger } from './log'
+import { StatusLine } from './terminal'
+import { assert } from '../lib'
+
+type Named<A> = t.Decoder<unknown, A> & { readonly name: string }
+
+export interface Opt<A> {
+  /** Commander's flags: `--seed <n>`, `--json`, `--no-progress`. */
+  readonly flags: string
+  readonly help: string
+  /** Decodes one value; the codec's name is what the message says was expected. */
+  readonly codec: Named<unknown>
+  /** The flag may be given more than once; the values are collected in order. */
+  readonly multiple: boolean
+  /** The decoded type, for inference only. */
+  readonly _A?: A
+}
+
+export const opt = <A>(flags: string, help: string, codec: Named<A>): Opt<A> => ({ flags, help, codec, multiple: false })
+export const optMany = <A>(flags: string, help: string, codec: Named<A>): Opt<A[]> => ({ flags, help, codec, multiple: true })
+
+export type Opts<O> = { readonly [K in keyof O]?: O[K] extends Opt<infer A> ? A : never }
+
+/** What an action gets besides its options: where to write, and a logger at --log-level. */
+export interface Context {
+  readonly io: Io
+  readonly log: Logger
+  /** stderr's status line (the progress bar); logs are written above it. */
+  readonly status: StatusLine
+  /** `mmsim state zone`: for messages. */
+  readonly name: string
+}
+
+export interface CommandSpec<O extends Record<string, Opt<unknown>>> {
+  readonly name: string
+  readonly summary: string
+  /** A paragraph for --help: what the command does. */
+  readonly description: string
+  /** Command lines that run as written, shown under "Examples" in --help. */
+  readonly examples: readonly string[]
+  readonly options: O
+  readonly action: (opts: Opts<O>, ctx: Context) => Promise<number> | number
+}
+
+// Options every command takes.
+export const DB_OPT = opt('--db <file>', 'the database file (default: mmsim.db)', StringArg)
+export const JSON_OPT = opt('--json', 'print JSON for programs instead of text', FlagArg)
+const LOG_LEVEL_OPT = opt('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, LogLevelArg)
+export const DB_DEFAULT = 'mmsim.db'
+
+/** Reports the exit code of the action that ran; main reads it after parsing. */
+export interface Outcome {
+  code: number
+}
+
+const decodeOpts = <O extends Record<string, Opt<unknown>>>(name: string, options: O, raw: Record<string, unknown>): Opts<O> => {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(options).sort()) {
+    const o = options[key]!
+    const v = raw[key]
+    if (v === undefined) continue
+    const flag = o.flags.split(/[ ,]/)[0]!.replace(/^--no-/, '--')
+    const items = o.multiple ? (v as unknown[]) : [v]
+    const decoded = items.map((item) => {
+      const r = o.codec.decode(item)
+      if (E.isLeft(r)) throw badValue(name, flag, o.codec.name, item)
+      return r.right
+    })
+    out[key] = o.multiple ? decoded : decoded[0]
+  }
+  return out as Opts<O>
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]
+
+/** Adds a command under `parent`, with --log-level, --help text and example. */
+export const addCommand = <O extends Record<string, Opt<unknown>>>(parent: Command, spec: CommandSpec<O>, io: Io, outcome: Outcome): Command => {
+  const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description)
+  const all = { ...spec.options, logLevel: LOG_LEVEL_OPT } as Record<string, Opt<unknown>>
+  for (const key of Object.keys(all)) {
+    const o = all[key]!
+    const option = new Option(o.flags, o.help)
+    assert(option.attributeName() === key, `option ${o.flags} is declared as ${key}`)
+    if (o.multiple) option.argParser(collect)
+    cmd.addOption(option)
+  }
+  cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n`)
+  const name = `${parent.name() === 'mmsim' ? '' : `${parent.name()} `}${spec.name}`
+  cmd.action(async (_opts: unknown, c: Command) => {
+    const opts = decodeOpts(name, all, c.opts())
+    const status = new StatusLine(io)
+    const level = ((opts as { logLevel?: LogLevel }).logLevel ?? 'warn') as LogLevel
+    const log = createLogger(level, status, io.errIsTTY).child({ command: name })
+    outcome.code = await spec.action(opts as Opts<O>, { io, log, status, name: `mmsim ${name}` })
+  })
+  return cmd
+}

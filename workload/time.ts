@@ -1,0 +1,83 @@
+// Simulated time is bounded when a workload is validated, so that every accepted run ends and
+// every time it stores stays an exact integer (below 2^53 ns, JavaScript's safe integers; the
+// store and the event codecs refuse anything beyond). Each time field is at most
+// SIMULATED_NS_MAX, and so is the sum of the time the ops sleep (idle, think time, block I/O per
+// page), counted through every repeat. The simulator's own steps add at most stepsMax times
+// (stepNs + jitterNs), which the CLI keeps below 2^49 ns.
+import * as t from 'io-ts'
+import { intIn } from '../events/codecs'
+import type { Op, Workload } from './codec'
+
+/** 2^50 ns: about 13 days of simulated time, 8 times below 2^53. */
+export const SIMULATED_NS_MAX = 2 ** 50
+export const TimeNs = intIn(0, SIMULATED_NS_MAX, 'a time in ns 0..2^50 (about 13 days)')
+export const PosTimeNs = intIn(1, SIMULATED_NS_MAX, 'a time in ns 1..2^50 (about 13 days)')
+
+/** settings.ioNs when absent; engine/run.ts DEFAULT_IO_NS has the same value. */
+export const IO_NS_DEFAULT = 5_000
+
+/** Ops that wait for a block I/O per page: read and write fill pages, writeback writes them, map and touch fault them in. */
+const ioPages = (op: Op): number => {
+  switch (op.op) {
+    case 'read':
+    case 'write':
+    case 'writeback':
+    case 'map':
+    case 'touch':
+      return op.count ?? 1
+    default:
+      return 0
+  }
+}
+
+export interface TimeOverrun {
+  /** JSON path of the op at which the sum first passes SIMULATED_NS_MAX. */
+  readonly path: readonly (string | number)[]
+  readonly ns: number
+}
+
+/**
+ * The first op at which the time the workload sleeps, summed over all CPUs (an upper bound of
+ * any one CPU's), passes SIMULATED_NS_MAX; null when it never does.
+ */
+export const simulatedTimeOverrun = (w: Workload): TimeOverrun | null => {
+  const thinkNs = w.settings?.thinkNs ?? 0
+  const ioNs = w.settings?.ioNs ?? IO_NS_DEFAULT
+  let total = 0
+  const walk = (ops: readonly Op[], times: number, path: readonly (string | number)[]): TimeOverrun | null => {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
+      const at = [...path, i]
+      if (op.op === 'repeat') {
+        const r = walk(op.ops, times * op.times, [...at, 'ops'])
+        if (r !== null) return r
+        continue
+      }
+      if (op.op === 'barrier') continue
+      total += times * (thinkNs + (op.op === 'idle' ? op.ns : 0) + ioPages(op) * ioNs)
+      if (total > SIMULATED_NS_MAX) return { path: at, ns: total }
+    }
+    return null
+  }
+  return walk(w.ops, 1, ['ops'])
+}
+
+/** A workload codec that also refuses a workload whose sleeps add up past SIMULATED_NS_MAX. */
+export const withTimeBound = <C extends t.Type<Workload, unknown, unknown>>(inner: C): t.Type<Workload, unknown, unknown> =>
+  new t.Type<Workload, unknown, unknown>(
+    inner.name,
+    (u): u is Workload => inner.is(u) && simulatedTimeOverrun(u) === null,
+    (u, c) => {
+      const r = inner.validate(u, c)
+      if (r._tag === 'Left') return r
+      const over = simulatedTimeOverrun(r.right)
+      if (over === null) return r
+      const context = [...c, ...over.path.map((k) => ({ key: String(k), type: t.unknown, actual: undefined }))]
+      return t.failure(
+        undefined,
+        context,
+        `simulated time: the idle, think and I/O time of the ops reach ${over.ns > Number.MAX_SAFE_INTEGER ? 'more than 2^53' : over.ns} ns here, past 2^50 ns (about 13 days): lower the times or the repeat counts`,
+      )
+    },
+    (a) => inner.encode(a),
+  )
