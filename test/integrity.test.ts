@@ -9,7 +9,7 @@ import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
 import { runToStore } from '../cli/commands/run'
-import { getRun, openForRead, verifyRun, type IntegrityResult } from '../storage'
+import { BLOCK_EVENTS, blockHash, getRun, headHash, openForRead, readRows, rowText, runIdentity, runSeal, verifyRun, type IntegrityResult, type RunRow } from '../storage'
 import { loadWorkload } from '../workload/load'
 import { cli, tmpDir } from './helpers'
 
@@ -131,6 +131,48 @@ describe("the run's row", () => {
       })
       expect(verify(file).ok).toBe(false)
     })
+})
+
+describe('a changed identity whose hashes were recomputed', () => {
+  const withSeed = (db: Database.Database, seed: number): RunRow => {
+    const row = getRun(db, 'x', 1)
+    const next = { ...row, seed }
+    db.prepare('UPDATE runs SET seed = ?, seal = ? WHERE id = 1').run(seed, runSeal(next))
+    return next
+  }
+
+  it('a new seed with a recomputed seal fails at block 0: the blocks chain from the identity', () => {
+    const file = tampered((db) => void withSeed(db, 99))
+    const r = verify(file)
+    expect(r).toMatchObject({ ok: false, seq: 1 })
+    expect((r as { problem: string }).problem).toContain('identity')
+  })
+
+  it('with every block and the head recomputed too, only the external anchor tells: the head differs', () => {
+    const anchor = verify(template)
+    expect(anchor.ok).toBe(true)
+    const file = tampered((db) => {
+      const run = withSeed(db, 99)
+      const frames = new Map<number, number[]>()
+      for (const f of db.prepare('SELECT seq, pfn FROM event_pfns WHERE run_id = 1 ORDER BY seq, pfn').all() as { seq: number; pfn: number }[])
+        frames.set(f.seq, [...(frames.get(f.seq) ?? []), f.pfn])
+      let prev = runIdentity(run)
+      let rows: string[] = []
+      let block = 0
+      for (const r of [...readRows(db, 1)]) {
+        rows.push(rowText(r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, frames.get(r.seq) ?? [], r.data))
+        if (rows.length === BLOCK_EVENTS || r.seq === run.head_seq) {
+          prev = blockHash(prev, rows)
+          db.prepare('UPDATE event_blocks SET hash = ? WHERE run_id = 1 AND block = ?').run(prev, block++)
+          rows = []
+        }
+      }
+      db.prepare('UPDATE runs SET head_hash = ? WHERE id = 1').run(headHash(prev, run.head_seq, run.schedule_hash!, run.decisions))
+    })
+    const r = verify(file)
+    expect(r.ok).toBe(true)
+    expect(r.ok && anchor.ok && r.headHash !== anchor.headHash).toBe(true)
+  })
 })
 
 describe('the stored schedule', () => {
