@@ -2,17 +2,15 @@
 // exit 2 with a message naming the real cause, and none of them is written. Permissions are
 // checked as an unprivileged user: when the tests run as root (who may write anything), the
 // built CLI is started as `nobody`.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_ID } from '../storage'
+import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, tmpDir, workload } from './helpers'
-
-const ROOT = path.resolve(__dirname, '..')
-const MMSIM_JS = path.join(ROOT, 'dist', 'cli', 'mmsim.js')
 const NOBODY = 65534
 const asRoot = process.getuid?.() === 0
 
@@ -103,8 +101,7 @@ describe('a directory given as --db', () => {
 
 describe('permissions', () => {
   beforeAll(() => {
-    if (asRoot && (!fs.existsSync(MMSIM_JS) || fs.statSync(MMSIM_JS).mtimeMs < fs.statSync(path.join(ROOT, 'storage', 'validate.ts')).mtimeMs))
-      execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' })
+    if (asRoot) ensureBuilt()
   })
 
   it('a read-only database: run exits 2 saying it is read-only and leaves it unchanged; read commands read it', async () => {

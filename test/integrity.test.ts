@@ -3,17 +3,17 @@
 // recorded end (status, violations), or its schedule is found, and a run cut short names the
 // first seq that is missing. Each case edits a copy of one stored run as an attacker with the
 // sqlite3 shell would: behind the append-only triggers, without recomputing any hash.
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
 import { runToStore } from '../cli/commands/run'
-import { BLOCK_EVENTS, blockHash, getRun, headHash, openForRead, readRows, rowText, runIdentity, runSeal, verifyRun, type IntegrityResult, type RunRow } from '../storage'
+import { BLOCK_EVENTS, blockHash, getRun, openForWrite, reapStaleRuns, headHash, openForRead, readRows, rowText, runIdentity, runSeal, verifyRun, type IntegrityResult, type RunRow } from '../storage'
 import { loadWorkload } from '../workload/load'
+import { ROOT, ensureBuilt } from './built'
 import { cli, tmpDir } from './helpers'
-
-const ROOT = path.resolve(__dirname, '..')
 
 let template: string
 
@@ -216,5 +216,35 @@ describe('a run cut short', () => {
     const r = await cli('check', '--db', file)
     expect(r.code).toBe(1)
     expect(r.out).toContain('integrity: FAILED at seq 5000')
+  })
+})
+
+describe('a run whose process died', () => {
+  it('is marked interrupted by the next writer, with its seal rewritten: it still verifies', () => {
+    ensureBuilt()
+    const file = path.join(tmpDir(), 'died.db')
+    // Another process creates the run, stores a batch and exits without ending it.
+    const script = `
+      const s = require(${JSON.stringify(path.join(ROOT, 'dist', 'storage'))})
+      const db = s.openForWrite(${JSON.stringify(file)})
+      const id = s.createRun(db, { engineVersion: 't', seed: 1, config: {}, workload: {}, workloadName: 'w', workloadSource: 'w.json' })
+      const w = new s.EventWriter(db, id)
+      w.append({ seq: 1, t: 0, cpu: 0, type: 'OpSkipped', data: { op: '$.ops[0]', reason: 'test' } })
+      w.flush()
+      db.close()`
+    execFileSync(process.execPath, ['-e', script])
+    const db = openForWrite(file)
+    try {
+      expect(reapStaleRuns(db, file)).toBe(1)
+    } finally {
+      db.close()
+    }
+    const reading = openForRead(file)
+    try {
+      expect(getRun(reading, file, 1)).toMatchObject({ status: 'interrupted', head_seq: 1 })
+    } finally {
+      reading.close()
+    }
+    expect(verify(file)).toMatchObject({ ok: true, events: 1 })
   })
 })

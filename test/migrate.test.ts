@@ -101,7 +101,7 @@ describe('a schema 1 database', () => {
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2, headHash: (JSON.parse(r.out) as { headHash: string }).headHash })
     const check = await cli('check', '--db', file, '--run', '1')
     expect(check.code).toBe(0)
-    expect(check.out).toContain(`integrity: ok (5841 events in 2 hash blocks, head ${V1_HEAD}`)
+    expect(check.out).toContain(`integrity: ok (5841 events in 2 hash blocks, head ${V1_HEAD}; hash v1`)
   })
 
   it('a migration that fails part way leaves the file at schema 1, unchanged', async () => {
