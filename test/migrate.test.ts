@@ -1,12 +1,14 @@
 // A database written by the previous schema (test/fixtures/v1.db, see its README) opens: read
 // commands read it as it is and leave it unchanged, a write command migrates it in place in one
 // transaction, and the old run still verifies with the hashes it was written with.
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { MIGRATIONS, SCHEMA_VERSION, getRun, openForRead, openForWrite, verifyRun } from '../storage'
+import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, tmpDir, workload } from './helpers'
 
 const FIXTURE = path.resolve(__dirname, 'fixtures', 'v1.db')
@@ -117,5 +119,29 @@ describe('a schema 1 database', () => {
     expect(userVersion(file)).toBe(1)
     expect(sha(file)).toBe(before)
     expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD })
+  })
+})
+
+describe('two writers opening a schema 1 database at once', () => {
+  it('both runs are stored; the file is migrated once; every run verifies', async () => {
+    ensureBuilt()
+    const file = copyOfV1()
+    const wl = small(path.dirname(file))
+    const runOne = () =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [MMSIM_JS, 'run', '--db', file, '--workload', wl, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+        let err = ''
+        child.stderr.on('data', (b: Buffer) => void (err += b.toString()))
+        child.on('exit', (code) => resolve({ code, err }))
+      })
+    const results = await Promise.all([runOne(), runOne()])
+    expect(results).toEqual([
+      { code: 0, err: '' },
+      { code: 0, err: '' },
+    ])
+    expect(userVersion(file)).toBe(2)
+    expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD, hashVersion: 1 })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2 })
+    expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 2 })
   })
 })
