@@ -126,7 +126,8 @@ export const checkIdentity = (db: Db, file: string): number => {
     throw new StoreError(`${file}: written by a newer mmsim (schema ${version}; this mmsim reads up to ${SCHEMA_VERSION})`)
   if (version === 0 || tables === 0)
     throw new StoreError(`${file}: not a healthy mmsim database: it has mmsim's application id but ${tables === 0 ? 'no tables' : 'no schema version'}; mmsim will not write to it`)
-  if (version < SCHEMA_VERSION_READABLE) throw new StoreError(`${file}: schema ${version} is older than this mmsim can read or migrate`)
+  if (version < SCHEMA_VERSION_READABLE)
+    throw new StoreError(`${file}: schema ${version} is older than the read commands read (${SCHEMA_VERSION_READABLE}); \`mmsim run --db ${file}\` migrates it`)
   checkShape(db, file, version)
   return version
 }

@@ -134,7 +134,14 @@ const verifySchedule = (db: Db, run: RunRow): { head: string } | Fail => {
   return { head }
 }
 
-export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
+/**
+ * Verifies run `runId` against its head (`headSeq`, `headHash`: the run row's, or an anchor kept
+ * elsewhere). One read transaction: a run still being written is checked as of one commit.
+ */
+export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult =>
+  db.transaction(() => verifyInSnapshot(db, runId, headSeq, headHash))()
+
+const verifyInSnapshot = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
   const run = getRun(db, db.name, runId)
   const v2 = run.hash_version === 2
   if (v2 && run.seal !== runSeal(run))
