@@ -71,8 +71,13 @@ export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decis
   })
 
 /** The genesis of run `id`'s block chain, for its writer. */
-export const chainGenesis = (db: Db, id: number): string =>
-  runIdentity(db.prepare('SELECT engine_version, seed, config, workload FROM runs WHERE id = ?').get(id) as RunRow)
+export const chainGenesis = (db: Db, id: number): string => {
+  const r = db.prepare('SELECT engine_version, seed, config, workload FROM runs WHERE id = ?').get(id) as
+    | Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'>
+    | undefined
+  if (r === undefined) throw new StoreError(`${db.name}: no run ${id}`)
+  return runIdentity(r)
+}
 
 export const createRun = (db: Db, r: NewRun): number => {
   const row = {
@@ -111,14 +116,27 @@ export interface RunEnd {
   readonly violations: number
 }
 
-/** Changes the sealed columns of a run and its seal together, in one statement. */
-const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'>, onlyIfRunning = false): void => {
-  const row = getRun(db, db.name, id)
-  const next = { ...row, ...change }
-  db.prepare(
-    `UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?${onlyIfRunning ? " AND status = 'running'" : ''}`,
-  ).run(next.status, next.outcome, next.reason, next.violations, next.finished_at, row.hash_version === 1 ? row.seal : runSeal(next), id)
-}
+/**
+ * Changes the sealed columns of a run and its seal together, in one transaction (read, reseal,
+ * write), so a reader never sees one without the other. Schema 1 runs have no seal to keep.
+ */
+const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'>, onlyIfRunning = false): void =>
+  db.transaction(() => {
+    const row = getRun(db, db.name, id)
+    if (onlyIfRunning && row.status !== 'running') return
+    const next = { ...row, ...change }
+    db.prepare('UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?').run(
+      next.status,
+      next.outcome,
+      next.reason,
+      next.violations,
+      next.finished_at,
+      row.hash_version === 1 ? row.seal : runSeal(next),
+      id,
+    )
+    // IMMEDIATE: the write lock first, so a writer that committed after our read cannot make
+    // the update fail with SQLITE_BUSY_SNAPSHOT (the busy timeout waits for the lock instead).
+  }).immediate()
 
 /** Marks a run ended. Its head (seq, hash) was kept current by every committed batch. */
 export const endRun = (db: Db, id: number, end: RunEnd): void => {
