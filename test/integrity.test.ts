@@ -120,6 +120,11 @@ describe("the run's row", () => {
     ['status', `UPDATE runs SET status = 'failed', reason = 'x'`],
     ['head_seq', 'UPDATE runs SET head_seq = head_seq - 1'],
     ['decisions', 'UPDATE runs SET decisions = decisions - 1'],
+    ['workload_source', `UPDATE runs SET workload_source = 'elsewhere.json'`],
+    ['created_at', `UPDATE runs SET created_at = '2020-01-01T00:00:00.000Z'`],
+    ['hash_version', 'UPDATE runs SET hash_version = 1'],
+    ['schedule_hash', `UPDATE runs SET schedule_hash = ''`],
+    ['head_hash', `UPDATE runs SET head_hash = (SELECT hash FROM event_blocks WHERE run_id = 1 ORDER BY block DESC LIMIT 1)`],
   ]
   for (const [column, sql] of cases)
     it(`a changed ${column} fails verification`, () => {
