@@ -6,7 +6,8 @@ import { MAX_ORDER } from '../events/codecs'
 import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
 import { BLOCK_EVENTS } from './schema'
-import { GENESIS_HASH, blockHash, chainHash, rowText } from './hashChain'
+import { SCHEDULE_GENESIS, blockHash, eventFrames, headHash, rowHash, rowText, scheduleHash } from './hashChain'
+import { chainGenesis } from './runs'
 import type { Db } from './open'
 import type Database from 'better-sqlite3'
 
@@ -32,11 +33,14 @@ export class EventWriter {
   private causes: (number | null)[] = []
   private datas: string[] = []
   private hs: number[] = []
+  private frames: (readonly number[])[] = []
   private pendingDecisions: Uint32Array[] = []
   /** (pfn, seq) pairs of multi-frame events not yet written. */
   private pendingPfns: number[] = []
   private prevH = 0
-  private prevBlockHash = GENESIS_HASH
+  private prevBlockHash: string
+  private scheduleHead = SCHEDULE_GENESIS
+  private head: string
   private blockNo = 0
   private chunkNo = 0
   private decisionsTotal = 0
@@ -54,8 +58,10 @@ export class EventWriter {
     this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
     this.insertBlock = db.prepare('INSERT INTO event_blocks (run_id, block, first_seq, last_seq, hash) VALUES (?, ?, ?, ?, ?)')
     this.insertDecisions = db.prepare('INSERT INTO schedule (run_id, chunk, decisions) VALUES (?, ?, ?)')
-    this.updateHead = db.prepare('UPDATE runs SET head_seq = ?, head_hash = ?, decisions = ? WHERE id = ?')
+    this.updateHead = db.prepare('UPDATE runs SET head_seq = ?, head_hash = ?, decisions = ?, schedule_hash = ? WHERE id = ?')
     this.commitBatch = db.transaction((n: number) => this.writeRows(n))
+    this.prevBlockHash = chainGenesis(db, runId)
+    this.head = headHash(this.prevBlockHash, 0, SCHEDULE_GENESIS, 0)
   }
 
   append(e: MmEvent): void {
@@ -64,23 +70,21 @@ export class EventWriter {
     const span = eventSpan(e)
     const data = JSON.stringify(e.data)
     const cause = e.cause ?? null
-    const h = chainHash(this.prevH, e.seq, e.t, e.cpu, e.type, cause, data)
+    const pfn = span === null ? null : span.pfn
+    const npages = span === null ? null : span.npages
+    if (span !== null) assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
+    const frames = eventFrames(eventPfns(e))
+    const h = rowHash(this.prevH, e.seq, e.t, e.cpu, e.type, pfn, npages, cause, frames, data)
     this.prevH = h
     this.seqs.push(e.seq)
     this.times.push(e.t)
     this.cpus.push(e.cpu)
     this.types.push(e.type)
-    if (span === null) {
-      this.pfns.push(null)
-      this.npages.push(null)
-    } else {
-      assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
-      this.pfns.push(span.pfn)
-      this.npages.push(span.npages)
-    }
+    this.pfns.push(pfn)
+    this.npages.push(npages)
     this.causes.push(cause)
-    const many = eventPfns(e)
-    if (many !== null) for (const pfn of many) this.pendingPfns.push(pfn, e.seq)
+    for (const f of frames) this.pendingPfns.push(f, e.seq)
+    this.frames.push(frames)
     this.datas.push(data)
     this.hs.push(h)
     if (this.seqs.length >= this.batchEvents) this.flushWhole()
@@ -105,8 +109,9 @@ export class EventWriter {
     this.commitBatch(this.seqs.length)
   }
 
+  /** The run's head hash (hashChain.ts headHash) as of the last committed batch. */
   get headHash(): string {
-    return this.prevBlockHash
+    return this.head
   }
 
   private writeRows(n: number): void {
@@ -118,7 +123,7 @@ export class EventWriter {
       const end = Math.min(n, b + BLOCK_EVENTS)
       const rows: string[] = new Array<string>(end - b)
       for (let i = b; i < end; i++)
-        rows[i - b] = rowText(this.seqs[i]!, this.times[i]!, this.cpus[i]!, this.types[i]!, this.causes[i]!, this.datas[i]!)
+        rows[i - b] = rowText(this.seqs[i]!, this.times[i]!, this.cpus[i]!, this.types[i]!, this.pfns[i]!, this.npages[i]!, this.causes[i]!, this.frames[i]!, this.datas[i]!)
       this.prevBlockHash = blockHash(this.prevBlockHash, rows)
       this.insertBlock.run(run, this.blockNo++, this.seqs[b], this.seqs[end - 1], this.prevBlockHash)
     }
@@ -133,12 +138,15 @@ export class EventWriter {
     }
     pairs.length = keep
     for (const chunk of this.pendingDecisions) {
-      this.insertDecisions.run(run, this.chunkNo++, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      this.insertDecisions.run(run, this.chunkNo++, bytes)
+      this.scheduleHead = scheduleHash(this.scheduleHead, bytes)
       this.decisionsTotal += chunk.length
     }
     this.pendingDecisions = []
     const head = n > 0 ? this.seqs[n - 1]! : this.lastSeq - this.seqs.length
-    this.updateHead.run(head, this.prevBlockHash, this.decisionsTotal, run)
+    this.head = headHash(this.prevBlockHash, head, this.scheduleHead, this.decisionsTotal)
+    this.updateHead.run(head, this.head, this.decisionsTotal, this.scheduleHead, run)
     this.seqs = this.seqs.slice(n)
     this.times = this.times.slice(n)
     this.cpus = this.cpus.slice(n)
@@ -148,5 +156,6 @@ export class EventWriter {
     this.causes = this.causes.slice(n)
     this.datas = this.datas.slice(n)
     this.hs = this.hs.slice(n)
+    this.frames = this.frames.slice(n)
   }
 }

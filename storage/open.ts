@@ -1,71 +1,50 @@
-// Opening a database: a new file gets the schema; an existing one must be an mmsim file of a
-// schema this version knows. Anything else is refused with a message that says which.
-import * as fs from 'node:fs'
+// Opening a database: the path and the file are checked before anything is written
+// (validate.ts); a new file gets the schema and an older one is migrated (migrate.ts); a file that
+// is not a healthy mmsim database is refused with a message that says why, and left as it was.
 import Database from 'better-sqlite3'
-import { APPLICATION_ID, SCHEMA_SQL, SCHEMA_VERSION, WRITE_PRAGMAS } from './schema'
-import { StoreError } from './errors'
+import { WRITE_PRAGMAS } from './schema'
+import { migrate } from './migrate'
+import { checkIdentity, checkPath, storeErrorFor } from './validate'
 
 export type Db = Database.Database
 
-const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+/** How long a writer waits for another's transaction before giving up (migrations, batches). */
+const BUSY_TIMEOUT_MS = 10_000
 
-const checkIdentity = (db: Db, file: string): 'empty' | 'ok' => {
-  let appId: number
-  let version: number
-  let tables: number
-  try {
-    appId = db.pragma('application_id', { simple: true }) as number
-    version = db.pragma('user_version', { simple: true }) as number
-    tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n
-  } catch (err) {
-    throw new StoreError(`${file}: not an mmsim database (${describe(err)})`)
-  }
-  if (appId === 0 && version === 0 && tables === 0) return 'empty'
-  if (appId !== APPLICATION_ID) throw new StoreError(`${file}: not an mmsim database (SQLite application_id ${appId})`)
-  if (version > SCHEMA_VERSION)
-    throw new StoreError(`${file}: written by a newer mmsim (schema ${version}; this mmsim reads up to ${SCHEMA_VERSION})`)
-  if (version < SCHEMA_VERSION) throw new StoreError(`${file}: schema ${version} is older than ${SCHEMA_VERSION} and cannot be upgraded`)
-  return 'ok'
-}
-
-/** Opens (creating if needed) a database for writing runs. */
+/** Opens (creating if needed) a database for writing runs, migrating an older schema in place. */
 export const openForWrite = (file: string): Db => {
+  checkPath(file, 'write')
   let db: Db
   try {
     db = new Database(file)
   } catch (err) {
-    throw new StoreError(`${file}: cannot open: ${describe(err)}`)
+    throw storeErrorFor(file, err)
   }
   try {
-    if (checkIdentity(db, file) === 'empty') {
-      db.exec('BEGIN')
-      db.exec(SCHEMA_SQL)
-      db.pragma(`application_id = ${APPLICATION_ID}`)
-      db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      db.exec('COMMIT')
-    }
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    migrate(db, file)
     for (const p of WRITE_PRAGMAS) db.pragma(p)
   } catch (err) {
     db.close()
-    throw err instanceof StoreError ? err : new StoreError(`${file}: ${describe(err)}`)
+    throw storeErrorFor(file, err)
   }
   return db
 }
 
 /** Opens an existing database for reading; a missing file is an error, not a new database. */
 export const openForRead = (file: string): Db => {
-  if (!fs.existsSync(file)) throw new StoreError(`${file}: no such database (run \`mmsim run --db ${file}\` first)`)
+  checkPath(file, 'read')
   let db: Db
   try {
     db = new Database(file, { readonly: true, fileMustExist: true })
   } catch (err) {
-    throw new StoreError(`${file}: cannot open: ${describe(err)}`)
+    throw storeErrorFor(file, err)
   }
   try {
-    if (checkIdentity(db, file) === 'empty') throw new StoreError(`${file}: not an mmsim database (empty)`)
+    if (checkIdentity(db, file) === 0) throw storeErrorFor(file, new Error('not an mmsim database (empty)'))
   } catch (err) {
     db.close()
-    throw err
+    throw storeErrorFor(file, err)
   }
   return db
 }

@@ -8,6 +8,7 @@ import { NonNegInt, PosInt, oneOf } from '../events/codecs'
 import { formatErrors } from '../events/report'
 import type { Db } from './open'
 import { StoreError } from './errors'
+import { HASH_VERSION, SCHEDULE_GENESIS, headHash, identityHash, sealHash } from './hashChain'
 
 export const RUN_STATUSES = ['running', 'finished', 'failed', 'interrupted'] as const
 export const RunStatus = oneOf(RUN_STATUSES)
@@ -33,6 +34,10 @@ export const RunRow = t.type({
   pid: t.union([t.number, t.null]),
   host: t.union([t.string, t.null]),
   finished_at: t.union([t.string, t.null]),
+  /** 1: a run written by schema 1, verified as it was written (storage/hashChain.ts). */
+  hash_version: t.union([t.literal(1), t.literal(2)]),
+  schedule_hash: t.union([t.string, t.null]),
+  seal: t.union([t.string, t.null]),
 })
 export type RunRow = t.TypeOf<typeof RunRow>
 
@@ -45,13 +50,62 @@ export interface NewRun {
   readonly workloadSource: string
 }
 
+/** The identity hash of a stored run: the genesis of its block chain (hash version 2). */
+export const runIdentity = (r: Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'>): string =>
+  identityHash({ engineVersion: r.engine_version, seed: r.seed, config: r.config, workload: r.workload })
+
+/** The seal over the columns of a run row that its head does not cover (hash version 2). */
+export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decisions' | 'hash_version' | 'schedule_hash' | 'seal'>): string =>
+  sealHash({
+    identity: runIdentity(r),
+    workloadName: r.workload_name,
+    workloadSource: r.workload_source,
+    createdAt: r.created_at,
+    pid: r.pid,
+    host: r.host,
+    status: r.status,
+    outcome: r.outcome,
+    reason: r.reason,
+    violations: r.violations,
+    finishedAt: r.finished_at,
+  })
+
+/** The genesis of run `id`'s block chain, for its writer. */
+export const chainGenesis = (db: Db, id: number): string => {
+  const r = db.prepare('SELECT engine_version, seed, config, workload FROM runs WHERE id = ?').get(id) as
+    | Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'>
+    | undefined
+  if (r === undefined) throw new StoreError(`${db.name}: no run ${id}`)
+  return runIdentity(r)
+}
+
 export const createRun = (db: Db, r: NewRun): number => {
+  const row = {
+    created_at: new Date().toISOString(),
+    engine_version: r.engineVersion,
+    seed: r.seed,
+    config: JSON.stringify(r.config),
+    workload: JSON.stringify(r.workload),
+    workload_name: r.workloadName,
+    workload_source: r.workloadSource,
+    status: 'running' as const,
+    outcome: null,
+    reason: null,
+    violations: 0,
+    pid: process.pid,
+    host: os.hostname(),
+    finished_at: null,
+  }
+  // An empty run's head: no block, no decision; every committed batch moves it (EventWriter).
+  const head = headHash(runIdentity(row), 0, SCHEDULE_GENESIS, 0)
   const info = db
     .prepare(
-      `INSERT INTO runs (created_at, engine_version, seed, config, workload, workload_name, workload_source, status, pid, host)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      `INSERT INTO runs (created_at, engine_version, seed, config, workload, workload_name, workload_source, status, pid, host,
+                         head_seq, head_hash, decisions, hash_version, schedule_hash, seal)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?)`,
     )
-    .run(new Date().toISOString(), r.engineVersion, r.seed, JSON.stringify(r.config), JSON.stringify(r.workload), r.workloadName, r.workloadSource, process.pid, os.hostname())
+    .run(row.created_at, row.engine_version, row.seed, row.config, row.workload, row.workload_name, row.workload_source, row.pid, row.host,
+      head, HASH_VERSION, SCHEDULE_GENESIS, runSeal(row))
   return Number(info.lastInsertRowid)
 }
 
@@ -62,20 +116,38 @@ export interface RunEnd {
   readonly violations: number
 }
 
+/**
+ * Changes the sealed columns of a run and its seal together, in one transaction (read, reseal,
+ * write), so a reader never sees one without the other. Schema 1 runs have no seal to keep.
+ */
+const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'>, onlyIfRunning = false): void =>
+  db.transaction(() => {
+    const row = getRun(db, db.name, id)
+    if (onlyIfRunning && row.status !== 'running') return
+    const next = { ...row, ...change }
+    db.prepare('UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?').run(
+      next.status,
+      next.outcome,
+      next.reason,
+      next.violations,
+      next.finished_at,
+      row.hash_version === 1 ? row.seal : runSeal(next),
+      id,
+    )
+    // IMMEDIATE: the write lock first, so a writer that committed after our read cannot make
+    // the update fail with SQLITE_BUSY_SNAPSHOT (the busy timeout waits for the lock instead).
+  }).immediate()
+
 /** Marks a run ended. Its head (seq, hash) was kept current by every committed batch. */
 export const endRun = (db: Db, id: number, end: RunEnd): void => {
-  db.prepare(`UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ? WHERE id = ?`).run(
-    end.status,
-    end.outcome,
-    end.reason,
-    end.violations,
-    new Date().toISOString(),
-    id,
-  )
+  updateSealed(db, id, { ...end, finished_at: new Date().toISOString() })
 }
 
+/** Columns that schema 2 added, as a schema 1 file's runs are read: hash version 1, nothing sealed. */
+const SCHEMA_1_DEFAULTS = { hash_version: 1, schedule_hash: null, seal: null }
+
 const decodeRow = (u: unknown, file: string): RunRow => {
-  const r = RunRow.decode(u)
+  const r = RunRow.decode({ ...SCHEMA_1_DEFAULTS, ...(u as object) })
   if (E.isLeft(r)) throw new StoreError(`${file}: run ${(u as { id?: unknown }).id}: ${formatErrors(r.left)}`)
   return r.right
 }
@@ -97,10 +169,8 @@ export const reapStaleRuns = (db: Db, file: string): number => {
   let n = 0
   for (const r of listRuns(db, file)) {
     if (!isStale(r)) continue
-    db.prepare(`UPDATE runs SET status = 'interrupted', reason = ? WHERE id = ? AND status = 'running'`).run(
-      `process ${r.pid} ended before the run did; events up to seq ${r.head_seq} are complete`,
-      r.id,
-    )
+    const reason = `process ${r.pid} ended before the run did; events up to seq ${r.head_seq} are complete`
+    updateSealed(db, r.id, { status: 'interrupted', outcome: r.outcome, reason, violations: r.violations, finished_at: r.finished_at }, true)
     n++
   }
   return n

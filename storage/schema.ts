@@ -1,11 +1,12 @@
-// The database schema. One file holds many runs; events are append-only (the triggers refuse
-// UPDATE and DELETE); each event carries a chained hash, and each block of events a SHA-256
-// chained to the block before, so any altered row is detected and located (verify.ts).
+// The database schema, as an ordered list of migrations: step N takes a database from schema
+// N - 1 to N, and a new file is made by running every step from 0, so a migrated file and a new
+// one are the same. A change to the tables is a new step at the end, never an edit of an old one
+// (databases in users' hands were made by the old steps). One file holds many runs; events are
+// append-only (the triggers refuse UPDATE and DELETE); the hashes of hashChain.ts make any altered
+// row detected and located (verify.ts).
 
 /** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
 export const APPLICATION_ID = 0x6d6d5349
-/** PRAGMA user_version. Bumped with every change to the tables below. */
-export const SCHEMA_VERSION = 1
 /** Events per hash block. */
 export const BLOCK_EVENTS = 4096
 
@@ -15,7 +16,8 @@ CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
 CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;`
 
-export const SCHEMA_SQL = `
+/** Schema 1: the tables as first released. */
+const SCHEMA_1 = `
 CREATE TABLE runs (
   id              INTEGER PRIMARY KEY,
   created_at      TEXT    NOT NULL,
@@ -83,5 +85,37 @@ CREATE TABLE schedule (
 ${appendOnly('schedule')}
 `
 
+/**
+ * Schema 2: what the run row needs for hash version 2 (storage/hashChain.ts). Runs written before
+ * keep hash version 1 and verify as they were written; their hashes are never recomputed, since
+ * recomputing would vouch for whatever the file holds now.
+ */
+const SCHEMA_2 = `
+ALTER TABLE runs ADD COLUMN hash_version  INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN schedule_hash TEXT;
+ALTER TABLE runs ADD COLUMN seal          TEXT;
+`
+
+export interface Migration {
+  /** The schema version this step produces. */
+  readonly version: number
+  readonly what: string
+  readonly sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, what: 'runs, events, event_pfns, event_blocks, schedule', sql: SCHEMA_1 },
+  { version: 2, what: "each run's hash version, schedule hash and seal", sql: SCHEMA_2 },
+]
+
+/** PRAGMA user_version of a database this mmsim writes: the last migration's. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** The oldest schema the read commands read as it is (a write command migrates it first). */
+export const SCHEMA_VERSION_READABLE = 1
+
 /** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
 export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']
+
+/** Every step from schema 0: the tables of a new database. */
+export const SCHEMA_SQL = MIGRATIONS.map((m) => m.sql).join('\n')

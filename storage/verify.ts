@@ -1,52 +1,165 @@
-// Integrity of a stored run: recompute both hash chains and compare. The per-event chain names
-// the first row that was altered (or the first where two runs diverge); the block chain, with
-// SHA-256, catches an alteration that also rewrote the per-event hashes.
-import { BLOCK_EVENTS } from './schema'
-import { GENESIS_HASH, blockHash, chainHash, rowText } from './hashChain'
+// Integrity of a stored run: recompute every hash over it (hashChain.ts) and compare. The run's
+// seal is checked first (a changed seed, workload, config, status or violation count); then the
+// per-event chain names the first row whose columns or frame list were altered (or the first
+// where two runs diverge), the block chain catches an alteration that also rewrote the per-event
+// hashes, a run cut short names its first missing seq, and the head ties the last block, the
+// head seq and the schedule together. Runs of hash version 1 are checked as they were written.
+import { GENESIS_HASH, SCHEDULE_GENESIS, blockHash, headHash as runHeadHash, rowHash, rowHashV1, rowText, rowTextV1, scheduleHash } from './hashChain'
 import type { Db } from './open'
-import { readRows } from './readEvents'
+import { readRows, type StoredRow } from './readEvents'
+import { getRun, runIdentity, runSeal, type RunRow } from './runs'
+import { BLOCK_EVENTS } from './schema'
 
 export type IntegrityResult =
-  | { readonly ok: true; readonly events: number; readonly blocks: number; readonly headHash: string }
+  | { readonly ok: true; readonly events: number; readonly blocks: number; readonly headHash: string; readonly hashVersion: number }
+  /** `seq` is the first seq in doubt; 0 when the run's own row is. */
   | { readonly ok: false; readonly seq: number; readonly problem: string }
 
-export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
-  const blocks = db.prepare('SELECT block, first_seq, last_seq, hash FROM event_blocks WHERE run_id = ? ORDER BY block').all(runId) as {
-    block: number
-    first_seq: number
-    last_seq: number
-    hash: string
-  }[]
+interface Block {
+  readonly block: number
+  readonly first_seq: number
+  readonly last_seq: number
+  readonly hash: string
+}
+
+type Fail = Extract<IntegrityResult, { ok: false }>
+const fail = (seq: number, problem: string): Fail => ({ ok: false, seq, problem })
+
+/** The frames event_pfns lists per seq, walked in step with the events (both ascend by seq). */
+class FrameLists {
+  private readonly it: Iterator<{ seq: number; pfn: number }>
+  private next: { seq: number; pfn: number } | undefined
+
+  constructor(db: Db, runId: number) {
+    this.it = db.prepare('SELECT seq, pfn FROM event_pfns WHERE run_id = ? ORDER BY seq, pfn').iterate(runId) as Iterator<{ seq: number; pfn: number }>
+    this.advance()
+  }
+
+  private advance(): void {
+    const r = this.it.next()
+    this.next = r.done === true ? undefined : r.value
+  }
+
+  /** A seq listed before `seq` that the events do not have, if any. */
+  orphanBefore(seq: number): number | null {
+    return this.next !== undefined && this.next.seq < seq ? this.next.seq : null
+  }
+
+  take(seq: number): number[] {
+    const out: number[] = []
+    while (this.next !== undefined && this.next.seq === seq) {
+      out.push(this.next.pfn)
+      this.advance()
+    }
+    return out
+  }
+
+  /** The first listed seq past the last event, if any. */
+  leftover(): number | null {
+    return this.next?.seq ?? null
+  }
+
+  /** Ends the query, which would otherwise keep the connection busy. */
+  close(): void {
+    this.it.return?.()
+  }
+}
+
+const verifyEvents = (db: Db, run: RunRow, genesis: string): { events: number; blocks: number; blockHead: string } | Fail => {
+  const v2 = run.hash_version === 2
+  const blocks = db.prepare('SELECT block, first_seq, last_seq, hash FROM event_blocks WHERE run_id = ? ORDER BY block').all(run.id) as Block[]
+  const frames = v2 ? new FrameLists(db, run.id) : null
+  try {
+    return walk(db, run, genesis, blocks, frames)
+  } finally {
+    frames?.close()
+  }
+}
+
+const walk = (db: Db, run: RunRow, genesis: string, blocks: readonly Block[], frames: FrameLists | null): { events: number; blocks: number; blockHead: string } | Fail => {
+  const v2 = run.hash_version === 2
   let prevH = 0
   let expectSeq = 1
-  let prevBlock = GENESIS_HASH
+  let prevBlock = genesis
   let blockIdx = 0
   let rows: string[] = []
-  for (const r of readRows(db, runId)) {
-    if (r.seq !== expectSeq) return { ok: false, seq: expectSeq, problem: `seq ${expectSeq} is missing (next stored is ${r.seq})` }
-    const text = rowText(r.seq, r.t, r.cpu, r.type, r.cause, r.data)
-    const h = chainHash(prevH, r.seq, r.t, r.cpu, r.type, r.cause, r.data)
-    if (h !== r.h) return { ok: false, seq: r.seq, problem: `row ${r.seq} does not match its hash: it was altered` }
+  const text = (r: StoredRow, f: readonly number[]): string =>
+    v2 ? rowText(r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, f, r.data) : rowTextV1(r.seq, r.t, r.cpu, r.type, r.cause, r.data)
+  const hash = (r: StoredRow, f: readonly number[]): number =>
+    v2 ? rowHash(prevH, r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, f, r.data) : rowHashV1(prevH, r.seq, r.t, r.cpu, r.type, r.cause, r.data)
+  for (const r of readRows(db, run.id)) {
+    if (r.seq !== expectSeq) return fail(expectSeq, `seq ${expectSeq} is missing (next stored is ${r.seq})`)
+    const orphan = frames?.orphanBefore(r.seq) ?? null
+    if (orphan !== null) return fail(orphan, `event_pfns lists frames for seq ${orphan}, which has no event`)
+    const f = frames?.take(r.seq) ?? []
+    const h = hash(r, f)
+    if (h !== r.h) return fail(r.seq, `row ${r.seq}${v2 ? ' (its columns or its frames in event_pfns)' : ''} does not match its hash: it was altered`)
     prevH = h
-    rows.push(text)
+    rows.push(text(r, f))
     const b = blocks[blockIdx]
-    if (b === undefined) return { ok: false, seq: r.seq, problem: `no hash block covers seq ${r.seq}` }
+    if (b === undefined) return fail(r.seq, `no hash block covers seq ${r.seq}`)
     if (r.seq === b.last_seq) {
-      if (b.first_seq !== r.seq - rows.length + 1) return { ok: false, seq: b.first_seq, problem: `block ${b.block} does not start at ${r.seq - rows.length + 1}` }
+      if (b.first_seq !== r.seq - rows.length + 1) return fail(b.first_seq, `block ${b.block} does not start at ${r.seq - rows.length + 1}`)
       prevBlock = blockHash(prevBlock, rows)
-      if (prevBlock !== b.hash) return { ok: false, seq: b.first_seq, problem: `block ${b.block} (seq ${b.first_seq}..${b.last_seq}) does not match its SHA-256: rows and their hashes were rewritten` }
+      if (prevBlock !== b.hash)
+        return fail(
+          b.first_seq,
+          `block ${b.block} (seq ${b.first_seq}..${b.last_seq}) does not match its SHA-256: rows and their hashes were rewritten${v2 && b.block === 0 ? ", or the run's identity (seed, workload, config) was" : ''}`,
+        )
       rows = []
       blockIdx++
     }
     expectSeq++
   }
-  if (rows.length > 0 && blockIdx < blocks.length) return { ok: false, seq: expectSeq - rows.length, problem: 'the last block is incomplete' }
   const leftover = blocks[blockIdx]
   if (leftover !== undefined)
-    return { ok: false, seq: leftover.first_seq, problem: `block ${leftover.block} (seq ${leftover.first_seq}..${leftover.last_seq}) has no events: they were removed` }
-  if (expectSeq - 1 !== headSeq) return { ok: false, seq: expectSeq, problem: `the run's head is seq ${headSeq} but ${expectSeq - 1} events are stored` }
-  if (prevBlock !== headHash) return { ok: false, seq: headSeq, problem: "the run's integrity hash does not match its blocks" }
-  return { ok: true, events: expectSeq - 1, blocks: blockIdx, headHash: prevBlock }
+    return fail(expectSeq, `seq ${expectSeq} is missing: block ${leftover.block} covers seq ${leftover.first_seq}..${leftover.last_seq} but the events end at ${expectSeq - 1}`)
+  const beyond = frames?.leftover() ?? null
+  if (beyond !== null) return fail(beyond, `event_pfns lists frames for seq ${beyond}, past the last event (${expectSeq - 1})`)
+  return { events: expectSeq - 1, blocks: blockIdx, blockHead: prevBlock }
+}
+
+/** The schedule's hash chain and decision count (hash version 2). */
+const verifySchedule = (db: Db, run: RunRow): { head: string } | Fail => {
+  const chunks = db.prepare('SELECT chunk, decisions FROM schedule WHERE run_id = ? ORDER BY chunk').all(run.id) as { chunk: number; decisions: Buffer }[]
+  let head = SCHEDULE_GENESIS
+  let decisions = 0
+  for (const [i, c] of chunks.entries()) {
+    if (c.chunk !== i) return fail(0, `schedule chunk ${i} is missing`)
+    head = scheduleHash(head, c.decisions)
+    decisions += c.decisions.byteLength / 4
+  }
+  if (head !== run.schedule_hash) return fail(0, "the stored schedule does not match the run's schedule hash: it was changed")
+  if (decisions !== run.decisions) return fail(0, `the run records ${run.decisions} schedule decisions but ${decisions} are stored`)
+  return { head }
+}
+
+/**
+ * Verifies run `runId` against its head (`headSeq`, `headHash`: the run row's, or an anchor kept
+ * elsewhere). One read transaction: a run still being written is checked as of one commit.
+ */
+export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult =>
+  db.transaction(() => verifyInSnapshot(db, runId, headSeq, headHash))()
+
+const verifyInSnapshot = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
+  const run = getRun(db, db.name, runId)
+  const v2 = run.hash_version === 2
+  if (v2 && run.seal !== runSeal(run))
+    return fail(0, "the run's row does not match its seal: its seed, workload, config, status, outcome, reason or violations were changed")
+  const ev = verifyEvents(db, run, v2 ? runIdentity(run) : GENESIS_HASH)
+  if ('ok' in ev) return ev
+  if (ev.events !== headSeq)
+    return ev.events < headSeq
+      ? fail(ev.events + 1, `seq ${ev.events + 1} is missing: the run's head is seq ${headSeq} but the events end at ${ev.events}`)
+      : fail(headSeq + 1, `the run's head is seq ${headSeq} but ${ev.events} events are stored`)
+  let head = ev.blockHead
+  if (v2) {
+    const s = verifySchedule(db, run)
+    if ('ok' in s) return s
+    head = runHeadHash(ev.blockHead, headSeq, s.head, run.decisions)
+  }
+  if (head !== headHash) return fail(headSeq, "the run's head hash does not match its blocks and schedule: the run's row was changed, or its last blocks removed")
+  return { ok: true, events: ev.events, blocks: ev.blocks, headHash: head, hashVersion: run.hash_version }
 }
 
 export { BLOCK_EVENTS }

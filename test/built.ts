@@ -1,11 +1,13 @@
-// The built `mmsim` binary (dist/), for tests that need a real process: pipes, signals, exit codes.
-// Rebuilt when any source is newer than it.
+// Tests that start the built CLI (dist/) in another process build it first when any source is
+// newer than it, so they never test stale code.
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 export const ROOT = path.resolve(__dirname, '..')
 export const MMSIM_JS = path.join(ROOT, 'dist', 'cli', 'mmsim.js')
+
+const SOURCE_DIRS = ['lib', 'events', 'projections', 'engine', 'storage', 'workload', 'workloads', 'cli', 'analysis']
 
 const newestSource = (dir: string): number => {
   let newest = 0
@@ -18,7 +20,6 @@ const newestSource = (dir: string): number => {
 }
 
 export const ensureBuilt = (): void => {
-  const dirs = ['lib', 'events', 'projections', 'engine', 'storage', 'workload', 'workloads', 'cli', 'analysis']
-  const newest = Math.max(...dirs.map((d) => newestSource(path.join(ROOT, d))))
+  const newest = Math.max(...SOURCE_DIRS.map((d) => newestSource(path.join(ROOT, d))))
   if (!fs.existsSync(MMSIM_JS) || fs.statSync(MMSIM_JS).mtimeMs < newest) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' })
 }

@@ -11,7 +11,7 @@ import { foldRun } from '../analysis/fold'
 import { resolveConfig } from '../engine/config'
 import { runToStore, type RunSummary } from '../cli/commands/run'
 import { Folder, diffStates, renderBuddyinfo } from '../projections'
-import { chainHash, getRun, openForRead, readEvents, verifyRun, type RunRow } from '../storage'
+import { getRun, rowHash, openForRead, readEvents, verifyRun, type RunRow } from '../storage'
 import type { Workload } from '../workload/codec'
 import { cli, runInMemory, tmpDir, workload } from './helpers'
 
@@ -166,11 +166,13 @@ describe('integrity: a change behind the triggers is found and located', () => {
     return file
   }
   const row = (db: Database.Database, seq: number) =>
-    db.prepare('SELECT seq, t, cpu, type, cause, data, h FROM events WHERE run_id = 1 AND seq = ?').get(seq) as {
+    db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data, h FROM events WHERE run_id = 1 AND seq = ?').get(seq) as {
       seq: number
       t: number
       cpu: number | null
       type: string
+      pfn: number | null
+      npages: number | null
       cause: number | null
       data: string
       h: number
@@ -205,7 +207,7 @@ describe('integrity: a change behind the triggers is found and located', () => {
       const prev = row(db, 499)
       const r = row(db, 500)
       const data = respell(r.data)
-      setRow(db, 500, data, chainHash(prev.h, r.seq, r.t, r.cpu, r.type, r.cause, data))
+      setRow(db, 500, data, rowHash(prev.h, r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, [], data))
     })
     const result = verify(file)
     expect(result.ok).toBe(false)
@@ -218,11 +220,11 @@ describe('integrity: a change behind the triggers is found and located', () => {
     let blockOf500: { first_seq: number; last_seq: number } | undefined
     const file = await tampered((db) => {
       blockOf500 = db.prepare('SELECT first_seq, last_seq FROM event_blocks WHERE run_id = 1 AND first_seq <= 500 AND last_seq >= 500').get() as typeof blockOf500
-      const rows = db.prepare('SELECT seq, t, cpu, type, cause, data FROM events WHERE run_id = 1 AND seq >= 500 ORDER BY seq').all() as ReturnType<typeof row>[]
+      const rows = db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data FROM events WHERE run_id = 1 AND seq >= 500 ORDER BY seq').all() as ReturnType<typeof row>[]
       let h = row(db, 499).h
       for (const r of rows) {
         const data = r.seq === 500 ? respell(r.data) : r.data
-        h = chainHash(h, r.seq, r.t, r.cpu, r.type, r.cause, data)
+        h = rowHash(h, r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, [], data)
         setRow(db, r.seq, data, h)
       }
     })

@@ -11,7 +11,7 @@ const RECORDED_SHOWN_MAX = 50
 export const renderCheck = (r: CheckReport): string => {
   let out = `run ${r.run}, checked at seq ${r.atSeq}\n`
   out += r.integrity.ok
-    ? `integrity: ok (${r.integrity.events} events in ${r.integrity.blocks} hash blocks, head ${r.integrity.headHash})\n`
+    ? `integrity: ok (${r.integrity.events} events in ${r.integrity.blocks} hash blocks, head ${r.integrity.headHash}${r.integrity.hashVersion === 1 ? '; hash v1: written by schema 1, frames, schedule and the run row not covered' : ''})\n`
     : `integrity: FAILED at seq ${r.integrity.seq}: ${r.integrity.problem}\n`
   out += `invariants checked: ${r.checked.join(', ')}\n`
   if (r.state.length === 0) out += `state at seq ${r.atSeq}: all invariants hold\n`

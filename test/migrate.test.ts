@@ -1,0 +1,147 @@
+// A database written by the previous schema (test/fixtures/v1.db, see its README) opens: read
+// commands read it as it is and leave it unchanged, a write command migrates it in place in one
+// transaction, and the old run still verifies with the hashes it was written with.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { MIGRATIONS, SCHEMA_VERSION, getRun, openForRead, openForWrite, verifyRun } from '../storage'
+import { MMSIM_JS, ROOT, ensureBuilt } from './built'
+import { cli, tmpDir, workload } from './helpers'
+
+const FIXTURE = path.resolve(__dirname, 'fixtures', 'v1.db')
+const V1_HEAD = '719f58f23aa241a6a09e5d119adb59b0f3090ea9814728b8685369c9ae257f9c'
+
+const copyOfV1 = (): string => {
+  const file = path.join(tmpDir(), 'v1.db')
+  fs.copyFileSync(FIXTURE, file)
+  return file
+}
+
+const userVersion = (file: string): number => {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.pragma('user_version', { simple: true }) as number
+  } finally {
+    db.close()
+  }
+}
+
+const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+
+const verify = (file: string, id: number) => {
+  const db = openForRead(file)
+  try {
+    const r = getRun(db, file, id)
+    return verifyRun(db, id, r.head_seq, r.head_hash)
+  } finally {
+    db.close()
+  }
+}
+
+const small = (dir: string): string => {
+  const f = path.join(dir, 'small.json')
+  fs.writeFileSync(f, JSON.stringify(workload([{ op: 'alloc', cpu: 0, order: 0, tag: 'a' }])))
+  return f
+}
+
+describe('schema migrations', () => {
+  it('are an ordered list, one version per step, ending at this schema', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
+    expect(SCHEMA_VERSION).toBe(2)
+  })
+
+  it('a new database has the same tables and columns as a migrated schema 1 database', () => {
+    const dir = tmpDir()
+    const fresh = path.join(dir, 'new.db')
+    openForWrite(fresh).close()
+    const old = copyOfV1()
+    openForWrite(old).close()
+    const shape = (file: string) => {
+      const db = new Database(file, { readonly: true })
+      try {
+        return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') ORDER BY name").pluck().all() as string[]).map(
+          (t) => [t, db.pragma(`table_info(${t})`)],
+        )
+      } finally {
+        db.close()
+      }
+    }
+    expect(shape(old)).toEqual(shape(fresh))
+  })
+})
+
+describe('a schema 1 database', () => {
+  it('read commands read it as it is and leave the file unchanged', async () => {
+    const file = copyOfV1()
+    const before = sha(file)
+    const runs = await cli('runs', '--db', file, '--json')
+    expect(runs.code).toBe(0)
+    expect(JSON.parse(runs.out.trim())).toMatchObject({ id: 1, status: 'finished', events: 5841, headHash: V1_HEAD })
+    const events = await cli('events', '--db', file, '--limit', '2', '--json')
+    expect(events.code).toBe(0)
+    expect(events.out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)[0]).toBe('MachineBooted')
+    const state = await cli('state', 'zone', '--db', file, '--format', 'buddyinfo')
+    expect(state.code).toBe(0)
+    expect(state.out).toContain('Node 0, zone')
+    const check = await cli('check', '--db', file, '--json')
+    expect(check.code).toBe(0)
+    expect(JSON.parse(check.out)).toMatchObject({ integrity: { ok: true, events: 5841, headHash: V1_HEAD, hashVersion: 1 } })
+    expect(userVersion(file)).toBe(1)
+    expect(sha(file)).toBe(before)
+  })
+
+  it('`mmsim run` migrates it in place; the old run verifies as written, the new one with hash version 2', async () => {
+    const file = copyOfV1()
+    const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(userVersion(file)).toBe(2)
+    expect(verify(file, 1)).toMatchObject({ ok: true, events: 5841, headHash: V1_HEAD, hashVersion: 1 })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2, headHash: (JSON.parse(r.out) as { headHash: string }).headHash })
+    const check = await cli('check', '--db', file, '--run', '1')
+    expect(check.code).toBe(0)
+    expect(check.out).toContain(`integrity: ok (5841 events in 2 hash blocks, head ${V1_HEAD}; hash v1`)
+  })
+
+  it('a migration that fails part way leaves the file at schema 1, unchanged', async () => {
+    const file = copyOfV1()
+    // A column that step 2 adds is already there: its ALTER TABLE fails after the first one ran.
+    const db = new Database(file)
+    db.exec('ALTER TABLE runs ADD COLUMN seal TEXT')
+    db.close()
+    const before = sha(file)
+    const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress')
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('duplicate column')
+    expect(userVersion(file)).toBe(1)
+    expect(sha(file)).toBe(before)
+    expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD })
+  })
+})
+
+describe('two writers opening a schema 1 database at once', () => {
+  it('both runs are stored; the file is migrated once; every run verifies', async () => {
+    ensureBuilt()
+    const file = copyOfV1()
+    const wl = small(path.dirname(file))
+    const runOne = () =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [MMSIM_JS, 'run', '--db', file, '--workload', wl, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+        let err = ''
+        child.stderr.on('data', (b: Buffer) => void (err += b.toString()))
+        child.on('exit', (code) => resolve({ code, err }))
+      })
+    const results = await Promise.all([runOne(), runOne()])
+    expect(results).toEqual([
+      { code: 0, err: '' },
+      { code: 0, err: '' },
+    ])
+    expect(userVersion(file)).toBe(2)
+    expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD, hashVersion: 1 })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2 })
+    expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 2 })
+  })
+})
