@@ -1,152 +1,204 @@
-// The event writer: the engine's sink for a run stored in SQLite. Events are encoded as they
-// arrive and written in batched transactions; each batch also advances the run's head (seq and
-// integrity hash), so whatever was committed when a process dies is a complete, verifiable prefix.
+// The event writer: the engine's sink for a run stored in SQLite, on two cores. The simulation
+// thread does only what needs the event objects (the span, JSON.stringify of the data) and
+// packs each batch into transferable columns; a writer thread (writerWorker.ts) hashes, inserts
+// and indexes it in one transaction that also advances the run's head. At most
+// MAX_BATCHES_IN_FLIGHT batches wait for the writer: the simulation waits for it beyond that
+// (bounded memory), and an interrupt or the end of the run waits for at most that many commits.
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
 import { type MmEvent } from '../events'
-import { MAX_ORDER } from '../events/codecs'
 import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
+import { StoreError } from './errors'
+import { SPAN_PAGES_MAX } from './eventIndex'
 import { BLOCK_EVENTS } from './schema'
-import { GENESIS_HASH, blockHash, chainHash, rowText } from './hashChain'
-import type { Db } from './open'
-import type Database from 'better-sqlite3'
+import { startWriterThread } from './writerThread'
+import { CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
 
-/** The largest span an event may cover; "events of frame X" scans pfn in [X - this + 1, X]. */
-export const SPAN_PAGES_MAX = 1 << (MAX_ORDER - 1)
+export { SPAN_PAGES_MAX }
 
 export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 8
 
+/** Batches handed to the writer and not yet committed, at most. */
+export const MAX_BATCHES_IN_FLIGHT = 2
+
+/** The writer thread could not store a batch (disk full, I/O error): the run ends at its head. */
+export class WriteFailed extends StoreError {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    /** The last seq that is stored. */
+    readonly headSeq: number,
+  ) {
+    super(message)
+  }
+}
+
+/** How long close() waits for the writer to close its connection. */
+const CLOSE_WAIT_MS = 60_000
+
 export class EventWriter {
-  private readonly insertEvent: Database.Statement
-  private readonly insertPfn: Database.Statement
-  private readonly insertBlock: Database.Statement
-  private readonly insertDecisions: Database.Statement
-  private readonly updateHead: Database.Statement
-  private readonly commitBatch: (n: number) => void
-  // The pending batch, column by column.
-  private seqs: number[] = []
-  private times: number[] = []
-  private cpus: (number | null)[] = []
-  private types: string[] = []
-  private pfns: (number | null)[] = []
-  private npages: (number | null)[] = []
-  private causes: (number | null)[] = []
-  private datas: string[] = []
-  private hs: number[] = []
-  private pendingDecisions: Uint32Array[] = []
-  /** (pfn, seq) pairs of multi-frame events not yet written. */
-  private pendingPfns: number[] = []
-  private prevH = 0
-  private prevBlockHash = GENESIS_HASH
-  private blockNo = 0
-  private chunkNo = 0
-  private decisionsTotal = 0
+  private readonly worker: Worker
+  private readonly reply: MessagePort
+  private readonly ctrl: Int32Array
+  private sent = 0
   private lastSeq = 0
+  private committedSeq = 0
+  private committedHash = ''
+  private committedDecisions = 0
+  private failure: WriteFailed | null = null
+  // The pending batch, column by column.
+  private n = 0
+  private firstSeq = 1
+  private t!: Float64Array
+  private cpu!: Float64Array
+  private pfn!: Float64Array
+  private npages!: Float64Array
+  private cause!: Float64Array
+  private text: string[] = []
+  private pfnPairs: number[] = []
+  private pendingDecisions: Uint32Array[] = []
 
   constructor(
-    db: Db,
+    private readonly file: string,
     readonly runId: number,
     private readonly batchEvents = DEFAULT_BATCH_EVENTS,
   ) {
-    assert(batchEvents % BLOCK_EVENTS === 0, 'a batch is whole hash blocks')
-    this.insertEvent = db.prepare(
-      'INSERT INTO events (run_id, seq, t, cpu, type, pfn, npages, cause, data, h) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
-    this.insertBlock = db.prepare('INSERT INTO event_blocks (run_id, block, first_seq, last_seq, hash) VALUES (?, ?, ?, ?, ?)')
-    this.insertDecisions = db.prepare('INSERT INTO schedule (run_id, chunk, decisions) VALUES (?, ?, ?)')
-    this.updateHead = db.prepare('UPDATE runs SET head_seq = ?, head_hash = ?, decisions = ? WHERE id = ?')
-    this.commitBatch = db.transaction((n: number) => this.writeRows(n))
+    assert(batchEvents > 0 && batchEvents % BLOCK_EVENTS === 0, 'a batch is whole hash blocks')
+    const shared = new SharedArrayBuffer(CTRL_WORDS * Int32Array.BYTES_PER_ELEMENT)
+    this.ctrl = new Int32Array(shared)
+    const started = startWriterThread({ file, runId, ctrl: shared })
+    this.worker = started.worker
+    this.reply = started.reply
+    this.newBatch()
+  }
+
+  private newBatch(): void {
+    const size = this.batchEvents
+    this.t = new Float64Array(size)
+    this.cpu = new Float64Array(size)
+    this.pfn = new Float64Array(size)
+    this.npages = new Float64Array(size)
+    this.cause = new Float64Array(size)
+    this.text = []
+    this.pfnPairs = []
+    this.pendingDecisions = []
+    this.firstSeq = this.lastSeq + 1
+    this.n = 0
   }
 
   append(e: MmEvent): void {
     assert(e.seq === this.lastSeq + 1, `events arrive in seq order (${e.seq} after ${this.lastSeq})`)
     this.lastSeq = e.seq
+    // After a failure the run is stopped by its caller; what it still emits is not stored.
+    if (this.failure !== null) return
+    const i = this.n++
     const span = eventSpan(e)
-    const data = JSON.stringify(e.data)
-    const cause = e.cause ?? null
-    const h = chainHash(this.prevH, e.seq, e.t, e.cpu, e.type, cause, data)
-    this.prevH = h
-    this.seqs.push(e.seq)
-    this.times.push(e.t)
-    this.cpus.push(e.cpu)
-    this.types.push(e.type)
-    if (span === null) {
-      this.pfns.push(null)
-      this.npages.push(null)
-    } else {
+    this.t[i] = e.t
+    this.cpu[i] = e.cpu ?? -1
+    if (span === null) this.pfn[i] = -1
+    else {
       assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
-      this.pfns.push(span.pfn)
-      this.npages.push(span.npages)
+      this.pfn[i] = span.pfn
+      this.npages[i] = span.npages
     }
-    this.causes.push(cause)
+    this.cause[i] = e.cause ?? -1
+    this.text.push(e.type, JSON.stringify(e.data))
     const many = eventPfns(e)
-    if (many !== null) for (const pfn of many) this.pendingPfns.push(pfn, e.seq)
-    this.datas.push(data)
-    this.hs.push(h)
-    if (this.seqs.length >= this.batchEvents) this.flushWhole()
+    if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
+    if (this.n === this.batchEvents) this.send()
   }
 
   appendDecisions(chunk: Uint32Array): void {
     this.pendingDecisions.push(chunk)
   }
 
-  get decisions(): number {
-    return this.decisionsTotal
+  private send(): void {
+    this.poll()
+    if (this.failure !== null) return
+    const m: BatchMessage = {
+      kind: 'batch',
+      firstSeq: this.firstSeq,
+      n: this.n,
+      t: this.t,
+      cpu: this.cpu,
+      pfn: this.pfn,
+      npages: this.npages,
+      cause: this.cause,
+      text: this.text.join('\n'),
+      pfnPairs: Float64Array.from(this.pfnPairs),
+      decisions: this.pendingDecisions,
+    }
+    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    this.worker.postMessage(m, transfer as ArrayBuffer[])
+    this.sent++
+    this.newBatch()
+    this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
   }
 
-  /** Writes the whole blocks pending; the tail of a partial block waits for more events. */
-  private flushWhole(): void {
-    const n = this.seqs.length - (this.seqs.length % BLOCK_EVENTS)
-    if (n > 0) this.commitBatch(n)
+  /** Takes the writer's reports: the committed head, or the failure. */
+  private poll(): void {
+    for (let r = receiveMessageOnPort(this.reply); r !== undefined; r = receiveMessageOnPort(this.reply)) {
+      const m = r.message as FromWriter
+      if (m.kind === 'committed') {
+        this.committedSeq = m.headSeq
+        this.committedHash = m.headHash
+        this.committedDecisions = m.decisions
+      } else if (this.failure === null) {
+        const what = m.code === 'SQLITE_FULL' ? 'the disk is full' : m.message
+        this.failure = new WriteFailed(`${this.file}: cannot store run ${this.runId}: ${what}`, m.code, this.committedSeq)
+      }
+    }
   }
 
-  /** Writes everything pending, ending with a partial block if need be (end of run, interrupt). */
-  flush(): void {
-    this.commitBatch(this.seqs.length)
+  /** Waits until at least `batches` batches were handled by the writer. */
+  private waitFor(batches: number): void {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL_DONE)
+      if (done >= batches) break
+      Atomics.wait(this.ctrl, CTRL_DONE, done, 100)
+    }
+    this.poll()
+  }
+
+  /**
+   * Hands over everything pending (ending with a partial block if need be: end of run,
+   * interrupt) and waits until the writer committed it. Returns the failure, if any.
+   */
+  flush(): WriteFailed | null {
+    if (this.failure === null && (this.n > 0 || this.pendingDecisions.length > 0)) this.send()
+    this.waitFor(this.sent)
+    return this.failure
+  }
+
+  /** Set once a batch could not be stored; nothing after the head it names is stored. */
+  get failed(): WriteFailed | null {
+    this.poll()
+    return this.failure
+  }
+
+  /** The last seq committed, and the integrity hash of the run up to it. */
+  get headSeq(): number {
+    this.poll()
+    return this.committedSeq
   }
 
   get headHash(): string {
-    return this.prevBlockHash
+    this.poll()
+    return this.committedHash
   }
 
-  private writeRows(n: number): void {
-    const ins = this.insertEvent
-    const run = this.runId
-    for (let i = 0; i < n; i++)
-      ins.run(run, this.seqs[i], this.times[i], this.cpus[i], this.types[i], this.pfns[i], this.npages[i], this.causes[i], this.datas[i], this.hs[i])
-    for (let b = 0; b < n; b += BLOCK_EVENTS) {
-      const end = Math.min(n, b + BLOCK_EVENTS)
-      const rows: string[] = new Array<string>(end - b)
-      for (let i = b; i < end; i++)
-        rows[i - b] = rowText(this.seqs[i]!, this.times[i]!, this.cpus[i]!, this.types[i]!, this.causes[i]!, this.datas[i]!)
-      this.prevBlockHash = blockHash(this.prevBlockHash, rows)
-      this.insertBlock.run(run, this.blockNo++, this.seqs[b], this.seqs[end - 1], this.prevBlockHash)
-    }
-    const pairs = this.pendingPfns
-    let keep = 0
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (n > 0 && pairs[i + 1]! <= this.seqs[n - 1]!) this.insertPfn.run(run, pairs[i], pairs[i + 1])
-      else {
-        pairs[keep++] = pairs[i]!
-        pairs[keep++] = pairs[i + 1]!
-      }
-    }
-    pairs.length = keep
-    for (const chunk of this.pendingDecisions) {
-      this.insertDecisions.run(run, this.chunkNo++, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-      this.decisionsTotal += chunk.length
-    }
-    this.pendingDecisions = []
-    const head = n > 0 ? this.seqs[n - 1]! : this.lastSeq - this.seqs.length
-    this.updateHead.run(head, this.prevBlockHash, this.decisionsTotal, run)
-    this.seqs = this.seqs.slice(n)
-    this.times = this.times.slice(n)
-    this.cpus = this.cpus.slice(n)
-    this.types = this.types.slice(n)
-    this.pfns = this.pfns.slice(n)
-    this.npages = this.npages.slice(n)
-    this.causes = this.causes.slice(n)
-    this.datas = this.datas.slice(n)
-    this.hs = this.hs.slice(n)
+  get decisions(): number {
+    this.poll()
+    return this.committedDecisions
+  }
+
+  /** Waits for the writer to close its connection; the writer thread then ends. */
+  close(): void {
+    this.worker.postMessage({ kind: 'close' })
+    const deadline = performance.now() + CLOSE_WAIT_MS
+    while (Atomics.load(this.ctrl, CTRL_CLOSED) === 0 && performance.now() < deadline) Atomics.wait(this.ctrl, CTRL_DONE, Atomics.load(this.ctrl, CTRL_DONE), 100)
+    this.poll()
+    this.reply.close()
+    this.worker.unref()
   }
 }

@@ -2,7 +2,7 @@
 // schema this version knows. Anything else is refused with a message that says which.
 import * as fs from 'node:fs'
 import Database from 'better-sqlite3'
-import { APPLICATION_ID, SCHEMA_SQL, SCHEMA_VERSION, WRITE_PRAGMAS } from './schema'
+import { APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_SQL, SCHEMA_VERSION, WRITE_PRAGMAS } from './schema'
 import { StoreError } from './errors'
 
 export type Db = Database.Database
@@ -32,23 +32,39 @@ const checkIdentity = (db: Db, file: string): 'empty' | 'ok' => {
 export const openForWrite = (file: string): Db => {
   let db: Db
   try {
-    db = new Database(file)
+    // Other writers may hold the file: wait for them (every statement) rather than fail.
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
   } catch (err) {
     throw new StoreError(`${file}: cannot open: ${describe(err)}`)
   }
   try {
     if (checkIdentity(db, file) === 'empty') {
-      db.exec('BEGIN')
-      db.exec(SCHEMA_SQL)
-      db.pragma(`application_id = ${APPLICATION_ID}`)
-      db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      db.exec('COMMIT')
+      // IMMEDIATE, and the check again inside: of several writers that find the file empty at
+      // once, one creates the schema and the others then find it made.
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        if (checkIdentity(db, file) === 'empty') {
+          db.exec(SCHEMA_SQL)
+          db.pragma(`application_id = ${APPLICATION_ID}`)
+          db.pragma(`user_version = ${SCHEMA_VERSION}`)
+        }
+        db.exec('COMMIT')
+      } finally {
+        if (db.inTransaction) db.exec('ROLLBACK')
+      }
     }
     for (const p of WRITE_PRAGMAS) db.pragma(p)
   } catch (err) {
     db.close()
     throw err instanceof StoreError ? err : new StoreError(`${file}: ${describe(err)}`)
   }
+  return db
+}
+
+/** The writer thread's own connection to a database that openForWrite already opened. */
+export const openWriterConnection = (file: string): Db => {
+  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+  for (const p of WRITE_PRAGMAS) db.pragma(p)
   return db
 }
 

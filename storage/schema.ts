@@ -1,11 +1,12 @@
 // The database schema. One file holds many runs; events are append-only (the triggers refuse
 // UPDATE and DELETE); each event carries a chained hash, and each block of events a SHA-256
 // chained to the block before, so any altered row is detected and located (verify.ts).
+import { EVENT_INDEX_SQL } from './eventIndex'
 
 /** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
 export const APPLICATION_ID = 0x6d6d5349
 /** PRAGMA user_version. Bumped with every change to the tables below. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 /** Events per hash block. */
 export const BLOCK_EVENTS = 4096
 
@@ -50,9 +51,12 @@ CREATE TABLE events (
   h       INTEGER NOT NULL,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX events_by_pfn ON events (run_id, pfn) WHERE pfn IS NOT NULL;
-CREATE INDEX events_by_type ON events (run_id, type, seq);
 ${appendOnly('events')}
+-- No SQLite index on events: their upkeep was most of the write path's cost. Queries by type
+-- and by frame use the per-batch index tables (eventIndex.ts).
+${EVENT_INDEX_SQL}
+${appendOnly('event_types')}
+${appendOnly('event_frames')}
 
 -- Events about many scattered frames (a discarded-page list spliced, a collection freed) list
 -- each frame here, so that "everything that happened to frame X" finds them too.
@@ -82,6 +86,12 @@ CREATE TABLE schedule (
 ) WITHOUT ROWID;
 ${appendOnly('schedule')}
 `
+
+/**
+ * How long a writer waits for another process's transaction before giving up. Writers take
+ * turns per batch; a turn is a fraction of a second, and building a schema or ending a run less.
+ */
+export const BUSY_TIMEOUT_MS = 60_000
 
 /** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
 export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']

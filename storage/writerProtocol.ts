@@ -1,0 +1,49 @@
+// What the simulation thread and the writer thread say to each other. A batch travels as
+// transferable column buffers plus one string (type and JSON data of each event, joined by
+// newlines: JSON.stringify escapes control characters, and type names are identifiers), so
+// handing it over costs a copy of one string, not a structured clone of every event.
+
+export interface BatchMessage {
+  readonly kind: 'batch'
+  readonly firstSeq: number
+  readonly n: number
+  readonly t: Float64Array
+  /** -1 for null. */
+  readonly cpu: Float64Array
+  /** -1 for an event without a span. */
+  readonly pfn: Float64Array
+  readonly npages: Float64Array
+  /** -1 for null. */
+  readonly cause: Float64Array
+  /** type, data, type, data, ... joined by '\n'. */
+  readonly text: string
+  /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
+  readonly pfnPairs: Float64Array
+  readonly decisions: Uint32Array[]
+}
+
+export interface CloseMessage {
+  readonly kind: 'close'
+}
+
+export type ToWriter = BatchMessage | CloseMessage
+
+/** After each committed batch, and once on failure, on the reply port. */
+export type FromWriter =
+  | { readonly kind: 'committed'; readonly headSeq: number; readonly headHash: string; readonly decisions: number }
+  | { readonly kind: 'failed'; readonly message: string; readonly code: string | null }
+
+export interface WriterInit {
+  readonly file: string
+  readonly runId: number
+  /** Int32 words: see CTRL_*. */
+  readonly ctrl: SharedArrayBuffer
+}
+
+/** Batches handled so far (committed, or refused after a failure); notified after each. */
+export const CTRL_DONE = 0
+/** 1 once a batch failed; the writer commits nothing after that. */
+export const CTRL_FAILED = 1
+/** 1 once the writer closed its connection (also notified on CTRL_DONE). */
+export const CTRL_CLOSED = 2
+export const CTRL_WORDS = 3
