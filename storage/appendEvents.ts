@@ -1,7 +1,9 @@
 // The event writer: the engine's sink for a run stored in SQLite, on two cores. The simulation
-// thread does only what needs the event objects (the span, JSON.stringify of the data) and
-// packs each batch into transferable columns; a writer thread (writerWorker.ts) hashes, inserts
-// and indexes it in one transaction that also advances the run's head. At most
+// thread does what needs the event objects (the span, JSON.stringify of the data) and the
+// per-row hash chain (which balances the two threads' work; the profile put the writer thread
+// behind), and packs each batch into transferable columns; a writer thread (writerWorker.ts)
+// computes the block hashes, inserts and indexes it in one transaction that also advances the
+// run's head. At most
 // MAX_BATCHES_IN_FLIGHT batches wait for the writer: the simulation waits for it beyond that
 // (bounded memory), and an interrupt or the end of the run waits for at most that many commits.
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
@@ -10,6 +12,7 @@ import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
 import { StoreError } from './errors'
 import { SPAN_PAGES_MAX } from './eventIndex'
+import { chainHash } from './hashChain'
 import { BLOCK_EVENTS } from './schema'
 import { startWriterThread } from './writerThread'
 import { CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
@@ -33,6 +36,13 @@ export class WriteFailed extends StoreError {
   }
 }
 
+/** What a user should read for SQLite's write errors: a size limit shows as an I/O error. */
+const describeWriteError = (code: string | null, message: string): string => {
+  if (code === 'SQLITE_FULL') return 'the disk is full'
+  if (code !== null && code.startsWith('SQLITE_IOERR')) return `${message} while writing (is the disk full, or a file size limit reached?)`
+  return message
+}
+
 /** How long close() waits for the writer to close its connection. */
 const CLOSE_WAIT_MS = 60_000
 
@@ -54,6 +64,8 @@ export class EventWriter {
   private pfn!: Float64Array
   private npages!: Float64Array
   private cause!: Float64Array
+  private h!: Float64Array
+  private prevH = 0
   private text: string[] = []
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
@@ -79,6 +91,7 @@ export class EventWriter {
     this.pfn = new Float64Array(size)
     this.npages = new Float64Array(size)
     this.cause = new Float64Array(size)
+    this.h = new Float64Array(size)
     this.text = []
     this.pfnPairs = []
     this.pendingDecisions = []
@@ -101,8 +114,11 @@ export class EventWriter {
       this.pfn[i] = span.pfn
       this.npages[i] = span.npages
     }
-    this.cause[i] = e.cause ?? -1
-    this.text.push(e.type, JSON.stringify(e.data))
+    const cause = e.cause ?? null
+    this.cause[i] = cause ?? -1
+    const data = JSON.stringify(e.data)
+    this.prevH = this.h[i] = chainHash(this.prevH, e.seq, e.t, e.cpu, e.type, cause, data)
+    this.text.push(e.type, data)
     const many = eventPfns(e)
     if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
     if (this.n === this.batchEvents) this.send()
@@ -124,11 +140,12 @@ export class EventWriter {
       pfn: this.pfn,
       npages: this.npages,
       cause: this.cause,
+      h: this.h,
       text: this.text.join('\n'),
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
-    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.h.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()
@@ -144,7 +161,7 @@ export class EventWriter {
         this.committedHash = m.headHash
         this.committedDecisions = m.decisions
       } else if (this.failure === null) {
-        const what = m.code === 'SQLITE_FULL' ? 'the disk is full' : m.message
+        const what = describeWriteError(m.code, m.message)
         this.failure = new WriteFailed(`${this.file}: cannot store run ${this.runId}: ${what}`, m.code, this.committedSeq)
       }
     }

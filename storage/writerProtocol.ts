@@ -15,6 +15,8 @@ export interface BatchMessage {
   readonly npages: Float64Array
   /** -1 for null. */
   readonly cause: Float64Array
+  /** Each row's chained hash (hashChain.chainHash), computed on the simulation thread. */
+  readonly h: Float64Array
   /** type, data, type, data, ... joined by '\n'. */
   readonly text: string
   /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
