@@ -131,3 +131,27 @@ export const seqsOfFrame = (db: Db, runId: number, pfn: number): number[] => {
   }
   return out.sort((a, c) => a - c)
 }
+
+/**
+ * Builds the index rows of a run stored without them (a database of schema 1, whose events
+ * table had SQLite indexes instead), one batch of `batchEvents` at a time from seq 1. The
+ * schema migration calls it for each run; within a transaction of the caller's.
+ */
+export const indexStoredRun = (db: Db, runId: number, batchEvents: number): void => {
+  const read = db.prepare('SELECT type, pfn, npages FROM events WHERE run_id = ? AND seq BETWEEN ? AND ? ORDER BY seq')
+  const insertType = db.prepare('INSERT INTO event_types (run_id, type, first_seq, seqs) VALUES (?, ?, ?, ?)')
+  const insertFrame = db.prepare('INSERT INTO event_frames (run_id, bucket, first_seq, entries) VALUES (?, ?, ?, ?)')
+  for (let firstSeq = 1; ; firstSeq += batchEvents) {
+    const rows = read.all(runId, firstSeq, firstSeq + batchEvents - 1) as { type: string; pfn: number | null; npages: number | null }[]
+    if (rows.length === 0) return
+    const index = indexBatch({
+      firstSeq,
+      n: rows.length,
+      types: rows.map((r) => r.type),
+      pfn: Float64Array.from(rows, (r) => r.pfn ?? -1),
+      npages: Float64Array.from(rows, (r) => r.npages ?? 0),
+    })
+    for (const [type, seqs] of index.types) insertType.run(runId, type, firstSeq, seqs)
+    for (const [bucket, entries] of index.frames) insertFrame.run(runId, bucket, firstSeq, entries)
+  }
+}

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
 import { simulate } from '../engine/run'
 import { eventPfns, eventSpan, type MmEvent } from '../events'
-import { EventWriter, createRun, endRun, getRun, openForRead, openForWrite, readEvents, verifyRun, type EventFilter } from '../storage'
+import { EventWriter, createRun, endRun, getRun, indexStoredRun, openForRead, openForWrite, readEvents, verifyRun, type EventFilter } from '../storage'
 import type { Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 import { ensureBuilt, startCli } from './builtCli'
@@ -83,6 +83,25 @@ describe('the per-batch indexes answer like a scan of the run', () => {
     expect(query({ types, fromSeq: 4097, limit: 7 })).toEqual(want.filter((s) => s >= 4097).slice(0, 7))
     const pfn = eventPfns(all.find((e) => eventPfns(e) !== null)!)![0]!
     expect(query({ pfn, types: ['DiscardListSpliced'] })).toEqual(all.filter((e) => e.type === 'DiscardListSpliced' && covers(e, pfn)).map((e) => e.seq))
+  })
+
+  it('indexStoredRun (for runs of schema 1) rebuilds exactly the rows the writer stored', () => {
+    const rows = (db: Database.Database) => [
+      db.prepare('SELECT type, first_seq, hex(seqs) FROM event_types WHERE run_id = 1 ORDER BY type, first_seq').raw().all(),
+      db.prepare('SELECT bucket, first_seq, hex(entries) FROM event_frames WHERE run_id = 1 ORDER BY bucket, first_seq').raw().all(),
+    ]
+    const copy = path.join(path.dirname(file), 'reindexed.db')
+    fs.copyFileSync(file, copy)
+    const db = new Database(copy)
+    try {
+      const stored = rows(db)
+      expect(stored[0]!.length).toBeGreaterThan(0)
+      db.exec('DROP TRIGGER event_types_no_delete; DROP TRIGGER event_frames_no_delete; DELETE FROM event_types; DELETE FROM event_frames')
+      db.transaction(() => indexStoredRun(db, 1, 4096))()
+      expect(rows(db)).toEqual(stored)
+    } finally {
+      db.close()
+    }
   })
 })
 
