@@ -69,6 +69,8 @@ export class EventWriter {
   private text: string[] = []
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
+  /** Column buffers the writer handed back, six per batch. */
+  private readonly pool: ArrayBuffer[] = []
 
   constructor(
     private readonly file: string,
@@ -84,15 +86,19 @@ export class EventWriter {
     this.newBatch()
   }
 
+  private column(): Float64Array {
+    const b = this.pool.pop()
+    return b === undefined ? new Float64Array(this.batchEvents) : new Float64Array(b)
+  }
+
   private newBatch(): void {
-    const size = this.batchEvents
-    this.t = new Float64Array(size)
-    this.cpu = new Float64Array(size)
-    this.pfn = new Float64Array(size)
-    this.npages = new Float64Array(size)
-    this.cause = new Float64Array(size)
-    this.h = new Float64Array(size)
-    this.text = []
+    this.t = this.column()
+    this.cpu = this.column()
+    this.pfn = this.column()
+    this.npages = this.column()
+    this.cause = this.column()
+    this.h = this.column()
+    this.text = new Array<string>(2 * this.batchEvents)
     this.pfnPairs = []
     this.pendingDecisions = []
     this.firstSeq = this.lastSeq + 1
@@ -118,7 +124,8 @@ export class EventWriter {
     this.cause[i] = cause ?? -1
     const data = JSON.stringify(e.data)
     this.prevH = this.h[i] = chainHash(this.prevH, e.seq, e.t, e.cpu, e.type, cause, data)
-    this.text.push(e.type, data)
+    this.text[2 * i] = e.type
+    this.text[2 * i + 1] = data
     const many = eventPfns(e)
     if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
     if (this.n === this.batchEvents) this.send()
@@ -141,7 +148,7 @@ export class EventWriter {
       npages: this.npages,
       cause: this.cause,
       h: this.h,
-      text: this.text.join('\n'),
+      text: (this.n === this.batchEvents ? this.text : this.text.slice(0, 2 * this.n)).join('\n'),
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
@@ -160,6 +167,7 @@ export class EventWriter {
         this.committedSeq = m.headSeq
         this.committedHash = m.headHash
         this.committedDecisions = m.decisions
+        this.pool.push(...m.columns)
       } else if (this.failure === null) {
         const what = describeWriteError(m.code, m.message)
         this.failure = new WriteFailed(`${this.file}: cannot store run ${this.runId}: ${what}`, m.code, this.committedSeq)

@@ -32,7 +32,14 @@ export type ToWriter = BatchMessage | CloseMessage
 
 /** After each committed batch, and once on failure, on the reply port. */
 export type FromWriter =
-  | { readonly kind: 'committed'; readonly headSeq: number; readonly headHash: string; readonly decisions: number }
+  | {
+      readonly kind: 'committed'
+      readonly headSeq: number
+      readonly headHash: string
+      readonly decisions: number
+      /** The batch's column buffers, handed back for the next batches (fewer allocations, less GC). */
+      readonly columns: ArrayBuffer[]
+    }
   | { readonly kind: 'failed'; readonly message: string; readonly code: string | null }
 
 export interface WriterInit {

@@ -9,7 +9,7 @@ import { CTRL_CLOSED, CTRL_DONE, CTRL_FAILED, type FromWriter, type ToWriter, ty
 
 const init = workerData as WriterInit & { readonly reply: MessagePort }
 const ctrl = new Int32Array(init.ctrl)
-const reply = (m: FromWriter) => init.reply.postMessage(m)
+const reply = (m: FromWriter, transfer: ArrayBuffer[] = []) => init.reply.postMessage(m, transfer)
 
 const fail = (err: unknown) => {
   const e = err as Error & { code?: unknown }
@@ -42,7 +42,8 @@ parentPort!.on('message', (m: ToWriter) => {
   if (writer !== null && Atomics.load(ctrl, CTRL_FAILED) === 0) {
     try {
       writer.writeBatch(m)
-      reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions })
+      const columns = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.h.buffer] as ArrayBuffer[]
+      reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns }, columns)
     } catch (err) {
       fail(err)
     }
