@@ -12,8 +12,9 @@ import { WorkloadError } from '../workload/load'
 import { AssertionFailed } from '../lib'
 
 /**
- * Simulator steps between two looks at signals and at the writer: small enough that a stop
- * request waits for well under one batch's time (a slice is a few thousand events).
+ * Simulator steps between two looks at signals and at the writer: a slice is a few thousand
+ * events, less than a batch, so that append never has to wait for the writer (room() does,
+ * between slices, with the event loop running) and a stop request waits well under a batch.
  */
 export const RUN_SLICE_STEPS = 1 << 13
 
@@ -95,6 +96,7 @@ type Stop = { readonly by: 'end' } | { readonly by: 'signal'; readonly reason: s
 const advanceToEnd = async (run: Run, writer: EventWriter, o: RunOptions): Promise<Stop> => {
   while (!run.advance(RUN_SLICE_STEPS)) {
     await new Promise((r) => setImmediate(r))
+    await writer.room()
     const failure = writer.failed
     if (failure !== null) {
       run.stop(failure.message)
@@ -168,7 +170,8 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     tryEndRun(db, runId, { status: 'failed', outcome: null, reason, violations: run?.kernel.violations ?? 0 }, o)
     throw err
   }
-  const failure = writer.flush() ?? (stop.by === 'writer' ? stop.failure : null)
+  // An interrupt stops storing at once (within one batch's commit); otherwise everything is stored.
+  const failure = (stop.by === 'signal' ? writer.abandon() : writer.flush()) ?? (stop.by === 'writer' ? stop.failure : null)
   if (failure !== null) {
     const head = writer.headSeq
     const reason = `${failure.message}; events up to seq ${head} are complete`
@@ -191,7 +194,7 @@ const summarize = (o: RunOptions, runId: number, status: RunSummary['status'], r
     workload: o.workload.name,
     seed: o.seed,
     outcome: result.outcome._tag === 'Deadlock' ? `Deadlock (${result.outcome.waits.join('; ')})` : result.outcome._tag,
-    events: result.lastSeq,
+    events: writer.headSeq,
     steps: result.steps,
     simulatedNs: result.timeNs,
     wallMs,

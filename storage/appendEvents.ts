@@ -1,28 +1,28 @@
 // The event writer: the engine's sink for a run stored in SQLite, on two cores. The simulation
-// thread does what needs the event objects (the span, JSON.stringify of the data) and the
-// per-row hash chain (which balances the two threads' work; the profile put the writer thread
-// behind), and packs each batch into transferable columns; a writer thread (writerWorker.ts)
-// computes the block hashes, inserts and indexes it in one transaction that also advances the
-// run's head. At most
-// MAX_BATCHES_IN_FLIGHT batches wait for the writer: the simulation waits for it beyond that
-// (bounded memory), and an interrupt or the end of the run waits for at most that many commits.
+// thread does only what needs the event objects (the span, JSON.stringify of the data) and packs
+// each batch into transferable columns; a writer thread (writerWorker.ts) hashes (both chains),
+// inserts and indexes it in one transaction that also advances the run's head. Measured per
+// thread (/proc/self/task/*/stat) on the bench's workload, this split leaves the two threads
+// about equally busy. Up to MAX_BATCHES_IN_FLIGHT batches wait for the writer, so that neither
+// thread waits on the other's time slice on a busy machine; beyond that the simulation waits
+// (bounded memory). An interrupt drops the batches not yet begun and waits for one commit.
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
 import { type MmEvent } from '../events'
 import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
 import { StoreError } from './errors'
 import { SPAN_PAGES_MAX } from './eventIndex'
-import { chainHash } from './hashChain'
 import { BLOCK_EVENTS } from './schema'
 import { startWriterThread } from './writerThread'
-import { CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
+import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
 
 export { SPAN_PAGES_MAX }
 
-export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 8
+/** Events per batch: one commit's time is what an interrupt waits for, at most. */
+export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 4
 
 /** Batches handed to the writer and not yet committed, at most. */
-export const MAX_BATCHES_IN_FLIGHT = 2
+export const MAX_BATCHES_IN_FLIGHT = 8
 
 /** The writer thread could not store a batch (disk full, I/O error): the run ends at its head. */
 export class WriteFailed extends StoreError {
@@ -42,6 +42,11 @@ const describeWriteError = (code: string | null, message: string): string => {
   if (code !== null && code.startsWith('SQLITE_IOERR')) return `${message} while writing (is the disk full, or a file size limit reached?)`
   return message
 }
+
+/** Atomics.waitAsync (Node 16 and later; not in the ES2022 library typings). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
+}).waitAsync
 
 /** How long close() waits for the writer to close its connection. */
 const CLOSE_WAIT_MS = 60_000
@@ -64,12 +69,10 @@ export class EventWriter {
   private pfn!: Float64Array
   private npages!: Float64Array
   private cause!: Float64Array
-  private h!: Float64Array
-  private prevH = 0
   private text: string[] = []
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
-  /** Column buffers the writer handed back, six per batch. */
+  /** Column buffers the writer handed back, five per batch. */
   private readonly pool: ArrayBuffer[] = []
 
   constructor(
@@ -97,7 +100,6 @@ export class EventWriter {
     this.pfn = this.column()
     this.npages = this.column()
     this.cause = this.column()
-    this.h = this.column()
     this.text = new Array<string>(2 * this.batchEvents)
     this.pfnPairs = []
     this.pendingDecisions = []
@@ -120,12 +122,9 @@ export class EventWriter {
       this.pfn[i] = span.pfn
       this.npages[i] = span.npages
     }
-    const cause = e.cause ?? null
-    this.cause[i] = cause ?? -1
-    const data = JSON.stringify(e.data)
-    this.prevH = this.h[i] = chainHash(this.prevH, e.seq, e.t, e.cpu, e.type, cause, data)
+    this.cause[i] = e.cause ?? -1
     this.text[2 * i] = e.type
-    this.text[2 * i + 1] = data
+    this.text[2 * i + 1] = JSON.stringify(e.data)
     const many = eventPfns(e)
     if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
     if (this.n === this.batchEvents) this.send()
@@ -147,12 +146,11 @@ export class EventWriter {
       pfn: this.pfn,
       npages: this.npages,
       cause: this.cause,
-      h: this.h,
       text: (this.n === this.batchEvents ? this.text : this.text.slice(0, 2 * this.n)).join('\n'),
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
-    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.h.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()
@@ -175,6 +173,20 @@ export class EventWriter {
     }
   }
 
+  /**
+   * Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the writer. A caller that
+   * awaits this between slices of the simulation (runToStore) never blocks in append, so its
+   * event loop, and with it a signal handler, runs while the writer catches up.
+   */
+  async room(): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL_DONE)
+      if (this.sent - done < MAX_BATCHES_IN_FLIGHT) return
+      const w = waitAsync(this.ctrl, CTRL_DONE, done, 100)
+      if (w.async) await w.value
+    }
+  }
+
   /** Waits until at least `batches` batches were handled by the writer. */
   private waitFor(batches: number): void {
     for (;;) {
@@ -192,6 +204,17 @@ export class EventWriter {
   flush(): WriteFailed | null {
     if (this.failure === null && (this.n > 0 || this.pendingDecisions.length > 0)) this.send()
     this.waitFor(this.sent)
+    return this.failure
+  }
+
+  /**
+   * Stops storing at once (an interrupt): the batch being written commits, the others handed
+   * over and the pending one are dropped. The run is then complete up to headSeq.
+   */
+  abandon(): WriteFailed | null {
+    Atomics.store(this.ctrl, CTRL_ABANDON, 1)
+    this.waitFor(this.sent)
+    this.newBatch()
     return this.failure
   }
 

@@ -1,9 +1,9 @@
-// The writer thread's work for one batch: hash the blocks (hashChain.ts), insert the rows
+// The writer thread's work for one batch: hash the rows (both chains, hashChain.ts), insert them
 // with multi-row statements, add the batch's index rows (eventIndex.ts), the multi-frame rows
 // and the schedule decisions, and advance the run's head, all in one transaction. Only committed
 // rows ever move the head, so whatever a dead process left is a complete, verifiable prefix.
 import { assert } from '../lib'
-import { GENESIS_HASH, blockHash, rowText } from './hashChain'
+import { GENESIS_HASH, blockHash, chainHash, rowText } from './hashChain'
 import { indexBatch } from './eventIndex'
 import type { Db } from './open'
 import { BLOCK_EVENTS } from './schema'
@@ -26,6 +26,7 @@ export class BatchWriter {
   private readonly insertDecisions: Database.Statement
   private readonly updateHead: Database.Statement
   private readonly commit: (b: BatchMessage) => void
+  private prevH = 0
   private prevBlockHash = GENESIS_HASH
   private blockNo = 0
   private chunkNo = 0
@@ -67,11 +68,12 @@ export class BatchWriter {
   writeBatch(b: BatchMessage): void {
     assert(b.firstSeq === this.lastSeq + 1, `batches arrive in seq order (${b.firstSeq} after ${this.lastSeq})`)
     if (b.n > 0) assert((b.firstSeq - 1) % BLOCK_EVENTS === 0, 'a batch starts a hash block')
-    const prev = { block: this.prevBlockHash, blockNo: this.blockNo, chunkNo: this.chunkNo, decisions: this.decisionsTotal }
+    const prev = { h: this.prevH, block: this.prevBlockHash, blockNo: this.blockNo, chunkNo: this.chunkNo, decisions: this.decisionsTotal }
     try {
       this.commit(b)
     } catch (err) {
       // The transaction rolled back: so do the chains.
+      this.prevH = prev.h
       this.prevBlockHash = prev.block
       this.blockNo = prev.blockNo
       this.chunkNo = prev.chunkNo
@@ -99,7 +101,8 @@ export class BatchWriter {
       const pfn = b.pfn[i]! < 0 ? null : b.pfn[i]!
       const npages = pfn === null ? null : b.npages[i]!
       types[i] = type
-      const h = b.h[i]!
+      const h = chainHash(this.prevH, seq, t, cpu, type, cause, data)
+      this.prevH = h
       block.push(rowText(seq, t, cpu, type, cause, data))
       if (block.length === BLOCK_EVENTS || i === b.n - 1) {
         this.prevBlockHash = blockHash(this.prevBlockHash, block)

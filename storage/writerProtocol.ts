@@ -15,8 +15,6 @@ export interface BatchMessage {
   readonly npages: Float64Array
   /** -1 for null. */
   readonly cause: Float64Array
-  /** Each row's chained hash (hashChain.chainHash), computed on the simulation thread. */
-  readonly h: Float64Array
   /** type, data, type, data, ... joined by '\n'. */
   readonly text: string
   /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
@@ -55,4 +53,6 @@ export const CTRL_DONE = 0
 export const CTRL_FAILED = 1
 /** 1 once the writer closed its connection (also notified on CTRL_DONE). */
 export const CTRL_CLOSED = 2
-export const CTRL_WORDS = 3
+/** 1 once the run was interrupted: batches not yet begun are dropped, so the stop waits for one commit at most. */
+export const CTRL_ABANDON = 3
+export const CTRL_WORDS = 4

@@ -5,7 +5,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { BatchWriter } from './batchWriter'
 import { openWriterConnection, type Db } from './open'
-import { CTRL_CLOSED, CTRL_DONE, CTRL_FAILED, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol'
+import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_FAILED, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol'
 
 const init = workerData as WriterInit & { readonly reply: MessagePort }
 const ctrl = new Int32Array(init.ctrl)
@@ -38,11 +38,12 @@ const close = () => {
 
 parentPort!.on('message', (m: ToWriter) => {
   if (m.kind === 'close') return close()
-  // After a failure nothing more is written: the stored run ends at the last committed batch.
-  if (writer !== null && Atomics.load(ctrl, CTRL_FAILED) === 0) {
+  // After a failure or an interrupt nothing more is written: the stored run ends at the last
+  // committed batch.
+  if (writer !== null && Atomics.load(ctrl, CTRL_FAILED) === 0 && Atomics.load(ctrl, CTRL_ABANDON) === 0) {
     try {
       writer.writeBatch(m)
-      const columns = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.h.buffer] as ArrayBuffer[]
+      const columns = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer] as ArrayBuffer[]
       reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns }, columns)
     } catch (err) {
       fail(err)
