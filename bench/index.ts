@@ -13,6 +13,7 @@ import { simulate } from '../engine/run'
 import { SCHEMA_SQL, WRITE_PRAGMAS, openForRead, readRows, type EventFilter, type StoredRow } from '../storage'
 import { runToStore } from '../hunt/runToStore'
 import { benchWorkload } from './workload'
+import { measureThreads } from './threadCpu'
 
 const EVENTS_MIN = 2_000_000
 const STEPS_PER_CPU = 520_000
@@ -91,16 +92,28 @@ const main = async () => {
     const minBeforeMs = minimalInsert(path.join(dir, 'minimal-1.db'), probeRows)
     const dbFile = path.join(dir, 'bench.db')
     t0 = performance.now()
-    const summary = await runToStore({ workload, workloadSource: 'bench', seed: 1, db: dbFile, config: resolveConfig() })
+    const { result: summary, cpu } = await measureThreads(() => runToStore({ workload, workloadSource: 'bench', seed: 1, db: dbFile, config: resolveConfig() }))
     const e2eMs = performance.now() - t0
     if (summary.events < EVENTS_MIN) throw new Error(`the bench produced ${summary.events} events, fewer than ${EVENTS_MIN}`)
     const e2eRate = (summary.events / e2eMs) * 1000
     console.log(`events: ${fmt(summary.events)}`)
     console.log(`end to end (mmsim run):    ${fmt(e2eRate)} events/s  (${(e2eMs / 1000).toFixed(2)} s)`)
 
-    const minAfterMs = minimalInsert(path.join(dir, 'minimal-2.db'), probeRows)
+    const minAfter = await measureThreads(() => Promise.resolve(minimalInsert(path.join(dir, 'minimal-2.db'), probeRows)))
+    const minAfterMs = minAfter.result
     const minRate = (2 * probeRows.length * 1000) / (minBeforeMs + minAfterMs)
     console.log(`minimal ceiling:           ${fmt(minRate)} rows/s    (seq, t, type, data; one row per INSERT, ${fmt(MINIMAL_TX_ROWS)}-row transactions; before ${fmt((probeRows.length / minBeforeMs) * 1000)}, after ${fmt((probeRows.length / minAfterMs) * 1000)})`)
+
+    if (cpu !== null && minAfter.cpu !== null) {
+      // What each thread spent, whatever the neighbours did: on two free cores the run would go
+      // at the pace of its busier thread.
+      const us = (ms: number, n: number) => ((ms * 1000) / n).toFixed(2)
+      const minUs = (minAfter.cpu.mainMs * 1000) / probeRows.length
+      const busiestUs = (Math.max(cpu.mainMs, cpu.newThreadMs) * 1000) / summary.events
+      console.log(
+        `CPU per event: simulation thread ${us(cpu.mainMs, summary.events)} µs, writer thread ${us(cpu.newThreadMs, summary.events)} µs, other threads (GC) ${us(cpu.otherMs, summary.events)} µs; minimal row ${minUs.toFixed(2)} µs; two free cores would give about ${(minUs / busiestUs).toFixed(2)} of the minimal ceiling`,
+      )
+    }
 
     // 3. The same rows into the project's schema, one row per INSERT.
     const db = openForRead(dbFile)
