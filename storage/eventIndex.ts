@@ -24,8 +24,8 @@ CREATE TABLE event_types (
   PRIMARY KEY (run_id, type, first_seq)
 ) WITHOUT ROWID;
 
--- Per batch and bucket of FRAME_BUCKET_PAGES frames (bucket = pfn / 512): the events whose span
--- starts in the bucket, as uint32 triples (pfn - bucket * 512, seq - first_seq, npages).
+-- Per batch and bucket of FRAME_BUCKET_PAGES (1024) frames (bucket = pfn / 1024): the events whose span
+-- starts in the bucket, as uint32 triples (pfn - bucket * 1024, seq - first_seq, npages).
 CREATE TABLE event_frames (
   run_id    INTEGER NOT NULL,
   bucket    INTEGER NOT NULL,
