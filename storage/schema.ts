@@ -93,5 +93,8 @@ ${appendOnly('schedule')}
  */
 export const BUSY_TIMEOUT_MS = 60_000
 
+/** Page size of a new database file. */
+export const PAGE_SIZE = 16384
+
 /** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
 export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']
