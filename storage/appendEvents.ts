@@ -48,6 +48,11 @@ const waitAsync = (Atomics as unknown as {
   waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
 }).waitAsync
 
+/** Room for an event's type and JSON data in a new batch's text buffer (it grows if need be). */
+const TEXT_BYTES_PER_EVENT = 160
+const NEWLINE = 0x0a
+const utf8 = new TextEncoder()
+
 /** How long close() waits for the writer to close its connection. */
 const CLOSE_WAIT_MS = 60_000
 
@@ -69,11 +74,13 @@ export class EventWriter {
   private pfn!: Float64Array
   private npages!: Float64Array
   private cause!: Float64Array
-  private text: string[] = []
+  private text = new Uint8Array(0)
+  private textBytes = 0
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
-  /** Column buffers the writer handed back, five per batch. */
+  /** Column buffers the writer handed back, five per batch; and text buffers. */
   private readonly pool: ArrayBuffer[] = []
+  private readonly textPool: ArrayBuffer[] = []
 
   constructor(
     private readonly file: string,
@@ -100,7 +107,9 @@ export class EventWriter {
     this.pfn = this.column()
     this.npages = this.column()
     this.cause = this.column()
-    this.text = new Array<string>(2 * this.batchEvents)
+    const t = this.textPool.pop()
+    this.text = t === undefined ? new Uint8Array(this.batchEvents * TEXT_BYTES_PER_EVENT) : new Uint8Array(t)
+    this.textBytes = 0
     this.pfnPairs = []
     this.pendingDecisions = []
     this.firstSeq = this.lastSeq + 1
@@ -123,11 +132,26 @@ export class EventWriter {
       this.npages[i] = span.npages
     }
     this.cause[i] = e.cause ?? -1
-    this.text[2 * i] = e.type
-    this.text[2 * i + 1] = JSON.stringify(e.data)
+    this.encode(e.type)
+    this.encode(JSON.stringify(e.data))
     const many = eventPfns(e)
     if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
     if (this.n === this.batchEvents) this.send()
+  }
+
+  /** Appends `s` and a newline to the batch's text, growing it when full. */
+  private encode(s: string): void {
+    for (;;) {
+      const r = utf8.encodeInto(s, this.text.subarray(this.textBytes))
+      if (r.read === s.length && this.textBytes + r.written < this.text.length) {
+        this.textBytes += r.written
+        this.text[this.textBytes++] = NEWLINE
+        return
+      }
+      const bigger = new Uint8Array(this.text.length * 2)
+      bigger.set(this.text.subarray(0, this.textBytes))
+      this.text = bigger
+    }
   }
 
   appendDecisions(chunk: Uint32Array): void {
@@ -146,11 +170,12 @@ export class EventWriter {
       pfn: this.pfn,
       npages: this.npages,
       cause: this.cause,
-      text: (this.n === this.batchEvents ? this.text : this.text.slice(0, 2 * this.n)).join('\n'),
+      text: this.text,
+      textBytes: this.textBytes,
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
-    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.text.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()
@@ -166,6 +191,7 @@ export class EventWriter {
         this.committedHash = m.headHash
         this.committedDecisions = m.decisions
         this.pool.push(...m.columns)
+        if (m.text.byteLength === this.batchEvents * TEXT_BYTES_PER_EVENT) this.textPool.push(m.text)
       } else if (this.failure === null) {
         const what = describeWriteError(m.code, m.message)
         this.failure = new WriteFailed(`${this.file}: cannot store run ${this.runId}: ${what}`, m.code, this.committedSeq)

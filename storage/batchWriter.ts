@@ -10,6 +10,8 @@ import { BLOCK_EVENTS } from './schema'
 import type { BatchMessage } from './writerProtocol'
 import type Database from 'better-sqlite3'
 
+const utf8 = new TextDecoder()
+
 /** Rows per INSERT statement: one native call per this many rows instead of one per row. */
 const ROWS_PER_INSERT = 32
 const EVENT_COLUMNS = 10
@@ -85,7 +87,7 @@ export class BatchWriter {
 
   private write(b: BatchMessage): void {
     const run = this.runId
-    const text = b.text.length === 0 ? [] : b.text.split('\n')
+    const text = b.textBytes === 0 ? [] : utf8.decode(b.text.subarray(0, b.textBytes - 1)).split('\n')
     assert(text.length === 2 * b.n, 'one type and one data string per event')
     const types: string[] = new Array<string>(b.n)
     const args: unknown[] = new Array<unknown>(ROWS_PER_INSERT * EVENT_COLUMNS)

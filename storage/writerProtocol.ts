@@ -1,7 +1,8 @@
 // What the simulation thread and the writer thread say to each other. A batch travels as
-// transferable column buffers plus one string (type and JSON data of each event, joined by
-// newlines: JSON.stringify escapes control characters, and type names are identifiers), so
-// handing it over costs a copy of one string, not a structured clone of every event.
+// transferable buffers only: numeric columns, and the type and JSON data of each event as UTF-8,
+// each followed by a newline (JSON.stringify escapes control characters, and type names are
+// identifiers). Encoding each string as it is made lets it die young: holding a batch's strings
+// until it is sent promoted them to the old generation, where collecting them cost more.
 
 export interface BatchMessage {
   readonly kind: 'batch'
@@ -15,8 +16,9 @@ export interface BatchMessage {
   readonly npages: Float64Array
   /** -1 for null. */
   readonly cause: Float64Array
-  /** type, data, type, data, ... joined by '\n'. */
-  readonly text: string
+  /** UTF-8 of "type\ndata\n" per event, in bytes [0, textBytes). */
+  readonly text: Uint8Array
+  readonly textBytes: number
   /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
   readonly pfnPairs: Float64Array
   readonly decisions: Uint32Array[]
@@ -35,8 +37,9 @@ export type FromWriter =
       readonly headSeq: number
       readonly headHash: string
       readonly decisions: number
-      /** The batch's column buffers, handed back for the next batches (fewer allocations, less GC). */
+      /** The batch's buffers, handed back for the next batches (fewer allocations, less GC). */
       readonly columns: ArrayBuffer[]
+      readonly text: ArrayBuffer
     }
   | { readonly kind: 'failed'; readonly message: string; readonly code: string | null }
 

@@ -44,7 +44,8 @@ parentPort!.on('message', (m: ToWriter) => {
     try {
       writer.writeBatch(m)
       const columns = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer] as ArrayBuffer[]
-      reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns }, columns)
+      const text = m.text.buffer as ArrayBuffer
+      reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns, text }, [...columns, text])
     } catch (err) {
       fail(err)
     }
