@@ -89,9 +89,10 @@ ${appendOnly('schedule')}
 
 /**
  * How long a writer waits for another process's transaction before giving up. Writers take
- * turns per batch; a turn is a fraction of a second, and building a schema or ending a run less.
+ * turns per batch, a fraction of a second each; but SQLite's busy handler polls rather than
+ * queues, so with several writers keeping the lock busy one of them may wait through many turns.
  */
-export const BUSY_TIMEOUT_MS = 60_000
+export const BUSY_TIMEOUT_MS = 300_000
 
 /** Page size of a new database file. */
 export const PAGE_SIZE = 16384

@@ -154,8 +154,8 @@ describe('runs in processes of their own', () => {
     const children = [1, 2, 3, 4, 5, 6].map((seed) => startCli(['run', '--db', file, '--workload', w, '--seed', String(seed), '--no-progress', '--json']))
     const results = await Promise.all(children.map((c) => c.exited))
     for (const r of results) {
-      expect(r.err).toBe('')
-      expect(r.code).toBe(0)
+      expect(r.err, `exit ${r.code}`).toBe('')
+      expect(r.code, r.err).toBe(0)
     }
     const ids = results.map((r) => (JSON.parse(r.out) as { runId: number }).runId).sort()
     expect(ids).toEqual([1, 2, 3, 4, 5, 6])
