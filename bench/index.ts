@@ -1,20 +1,24 @@
-// `npm run bench`: end-to-end throughput of `mmsim run` (simulate, encode, hash, store) on a
-// workload of at least two million events, beside the ceiling measured in the same process:
-// raw better-sqlite3 inserts of the same rows into the same schema, one prepared statement in
-// large transactions. Timing lives here, never in tests. The ratio is printed last.
+// `npm run bench`: end-to-end throughput of `mmsim run` (simulate, encode, hash, store, index,
+// until the database is fully queryable) on a workload of at least two million events, beside
+// two ceilings measured in the same process: raw better-sqlite3 inserts of a minimal event row
+// (seq, t, type, JSON data), one row per statement in 100k-row transactions, measured before
+// and after the run and averaged (the machine may be shared); and the same rows into the
+// project's own schema. Timing lives here, never in tests. The ratio to the minimal row is last.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { resolveConfig } from '../engine/config'
 import { simulate } from '../engine/run'
-import { SCHEMA_SQL, WRITE_PRAGMAS, openForRead, readRows, type StoredRow } from '../storage'
-import { runToStore } from '../cli/commands/run'
+import { SCHEMA_SQL, WRITE_PRAGMAS, openForRead, readRows, type EventFilter, type StoredRow } from '../storage'
+import { runToStore } from '../hunt/runToStore'
 import { benchWorkload } from './workload'
+import { measureThreads } from './threadCpu'
 
 const EVENTS_MIN = 2_000_000
 const STEPS_PER_CPU = 520_000
 const TX_ROWS = 32_768
+const MINIMAL_TX_ROWS = 100_000
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
@@ -36,6 +40,36 @@ const rawInsert = (file: string, rows: StoredRow[]): number => {
   return ms
 }
 
+/** The minimal event row: what any event store must at least write. */
+const minimalInsert = (file: string, rows: readonly StoredRow[]): number => {
+  const db = new Database(file)
+  for (const p of WRITE_PRAGMAS) db.pragma(p)
+  db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, t INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)')
+  const ins = db.prepare('INSERT INTO events (seq, t, type, data) VALUES (?, ?, ?, ?)')
+  const tx = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const r = rows[i]!
+      ins.run(r.seq, r.t, r.type, r.data)
+    }
+  })
+  const t0 = performance.now()
+  for (let i = 0; i < rows.length; i += MINIMAL_TX_ROWS) tx(i, Math.min(rows.length, i + MINIMAL_TX_ROWS))
+  const ms = performance.now() - t0
+  db.close()
+  return ms
+}
+
+/** Wall time of a query a user runs on the stored run, through the store's read path. */
+const queryMs = (file: string, runId: number, f: EventFilter): { ms: number; rows: number } => {
+  const db = openForRead(file)
+  const t0 = performance.now()
+  let rows = 0
+  for (const _ of readRows(db, runId, f)) rows++
+  const ms = performance.now() - t0
+  db.close()
+  return { ms, rows }
+}
+
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmsim-bench-'))
   try {
@@ -48,24 +82,53 @@ const main = async () => {
     const simMs = performance.now() - t0
     console.log(`simulate only (no store):  ${fmt((mem.lastSeq / simMs) * 1000)} events/s`)
 
-    // 2. End to end, exactly what `mmsim run` does.
+    // 2. End to end, exactly what `mmsim run` does, between two measurements of the minimal
+    // ceiling (on rows of the same shape, from a short run stored first).
+    const probe = path.join(dir, 'probe.db')
+    const probeRun = await runToStore({ workload: benchWorkload(Math.ceil(STEPS_PER_CPU / 4)), workloadSource: 'bench', seed: 2, db: probe, config: resolveConfig() })
+    const probeDb = openForRead(probe)
+    const probeRows = [...readRows(probeDb, probeRun.runId)]
+    probeDb.close()
+    const minBeforeMs = minimalInsert(path.join(dir, 'minimal-1.db'), probeRows)
     const dbFile = path.join(dir, 'bench.db')
     t0 = performance.now()
-    const summary = await runToStore({ workload, workloadSource: 'bench', seed: 1, db: dbFile, config: resolveConfig() })
+    const { result: summary, cpu } = await measureThreads(() => runToStore({ workload, workloadSource: 'bench', seed: 1, db: dbFile, config: resolveConfig() }))
     const e2eMs = performance.now() - t0
     if (summary.events < EVENTS_MIN) throw new Error(`the bench produced ${summary.events} events, fewer than ${EVENTS_MIN}`)
     const e2eRate = (summary.events / e2eMs) * 1000
     console.log(`events: ${fmt(summary.events)}`)
     console.log(`end to end (mmsim run):    ${fmt(e2eRate)} events/s  (${(e2eMs / 1000).toFixed(2)} s)`)
 
-    // 3. The ceiling: the same rows, inserted raw.
+    const minAfter = await measureThreads(() => Promise.resolve(minimalInsert(path.join(dir, 'minimal-2.db'), probeRows)))
+    const minAfterMs = minAfter.result
+    const minRate = (2 * probeRows.length * 1000) / (minBeforeMs + minAfterMs)
+    console.log(`minimal ceiling:           ${fmt(minRate)} rows/s    (seq, t, type, data; one row per INSERT, ${fmt(MINIMAL_TX_ROWS)}-row transactions; before ${fmt((probeRows.length / minBeforeMs) * 1000)}, after ${fmt((probeRows.length / minAfterMs) * 1000)})`)
+
+    if (cpu !== null && minAfter.cpu !== null) {
+      // What each thread spent, whatever the neighbours did: on two free cores the run would go
+      // at the pace of its busier thread.
+      const us = (ms: number, n: number) => ((ms * 1000) / n).toFixed(2)
+      const minUs = (minAfter.cpu.mainMs * 1000) / probeRows.length
+      const busiestUs = (Math.max(cpu.mainMs, cpu.newThreadMs) * 1000) / summary.events
+      console.log(
+        `CPU per event: simulation thread ${us(cpu.mainMs, summary.events)} µs, writer thread ${us(cpu.newThreadMs, summary.events)} µs, other threads (GC) ${us(cpu.otherMs, summary.events)} µs; minimal row ${minUs.toFixed(2)} µs; two free cores would give about ${(minUs / busiestUs).toFixed(2)} of the minimal ceiling`,
+      )
+    }
+
+    // 3. The same rows into the project's schema, one row per INSERT.
     const db = openForRead(dbFile)
     const rows = [...readRows(db, summary.runId)]
     db.close()
     const rawMs = rawInsert(path.join(dir, 'raw.db'), rows)
     const rawRate = (rows.length / rawMs) * 1000
-    console.log(`ceiling (raw inserts):     ${fmt(rawRate)} rows/s    (${(rawMs / 1000).toFixed(2)} s)`)
-    console.log(`ratio end-to-end / ceiling: ${(e2eRate / rawRate).toFixed(3)}`)
+    console.log(`same-schema raw inserts:   ${fmt(rawRate)} rows/s    (${(rawMs / 1000).toFixed(2)} s; ratio end-to-end / this: ${(e2eRate / rawRate).toFixed(3)})`)
+
+    // 4. The stored run answers at once: queries by frame and by type through the indexes.
+    const pfn = (JSON.parse(rows[rows.length >> 1]!.data) as { pfn?: number }).pfn ?? 0
+    const byFrame = queryMs(dbFile, summary.runId, { pfn })
+    const byType = queryMs(dbFile, summary.runId, { types: ['PcpDrained'], limit: 1000 })
+    console.log(`queries: frame ${pfn} ${byFrame.rows} events in ${byFrame.ms.toFixed(1)} ms; type PcpDrained ${byType.rows} events in ${byType.ms.toFixed(1)} ms`)
+    console.log(`ratio end-to-end / minimal ceiling: ${(e2eRate / minRate).toFixed(3)}`)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -1,161 +1,278 @@
-// The event writer: the engine's sink for a run stored in SQLite. Events are encoded as they
-// arrive and written in batched transactions; each batch also advances the run's head (seq and
-// integrity hash), so whatever was committed when a process dies is a complete, verifiable prefix.
+// The event writer: the engine's sink for a run stored in SQLite, on two cores. The simulation
+// thread does only what needs the event objects (the span, JSON.stringify of the data) and packs
+// each batch into transferable columns; a writer thread (writerWorker.ts) hashes (both chains),
+// inserts and indexes it in one transaction that also advances the run's head. Measured per
+// thread (/proc/self/task/*/stat) on the bench's workload, this split leaves the two threads
+// about equally busy. Up to MAX_BATCHES_IN_FLIGHT batches wait for the writer, so that neither
+// thread waits on the other's time slice on a busy machine; beyond that the simulation waits
+// (bounded memory). An interrupt drops the batches not yet begun and waits for one commit.
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
 import { type MmEvent } from '../events'
-import { MAX_ORDER } from '../events/codecs'
 import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
+import { StoreError } from './errors'
+import { SPAN_PAGES_MAX } from './eventIndex'
 import { BLOCK_EVENTS } from './schema'
-import { SCHEDULE_GENESIS, blockHash, eventFrames, headHash, rowHash, rowText, scheduleHash } from './hashChain'
-import { chainGenesis } from './runs'
-import type { Db } from './open'
-import type Database from 'better-sqlite3'
+import { startWriterThread } from './writerThread'
+import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
 
-/** The largest span an event may cover; "events of frame X" scans pfn in [X - this + 1, X]. */
-export const SPAN_PAGES_MAX = 1 << (MAX_ORDER - 1)
+export { SPAN_PAGES_MAX }
 
-export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 8
+/** Events per batch: one commit's time is what an interrupt waits for, at most. */
+export const DEFAULT_BATCH_EVENTS = BLOCK_EVENTS * 4
+
+/** Batches handed to the writer and not yet committed, at most. */
+export const MAX_BATCHES_IN_FLIGHT = 8
+
+/** The writer thread could not store a batch (disk full, I/O error): the run ends at its head. */
+export class WriteFailed extends StoreError {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    /** The last seq that is stored. */
+    readonly headSeq: number,
+  ) {
+    super(message)
+  }
+}
+
+/** What a user should read for SQLite's write errors: a size limit shows as an I/O error. */
+const describeWriteError = (code: string | null, message: string): string => {
+  if (code === 'SQLITE_FULL') return 'the disk is full'
+  if (code !== null && code.startsWith('SQLITE_IOERR')) return `${message} while writing (is the disk full, or a file size limit reached?)`
+  return message
+}
+
+/** Atomics.waitAsync (Node 16 and later; not in the ES2022 library typings). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
+}).waitAsync
+
+/** Room for an event's type and JSON data in a new batch's text buffer (it grows if need be). */
+const TEXT_BYTES_PER_EVENT = 160
+const NEWLINE = 0x0a
+const utf8 = new TextEncoder()
+
+/** How long close() waits for the writer to close its connection. */
+const CLOSE_WAIT_MS = 60_000
 
 export class EventWriter {
-  private readonly insertEvent: Database.Statement
-  private readonly insertPfn: Database.Statement
-  private readonly insertBlock: Database.Statement
-  private readonly insertDecisions: Database.Statement
-  private readonly updateHead: Database.Statement
-  private readonly commitBatch: (n: number) => void
-  // The pending batch, column by column.
-  private seqs: number[] = []
-  private times: number[] = []
-  private cpus: (number | null)[] = []
-  private types: string[] = []
-  private pfns: (number | null)[] = []
-  private npages: (number | null)[] = []
-  private causes: (number | null)[] = []
-  private datas: string[] = []
-  private hs: number[] = []
-  private frames: (readonly number[])[] = []
-  private pendingDecisions: Uint32Array[] = []
-  /** (pfn, seq) pairs of multi-frame events not yet written. */
-  private pendingPfns: number[] = []
-  private prevH = 0
-  private prevBlockHash: string
-  private scheduleHead = SCHEDULE_GENESIS
-  private head: string
-  private blockNo = 0
-  private chunkNo = 0
-  private decisionsTotal = 0
+  private readonly worker: Worker
+  private readonly reply: MessagePort
+  private readonly ctrl: Int32Array
+  private sent = 0
   private lastSeq = 0
+  private committedSeq = 0
+  private committedHash = ''
+  private committedDecisions = 0
+  private failure: WriteFailed | null = null
+  // The pending batch, column by column.
+  private n = 0
+  private firstSeq = 1
+  private t!: Float64Array
+  private cpu!: Float64Array
+  private pfn!: Float64Array
+  private npages!: Float64Array
+  private cause!: Float64Array
+  private text = new Uint8Array(0)
+  private textBytes = 0
+  private pfnPairs: number[] = []
+  private pendingDecisions: Uint32Array[] = []
+  /** Column buffers the writer handed back, five per batch; and text buffers. */
+  private readonly pool: ArrayBuffer[] = []
+  private readonly textPool: ArrayBuffer[] = []
 
   constructor(
-    db: Db,
+    private readonly file: string,
     readonly runId: number,
     private readonly batchEvents = DEFAULT_BATCH_EVENTS,
   ) {
-    assert(batchEvents % BLOCK_EVENTS === 0, 'a batch is whole hash blocks')
-    this.insertEvent = db.prepare(
-      'INSERT INTO events (run_id, seq, t, cpu, type, pfn, npages, cause, data, h) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
-    this.insertBlock = db.prepare('INSERT INTO event_blocks (run_id, block, first_seq, last_seq, hash) VALUES (?, ?, ?, ?, ?)')
-    this.insertDecisions = db.prepare('INSERT INTO schedule (run_id, chunk, decisions) VALUES (?, ?, ?)')
-    this.updateHead = db.prepare('UPDATE runs SET head_seq = ?, head_hash = ?, decisions = ?, schedule_hash = ? WHERE id = ?')
-    this.commitBatch = db.transaction((n: number) => this.writeRows(n))
-    this.prevBlockHash = chainGenesis(db, runId)
-    this.head = headHash(this.prevBlockHash, 0, SCHEDULE_GENESIS, 0)
+    assert(batchEvents > 0 && batchEvents % BLOCK_EVENTS === 0, 'a batch is whole hash blocks')
+    const shared = new SharedArrayBuffer(CTRL_WORDS * Int32Array.BYTES_PER_ELEMENT)
+    this.ctrl = new Int32Array(shared)
+    const started = startWriterThread({ file, runId, ctrl: shared })
+    this.worker = started.worker
+    this.reply = started.reply
+    this.newBatch()
+  }
+
+  private column(): Float64Array {
+    const b = this.pool.pop()
+    return b === undefined ? new Float64Array(this.batchEvents) : new Float64Array(b)
+  }
+
+  private newBatch(): void {
+    this.t = this.column()
+    this.cpu = this.column()
+    this.pfn = this.column()
+    this.npages = this.column()
+    this.cause = this.column()
+    const t = this.textPool.pop()
+    this.text = t === undefined ? new Uint8Array(this.batchEvents * TEXT_BYTES_PER_EVENT) : new Uint8Array(t)
+    this.textBytes = 0
+    this.pfnPairs = []
+    this.pendingDecisions = []
+    this.firstSeq = this.lastSeq + 1
+    this.n = 0
   }
 
   append(e: MmEvent): void {
     assert(e.seq === this.lastSeq + 1, `events arrive in seq order (${e.seq} after ${this.lastSeq})`)
     this.lastSeq = e.seq
+    // After a failure the run is stopped by its caller; what it still emits is not stored.
+    if (this.failure !== null) return
+    const i = this.n++
     const span = eventSpan(e)
-    const data = JSON.stringify(e.data)
-    const cause = e.cause ?? null
-    const pfn = span === null ? null : span.pfn
-    const npages = span === null ? null : span.npages
-    if (span !== null) assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
-    const frames = eventFrames(eventPfns(e))
-    const h = rowHash(this.prevH, e.seq, e.t, e.cpu, e.type, pfn, npages, cause, frames, data)
-    this.prevH = h
-    this.seqs.push(e.seq)
-    this.times.push(e.t)
-    this.cpus.push(e.cpu)
-    this.types.push(e.type)
-    this.pfns.push(pfn)
-    this.npages.push(npages)
-    this.causes.push(cause)
-    for (const f of frames) this.pendingPfns.push(f, e.seq)
-    this.frames.push(frames)
-    this.datas.push(data)
-    this.hs.push(h)
-    if (this.seqs.length >= this.batchEvents) this.flushWhole()
+    this.t[i] = e.t
+    this.cpu[i] = e.cpu ?? -1
+    if (span === null) this.pfn[i] = -1
+    else {
+      assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
+      this.pfn[i] = span.pfn
+      this.npages[i] = span.npages
+    }
+    this.cause[i] = e.cause ?? -1
+    this.encode(e.type)
+    this.encode(JSON.stringify(e.data))
+    const many = eventPfns(e)
+    if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
+    if (this.n === this.batchEvents) this.send()
+  }
+
+  /** Appends `s` and a newline to the batch's text, growing it when full. */
+  private encode(s: string): void {
+    for (;;) {
+      const r = utf8.encodeInto(s, this.text.subarray(this.textBytes))
+      if (r.read === s.length && this.textBytes + r.written < this.text.length) {
+        this.textBytes += r.written
+        this.text[this.textBytes++] = NEWLINE
+        return
+      }
+      const bigger = new Uint8Array(this.text.length * 2)
+      bigger.set(this.text.subarray(0, this.textBytes))
+      this.text = bigger
+    }
   }
 
   appendDecisions(chunk: Uint32Array): void {
     this.pendingDecisions.push(chunk)
   }
 
-  get decisions(): number {
-    return this.decisionsTotal
-  }
-
-  /** Writes the whole blocks pending; the tail of a partial block waits for more events. */
-  private flushWhole(): void {
-    const n = this.seqs.length - (this.seqs.length % BLOCK_EVENTS)
-    if (n > 0) this.commitBatch(n)
-  }
-
-  /** Writes everything pending, ending with a partial block if need be (end of run, interrupt). */
-  flush(): void {
-    this.commitBatch(this.seqs.length)
-  }
-
-  /** The run's head hash (hashChain.ts headHash) as of the last committed batch. */
-  get headHash(): string {
-    return this.head
-  }
-
-  private writeRows(n: number): void {
-    const ins = this.insertEvent
-    const run = this.runId
-    for (let i = 0; i < n; i++)
-      ins.run(run, this.seqs[i], this.times[i], this.cpus[i], this.types[i], this.pfns[i], this.npages[i], this.causes[i], this.datas[i], this.hs[i])
-    for (let b = 0; b < n; b += BLOCK_EVENTS) {
-      const end = Math.min(n, b + BLOCK_EVENTS)
-      const rows: string[] = new Array<string>(end - b)
-      for (let i = b; i < end; i++)
-        rows[i - b] = rowText(this.seqs[i]!, this.times[i]!, this.cpus[i]!, this.types[i]!, this.pfns[i]!, this.npages[i]!, this.causes[i]!, this.frames[i]!, this.datas[i]!)
-      this.prevBlockHash = blockHash(this.prevBlockHash, rows)
-      this.insertBlock.run(run, this.blockNo++, this.seqs[b], this.seqs[end - 1], this.prevBlockHash)
+  private send(): void {
+    this.poll()
+    if (this.failure !== null) return
+    const m: BatchMessage = {
+      kind: 'batch',
+      firstSeq: this.firstSeq,
+      n: this.n,
+      t: this.t,
+      cpu: this.cpu,
+      pfn: this.pfn,
+      npages: this.npages,
+      cause: this.cause,
+      text: this.text,
+      textBytes: this.textBytes,
+      pfnPairs: Float64Array.from(this.pfnPairs),
+      decisions: this.pendingDecisions,
     }
-    const pairs = this.pendingPfns
-    let keep = 0
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (n > 0 && pairs[i + 1]! <= this.seqs[n - 1]!) this.insertPfn.run(run, pairs[i], pairs[i + 1])
-      else {
-        pairs[keep++] = pairs[i]!
-        pairs[keep++] = pairs[i + 1]!
+    const transfer = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.text.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    this.worker.postMessage(m, transfer as ArrayBuffer[])
+    this.sent++
+    this.newBatch()
+    this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
+  }
+
+  /** Takes the writer's reports: the committed head, or the failure. */
+  private poll(): void {
+    for (let r = receiveMessageOnPort(this.reply); r !== undefined; r = receiveMessageOnPort(this.reply)) {
+      const m = r.message as FromWriter
+      if (m.kind === 'committed') {
+        this.committedSeq = m.headSeq
+        this.committedHash = m.headHash
+        this.committedDecisions = m.decisions
+        this.pool.push(...m.columns)
+        if (m.text.byteLength === this.batchEvents * TEXT_BYTES_PER_EVENT) this.textPool.push(m.text)
+      } else if (this.failure === null) {
+        const what = describeWriteError(m.code, m.message)
+        this.failure = new WriteFailed(`${this.file}: cannot store run ${this.runId}: ${what}`, m.code, this.committedSeq)
       }
     }
-    pairs.length = keep
-    for (const chunk of this.pendingDecisions) {
-      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-      this.insertDecisions.run(run, this.chunkNo++, bytes)
-      this.scheduleHead = scheduleHash(this.scheduleHead, bytes)
-      this.decisionsTotal += chunk.length
+  }
+
+  /**
+   * Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the writer. A caller that
+   * awaits this between slices of the simulation (runToStore) never blocks in append, so its
+   * event loop, and with it a signal handler, runs while the writer catches up.
+   */
+  async room(): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL_DONE)
+      if (this.sent - done < MAX_BATCHES_IN_FLIGHT) return
+      const w = waitAsync(this.ctrl, CTRL_DONE, done, 100)
+      if (w.async) await w.value
     }
-    this.pendingDecisions = []
-    const head = n > 0 ? this.seqs[n - 1]! : this.lastSeq - this.seqs.length
-    this.head = headHash(this.prevBlockHash, head, this.scheduleHead, this.decisionsTotal)
-    this.updateHead.run(head, this.head, this.decisionsTotal, this.scheduleHead, run)
-    this.seqs = this.seqs.slice(n)
-    this.times = this.times.slice(n)
-    this.cpus = this.cpus.slice(n)
-    this.types = this.types.slice(n)
-    this.pfns = this.pfns.slice(n)
-    this.npages = this.npages.slice(n)
-    this.causes = this.causes.slice(n)
-    this.datas = this.datas.slice(n)
-    this.hs = this.hs.slice(n)
-    this.frames = this.frames.slice(n)
+  }
+
+  /** Waits until at least `batches` batches were handled by the writer. */
+  private waitFor(batches: number): void {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL_DONE)
+      if (done >= batches) break
+      Atomics.wait(this.ctrl, CTRL_DONE, done, 100)
+    }
+    this.poll()
+  }
+
+  /**
+   * Hands over everything pending (ending with a partial block if need be: end of run,
+   * interrupt) and waits until the writer committed it. Returns the failure, if any.
+   */
+  flush(): WriteFailed | null {
+    if (this.failure === null && (this.n > 0 || this.pendingDecisions.length > 0)) this.send()
+    this.waitFor(this.sent)
+    return this.failure
+  }
+
+  /**
+   * Stops storing at once (an interrupt): the batch being written commits, the others handed
+   * over and the pending one are dropped. The run is then complete up to headSeq.
+   */
+  abandon(): WriteFailed | null {
+    Atomics.store(this.ctrl, CTRL_ABANDON, 1)
+    this.waitFor(this.sent)
+    this.newBatch()
+    return this.failure
+  }
+
+  /** Set once a batch could not be stored; nothing after the head it names is stored. */
+  get failed(): WriteFailed | null {
+    this.poll()
+    return this.failure
+  }
+
+  /** The last seq committed, and the integrity hash of the run up to it. */
+  get headSeq(): number {
+    this.poll()
+    return this.committedSeq
+  }
+
+  get headHash(): string {
+    this.poll()
+    return this.committedHash
+  }
+
+  get decisions(): number {
+    this.poll()
+    return this.committedDecisions
+  }
+
+  /** Waits for the writer to close its connection; the writer thread then ends. */
+  close(): void {
+    this.worker.postMessage({ kind: 'close' })
+    const deadline = performance.now() + CLOSE_WAIT_MS
+    while (Atomics.load(this.ctrl, CTRL_CLOSED) === 0 && performance.now() < deadline) Atomics.wait(this.ctrl, CTRL_DONE, Atomics.load(this.ctrl, CTRL_DONE), 100)
+    this.poll()
+    this.reply.close()
+    this.worker.unref()
   }
 }

@@ -3,7 +3,7 @@
 // on open; read commands read schema 1 files as they are (runs.ts fills the columns added since).
 import type Database from 'better-sqlite3'
 import { StoreError } from './errors'
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema'
+import { APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION } from './schema'
 import { checkIdentity, checkShape, storeErrorFor } from './validate'
 
 type Db = Database.Database
@@ -22,6 +22,9 @@ export interface Migrated {
 export const migrate = (db: Db, file: string): Migrated => {
   const from = checkIdentity(db, file)
   if (from === SCHEMA_VERSION) return { from, to: from }
+  // A new file's page size, set before its first page is written (a no-op on an existing file).
+  // Larger pages make the append-only inserts cheaper: fewer splits and WAL frames per row.
+  if (from === 0) db.pragma(`page_size = ${PAGE_SIZE}`)
   try {
     db.exec('BEGIN IMMEDIATE')
   } catch (err) {
@@ -34,7 +37,11 @@ export const migrate = (db: Db, file: string): Migrated => {
       if (problems.length !== 1 || problems[0]!.quick_check !== 'ok')
         throw new StoreError(`${file}: the database file is damaged (${problems.slice(0, 3).map((p) => p.quick_check).join('; ')}); not migrating it`)
     }
-    for (const m of MIGRATIONS) if (m.version > now) db.exec(m.sql)
+    for (const m of MIGRATIONS)
+      if (m.version > now) {
+        db.exec(m.sql)
+        m.after?.(db)
+      }
     db.pragma(`application_id = ${APPLICATION_ID}`)
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     checkShape(db, file, SCHEMA_VERSION)

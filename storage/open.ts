@@ -2,32 +2,36 @@
 // (validate.ts); a new file gets the schema and an older one is migrated (migrate.ts); a file that
 // is not a healthy mmsim database is refused with a message that says why, and left as it was.
 import Database from 'better-sqlite3'
-import { WRITE_PRAGMAS } from './schema'
+import { BUSY_TIMEOUT_MS, WRITE_PRAGMAS } from './schema'
 import { migrate } from './migrate'
 import { checkIdentity, checkPath, storeErrorFor } from './validate'
 
 export type Db = Database.Database
-
-/** How long a writer waits for another's transaction before giving up (migrations, batches). */
-const BUSY_TIMEOUT_MS = 10_000
 
 /** Opens (creating if needed) a database for writing runs, migrating an older schema in place. */
 export const openForWrite = (file: string): Db => {
   checkPath(file, 'write')
   let db: Db
   try {
-    db = new Database(file)
+    // Other writers may hold the file: wait for them (every statement) rather than fail.
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
   } catch (err) {
     throw storeErrorFor(file, err)
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     migrate(db, file)
     for (const p of WRITE_PRAGMAS) db.pragma(p)
   } catch (err) {
     db.close()
     throw storeErrorFor(file, err)
   }
+  return db
+}
+
+/** The writer thread's own connection to a database that openForWrite already opened. */
+export const openWriterConnection = (file: string): Db => {
+  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+  for (const p of WRITE_PRAGMAS) db.pragma(p)
   return db
 }
 

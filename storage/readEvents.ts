@@ -3,7 +3,7 @@
 // and seq, never a silent skip.
 import * as E from 'fp-ts/Either'
 import { decodeEvent, type MmEvent } from '../events'
-import { SPAN_PAGES_MAX } from './appendEvents'
+import { SPAN_PAGES_MAX, seqsOfFrame, seqsOfTypes } from './eventIndex'
 import { StoreError } from './errors'
 import type { Db } from './open'
 
@@ -28,39 +28,89 @@ export interface StoredRow {
   readonly h: number
 }
 
-const buildQuery = (runId: number, f: EventFilter): { sql: string; params: unknown[] } => {
-  const where = ['run_id = ?']
-  const params: unknown[] = [runId]
-  if (f.fromSeq !== undefined) {
-    where.push('seq >= ?')
-    params.push(f.fromSeq)
+const COLUMNS = 'seq, t, cpu, type, pfn, npages, cause, data, h'
+
+/** Seqs of the events that list `pfn` among many frames (table event_pfns), ascending. */
+const seqsListingFrame = (db: Db, runId: number, pfn: number): number[] =>
+  db.prepare('SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ? ORDER BY seq').pluck().all(runId, pfn) as number[]
+
+/** Ascending union of two ascending lists. */
+const union = (a: readonly number[], b: readonly number[]): number[] => {
+  const out: number[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x)
   }
-  if (f.toSeq !== undefined) {
-    where.push('seq <= ?')
-    params.push(f.toSeq)
+  return out
+}
+
+/** The seqs a filter by frame or by type selects, from the per-batch indexes (eventIndex.ts). */
+function* indexedSeqs(db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): Generator<number> {
+  if (f.pfn !== undefined) {
+    for (const seq of union(seqsOfFrame(db, runId, f.pfn), seqsListingFrame(db, runId, f.pfn))) if (seq >= fromSeq && seq <= toSeq) yield seq
+    return
   }
+  yield* seqsOfTypes(db, runId, f.types!, fromSeq, toSeq)
+}
+
+const hasIndexTables = new WeakMap<Db, boolean>()
+
+/** Schema 3 and later keep the per-batch index tables; an older file, read as it is, has SQLite indexes on events. */
+const indexTables = (db: Db): boolean => {
+  let has = hasIndexTables.get(db)
+  if (has === undefined) {
+    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_types'").pluck().get() === 1
+    hasIndexTables.set(db, has)
+  }
+  return has
+}
+
+/** A filtered read of a schema 1 or 2 file, through its SQLite indexes on (run_id, pfn) and (run_id, type, seq). */
+const legacyFiltered = (db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): IterableIterator<StoredRow> => {
+  const where = ['run_id = ?', 'seq >= ?', 'seq <= ?']
+  const params: unknown[] = [runId, fromSeq, toSeq]
   if (f.types !== undefined && f.types.length > 0) {
     where.push(`type IN (${f.types.map(() => '?').join(', ')})`)
     params.push(...f.types)
   }
   if (f.pfn !== undefined) {
-    // The index on (run_id, pfn) bounds the scan: no span is longer than SPAN_PAGES_MAX.
-    // Events about many scattered frames are found through event_pfns.
     where.push('((pfn BETWEEN ? AND ? AND pfn + npages > ?) OR seq IN (SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ?))')
     params.push(f.pfn - SPAN_PAGES_MAX + 1, f.pfn, f.pfn, runId, f.pfn)
   }
-  let sql = `SELECT seq, t, cpu, type, pfn, npages, cause, data, h FROM events WHERE ${where.join(' AND ')} ORDER BY seq`
-  if (f.limit !== undefined) {
-    sql += ' LIMIT ?'
-    params.push(f.limit)
-  }
-  return { sql, params }
+  let sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq`
+  if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
+  return db.prepare(sql).iterate(...params) as IterableIterator<StoredRow>
 }
 
 /** Raw rows, for integrity checks and exports that must see exactly what is stored. */
 export function* readRows(db: Db, runId: number, f: EventFilter = {}): Generator<StoredRow> {
-  const { sql, params } = buildQuery(runId, f)
-  yield* db.prepare(sql).iterate(...params) as IterableIterator<StoredRow>
+  const fromSeq = f.fromSeq ?? 1
+  const toSeq = f.toSeq ?? Number.MAX_SAFE_INTEGER
+  const limit = f.limit ?? Infinity
+  const types = f.types !== undefined && f.types.length > 0 ? new Set(f.types) : null
+  if ((f.pfn !== undefined || types !== null) && !indexTables(db)) {
+    yield* legacyFiltered(db, runId, f, fromSeq, toSeq)
+    return
+  }
+  if (f.pfn === undefined && types === null) {
+    let sql = `SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`
+    if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
+    yield* db.prepare(sql).iterate(runId, fromSeq, toSeq) as IterableIterator<StoredRow>
+    return
+  }
+  // Point reads by primary key, one per selected seq: an index entry without its row is damage.
+  const get = db.prepare(`SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq = ?`)
+  let n = 0
+  for (const seq of indexedSeqs(db, runId, f, fromSeq, toSeq)) {
+    if (n >= limit) return
+    const r = get.get(runId, seq) as StoredRow | undefined
+    if (r === undefined) throw new StoreError(`run ${runId}: the event index lists seq ${seq}, which is not stored`)
+    if (types !== null && !types.has(r.type)) continue
+    n++
+    yield r
+  }
 }
 
 export const decodeRow = (file: string, runId: number, r: StoredRow): MmEvent => {

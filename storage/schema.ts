@@ -4,6 +4,8 @@
 // (databases in users' hands were made by the old steps). One file holds many runs; events are
 // append-only (the triggers refuse UPDATE and DELETE); the hashes of hashChain.ts make any altered
 // row detected and located (verify.ts).
+import type Database from 'better-sqlite3'
+import { EVENT_INDEX_SQL, INDEX_BATCH_EVENTS, indexStoredRun } from './eventIndex'
 
 /** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
 export const APPLICATION_ID = 0x6d6d5349
@@ -96,16 +98,36 @@ ALTER TABLE runs ADD COLUMN schedule_hash TEXT;
 ALTER TABLE runs ADD COLUMN seal          TEXT;
 `
 
+/**
+ * Schema 3: the per-batch index tables (eventIndex.ts) replace the two SQLite indexes on events,
+ * whose upkeep was most of the write path's cost. Runs already stored get their index rows built
+ * from their events (the step's `after`), in the migration's transaction.
+ */
+const SCHEMA_3 = `
+DROP INDEX events_by_pfn;
+DROP INDEX events_by_type;
+${EVENT_INDEX_SQL}
+${appendOnly('event_types')}
+${appendOnly('event_frames')}
+`
+
+const indexStoredRuns = (db: Database.Database): void => {
+  for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexStoredRun(db, id, INDEX_BATCH_EVENTS)
+}
+
 export interface Migration {
   /** The schema version this step produces. */
   readonly version: number
   readonly what: string
   readonly sql: string
+  /** Work on the rows already stored, after the step's SQL, in the same transaction. */
+  readonly after?: (db: Database.Database) => void
 }
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, what: 'runs, events, event_pfns, event_blocks, schedule', sql: SCHEMA_1 },
   { version: 2, what: "each run's hash version, schedule hash and seal", sql: SCHEMA_2 },
+  { version: 3, what: 'per-batch index tables for queries by type and by frame', sql: SCHEMA_3, after: indexStoredRuns },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */
@@ -113,6 +135,15 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
 /** The oldest schema the read commands read as it is (a write command migrates it first). */
 export const SCHEMA_VERSION_READABLE = 1
+
+/**
+ * How long a writer waits for another process's transaction before giving up. Writers take
+ * turns per batch; a turn is a fraction of a second, and building a schema or ending a run less.
+ */
+export const BUSY_TIMEOUT_MS = 300_000
+
+/** Page size of a new database file: larger pages make the append-only inserts cheaper. */
+export const PAGE_SIZE = 16384
 
 /** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
 export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']

@@ -358,7 +358,7 @@ describe('a run whose process is interrupted or killed', () => {
   }
 
   beforeAll(() => {
-    const dirs = ['lib', 'events', 'projections', 'engine', 'storage', 'workload', 'workloads', 'cli', 'analysis']
+    const dirs = ['lib', 'events', 'projections', 'engine', 'storage', 'workload', 'workloads', 'cli', 'analysis', 'hunt']
     const newest = Math.max(...dirs.map((d) => newestSource(path.join(ROOT, d))))
     if (!fs.existsSync(MMSIM_JS) || fs.statSync(MMSIM_JS).mtimeMs < newest) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' })
   })

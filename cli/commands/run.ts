@@ -1,13 +1,8 @@
-// `mmsim run`: simulate a workload and store every event. The run row is created only after the
-// workload has passed every check, and it ends as finished, failed (with the reason) or
-// interrupted (SIGINT/SIGTERM), never looking complete when it is not.
-import type { Logger } from 'pino'
-import { ENGINE_VERSION, resolveConfig, type EngineConfig, type ResolvedConfig } from '../../engine/config'
-import { Run, WorkloadRejected, compileOrThrow, type RunResult } from '../../engine/run'
-import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../../projections'
-import { EventWriter, createRun, endRun, openForWrite, reapStaleRuns } from '../../storage'
-import type { Workload } from '../../workload/codec'
-import { WorkloadError, loadDefaultWorkload, loadWorkload } from '../../workload/load'
+// `mmsim run`: simulate a workload and store every event (hunt/runToStore.ts), and print what
+// happened.
+import { resolveConfig, type EngineConfig } from '../../engine/config'
+import { runToStore, type HintingSummary, type RunSummary } from '../../hunt/runToStore'
+import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
 import { AssertionFailed } from '../../lib'
 import { FlagArg, IntArg, SeedArg, StringArg } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
@@ -15,161 +10,10 @@ import { formatCount, formatNs, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { Progress } from '../progress'
 
+export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
+
 /** --steps-max at most: steps of at most stepNs + jitterNs keep simulated time below 2^53 ns. */
 const STEPS_MAX_LIMIT = 2 ** 40
-
-export interface RunOptions {
-  readonly workload: Workload
-  readonly workloadSource: string
-  readonly seed: number
-  readonly db: string
-  readonly config: ResolvedConfig
-  readonly log?: Logger
-  readonly onProgress?: (done: number, total: number, events: number) => void
-  /** Checked between slices; a non-null value stops the run as interrupted with that reason. */
-  readonly interrupted?: () => string | null
-}
-
-export interface RunSummary {
-  readonly runId: number
-  readonly db: string
-  readonly status: 'finished' | 'failed' | 'interrupted'
-  readonly reason: string | null
-  readonly workload: string
-  readonly seed: number
-  readonly outcome: string
-  readonly events: number
-  readonly steps: number
-  readonly simulatedNs: number
-  readonly wallMs: number
-  readonly headHash: string
-  readonly decisions: number
-  readonly eventsByType: Record<string, number>
-  readonly zones: ReturnType<typeof zoneSummary>
-  readonly buddyinfo: string
-  readonly invariants: { readonly checked: readonly string[]; readonly violations: number; readonly found: readonly { seq: number; name: string; message: string }[] }
-  /** Guest page hinting's counts, when the guest hints. */
-  readonly hinting: HintingSummary | null
-}
-
-export interface HintingSummary {
-  readonly variants: Record<string, string>
-  readonly states: NonNullable<ReturnType<typeof stateDistribution>>
-  /** State transitions by "from>to", most frequent first. */
-  readonly transitions: Record<string, number>
-  readonly hostDiscards: number
-  readonly hostPagedOut: number
-  readonly discardFaultsPerCpu: number[]
-  readonly collections: number
-  readonly collectedPagesPerCpu: number[]
-}
-
-export const hintingSummary = (s: MmState): HintingSummary | null => {
-  const p = s.pages
-  const states = stateDistribution(s)
-  if (p === null || states === null) return null
-  return {
-    variants: { ...p.config },
-    states,
-    transitions: Object.fromEntries([...p.transitions.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
-    hostDiscards: p.hostDiscards,
-    hostPagedOut: p.hostPagedOut,
-    discardFaultsPerCpu: [...s.cpus.discardFaults],
-    collections: s.cpus.collections,
-    collectedPagesPerCpu: [...s.cpus.collectedPages],
-  }
-}
-
-/** Runs a workload into a database; the library form of `mmsim run`. */
-export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
-  // Refuse a bad workload before a run row exists.
-  try {
-    compileOrThrow(o.workload)
-  } catch (err) {
-    if (err instanceof WorkloadRejected) throw new WorkloadError(err.errors.map((e) => `${o.workloadSource}: ${e.path}: ${e.message}`).join('\n'))
-    throw err
-  }
-  const db = openForWrite(o.db)
-  try {
-    reapStaleRuns(db, o.db)
-    const runId = createRun(db, {
-      engineVersion: ENGINE_VERSION,
-      seed: o.seed,
-      config: o.config,
-      workload: o.workload,
-      workloadName: o.workload.name,
-      workloadSource: o.workloadSource,
-    })
-    // Every line of the run's log carries its id.
-    const log = o.log?.child({ runId })
-    log?.info({ db: o.db, seed: o.seed, workload: o.workload.name }, 'run created')
-    const writer = new EventWriter(db, runId)
-    const started = performance.now()
-    let run: Run | null = null
-    let result: RunResult | null = null
-    let interruptedBy: string | null = null
-    try {
-      run = new Run({
-        workload: o.workload,
-        seed: o.seed,
-        config: o.config,
-        sink: writer,
-        onDecisions: (c) => writer.appendDecisions(c),
-        ...(log ? { log } : {}),
-        onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
-      })
-      // Logged between slices, so one line may stand for several batches a slice committed.
-      let committed = writer.headHash
-      while (!run.advance()) {
-        if (writer.headHash !== committed) log?.info({ headHash: (committed = writer.headHash) }, 'batch committed')
-        await new Promise((r) => setImmediate(r))
-        interruptedBy = o.interrupted?.() ?? null
-        if (interruptedBy !== null) {
-          run.stop(interruptedBy)
-          break
-        }
-      }
-      result = run.finish()
-      writer.flush()
-    } catch (err) {
-      // What was committed stays readable; the run says why it ended.
-      try {
-        writer.flush()
-      } catch {
-        /* the batch that failed is not part of the run */
-      }
-      const reason = err instanceof AssertionFailed ? `mmsim assertion failed: ${err.message}` : (err as Error).message
-      endRun(db, runId, { status: 'failed', outcome: null, reason, violations: run?.kernel.violations ?? 0 })
-      throw err
-    }
-    const status = interruptedBy !== null ? 'interrupted' : 'finished'
-    const reason = interruptedBy !== null ? `${interruptedBy}; events up to seq ${result.lastSeq} are complete` : null
-    endRun(db, runId, { status, outcome: result.outcome._tag, reason, violations: result.violations })
-    const s = result.state
-    return {
-      runId,
-      db: o.db,
-      status,
-      reason,
-      workload: o.workload.name,
-      seed: o.seed,
-      outcome: result.outcome._tag === 'Deadlock' ? `Deadlock (${result.outcome.waits.join('; ')})` : result.outcome._tag,
-      events: result.lastSeq,
-      steps: result.steps,
-      simulatedNs: result.timeNs,
-      wallMs: performance.now() - started,
-      headHash: writer.headHash,
-      decisions: writer.decisions,
-      eventsByType: eventsByType(s.stats),
-      zones: zoneSummary(s.zone),
-      buddyinfo: renderBuddyinfo(s.zone),
-      invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
-      hinting: hintingSummary(s),
-    }
-  } finally {
-    db.close()
-  }
-}
 
 export const renderRunSummary = (r: RunSummary): string => {
   const evps = r.wallMs > 0 ? Math.round((r.events / r.wallMs) * 1000) : 0
