@@ -233,11 +233,12 @@ describe('a run whose process died', () => {
       const s = require(${JSON.stringify(path.join(ROOT, 'dist', 'storage'))})
       const db = s.openForWrite(${JSON.stringify(file)})
       const id = s.createRun(db, { engineVersion: 't', seed: 1, config: {}, workload: {}, workloadName: 'w', workloadSource: 'w.json' })
-      const w = new s.EventWriter(db, id)
+      const w = new s.EventWriter(${JSON.stringify(file)}, id)
       w.append({ seq: 1, t: 0, cpu: 0, type: 'OpSkipped', data: { op: '$.ops[0]', reason: 'test' } })
       w.flush()
+      w.close()
       db.close()`
-    execFileSync(process.execPath, ['-e', script])
+    execFileSync(process.execPath, ['-e', script], { timeout: 60_000 })
     const db = openForWrite(file)
     try {
       expect(reapStaleRuns(db, file)).toBe(1)
