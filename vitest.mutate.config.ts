@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/hinting.test.ts', 'test/engine.test.ts', 'test/buddy.test.ts', 'test/invariants.test.ts', 'test/races.test.ts'],
+    include: ['test/hinting.test.ts', 'test/engine.test.ts', 'test/buddy.test.ts', 'test/invariants.test.ts', 'test/ipi.test.ts', 'test/races.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     env: { MMSIM_RACE_SEEDS: '1-12', MMSIM_MUTANT: 'stryker' },
