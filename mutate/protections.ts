@@ -72,9 +72,6 @@ export const PROTECTIONS: readonly Protection[] = [
     ],
     workload: 'workloads/gph-volatile-at.json',
     invariant: 'hinting.no-discard-writeback',
-    survives:
-      'writeback holds a page reference for the whole I/O (engine/mm/filemap.ts writeback_page), so check_counts refuses every make_volatile first; ' +
-      'in v4.13 write_cache_pages drops its pagevec reference while the I/O is in flight (issue 7 §4 item 3)',
   },
   {
     id: 'fault-rechecks-discarded',

@@ -50,7 +50,7 @@ const small = (dir: string): string => {
 describe('schema migrations', () => {
   it('are an ordered list, one version per step, ending at this schema', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
-    expect(SCHEMA_VERSION).toBe(2)
+    expect(SCHEMA_VERSION).toBe(3)
   })
 
   it('a new database has the same tables and columns as a migrated schema 1 database', () => {
@@ -98,12 +98,30 @@ describe('a schema 1 database', () => {
     const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
-    expect(userVersion(file)).toBe(2)
+    expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, events: 5841, headHash: V1_HEAD, hashVersion: 1 })
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2, headHash: (JSON.parse(r.out) as { headHash: string }).headHash })
     const check = await cli('check', '--db', file, '--run', '1')
     expect(check.code).toBe(0)
     expect(check.out).toContain(`integrity: ok (5841 events in 2 hash blocks, head ${V1_HEAD}; hash v1`)
+  })
+
+  it('queries by type and by frame answer the same before and after the migration builds its index tables', async () => {
+    const old = copyOfV1()
+    const migrated = copyOfV1()
+    openForWrite(migrated).close()
+    expect(userVersion(migrated)).toBe(SCHEMA_VERSION)
+    for (const query of [
+      ['--type', 'PageFreed,PcpFreed'],
+      ['--pfn', '512'],
+      ['--type', 'PageAllocated', '--from', '100', '--to', '4000', '--limit', '50'],
+    ]) {
+      const before = await cli('events', '--db', old, '--run', '1', '--json', ...query)
+      const after = await cli('events', '--db', migrated, '--run', '1', '--json', ...query)
+      expect(before.code).toBe(0)
+      expect(before.out.length).toBeGreaterThan(0)
+      expect(after).toEqual(before)
+    }
   })
 
   it('a migration that fails part way leaves the file at schema 1, unchanged', async () => {
@@ -139,7 +157,7 @@ describe('two writers opening a schema 1 database at once', () => {
       { code: 0, err: '' },
       { code: 0, err: '' },
     ])
-    expect(userVersion(file)).toBe(2)
+    expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD, hashVersion: 1 })
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2 })
     expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 2 })

@@ -16,19 +16,37 @@ export const PosTimeNs = intIn(1, SIMULATED_NS_MAX, 'a time in ns 1..2^50 (about
 /** settings.ioNs when absent; engine/run.ts DEFAULT_IO_NS has the same value. */
 export const IO_NS_DEFAULT = 5_000
 
-/** Ops that wait for a block I/O per page: read and write fill pages, writeback writes them, map and touch fault them in. */
-const ioPages = (op: Op): number => {
-  switch (op.op) {
-    case 'read':
-    case 'write':
-    case 'writeback':
-    case 'map':
-    case 'touch':
-      return op.count ?? 1
-    default:
-      return 0
-  }
+/**
+ * Pages per op that wait for a block I/O: read and write fill pages, writeback writes them, map
+ * and touch fault them in. A table keyed by the op's name, so a new op does not compile until it
+ * says how much it sleeps.
+ */
+const pagesOfIo = (op: { count?: number }): number => op.count ?? 1
+const none = (): number => 0
+const ioPagesOf: { [K in Op['op']]: (op: Extract<Op, { op: K }>) => number } = {
+  alloc: none,
+  free: none,
+  drain: none,
+  pressure: none,
+  churn: none,
+  idle: none,
+  barrier: none,
+  repeat: none,
+  read: pagesOfIo,
+  write: pagesOfIo,
+  writeback: pagesOfIo,
+  drop: none,
+  map: pagesOfIo,
+  touch: pagesOfIo,
+  unmap: none,
+  fork: none,
+  exit: none,
+  anon: none,
+  reclaim: none,
+  'cpu-down': none,
+  'cpu-up': none,
 }
+const ioPages = (op: Op): number => (ioPagesOf[op.op] as (op: Op) => number)(op)
 
 export interface TimeOverrun {
   /** JSON path of the op at which the sum first passes SIMULATED_NS_MAX. */
