@@ -92,9 +92,6 @@ export class EventWriter {
     this.ctrl = new Int32Array(shared)
     const started = startWriterThread({ file, runId, ctrl: shared })
     this.worker = started.worker
-    // The writer never keeps the process alive: every wait for it is explicit (flush, close), and
-    // a process that ends without them loses only what was not committed, as a killed one does.
-    this.worker.unref()
     this.reply = started.reply
     this.newBatch()
   }
