@@ -3,7 +3,7 @@
 // and the schedule decisions, and advance the run's head, all in one transaction. Only committed
 // rows ever move the head, so whatever a dead process left is a complete, verifiable prefix.
 import { assert } from '../lib'
-import { SCHEDULE_GENESIS, blockHash, eventFrames, headHash, rowHash, rowText, scheduleHash } from './hashChain'
+import { SCHEDULE_GENESIS, blockHash, cyrb53, eventFrames, headHash, rowText, scheduleHash } from './hashChain'
 import { indexBatch } from './eventIndex'
 import type { Db } from './open'
 import { BLOCK_EVENTS } from './schema'
@@ -120,9 +120,11 @@ export class BatchWriter {
         pair += 2
       }
       const frames = eventFrames(listed)
-      const h = rowHash(this.prevH, seq, t, cpu, type, pfn, npages, cause, frames, data)
+      // rowHash is by definition cyrb53 of the row's text: the text the block hash needs anyway.
+      const row = rowText(seq, t, cpu, type, pfn, npages, cause, frames, data)
+      const h = cyrb53(row, this.prevH)
       this.prevH = h
-      block.push(rowText(seq, t, cpu, type, pfn, npages, cause, frames, data))
+      block.push(row)
       if (block.length === BLOCK_EVENTS || i === b.n - 1) {
         this.prevBlockHash = blockHash(this.prevBlockHash, block)
         this.insertBlock.run(run, this.blockNo++, seq - block.length + 1, seq, this.prevBlockHash)

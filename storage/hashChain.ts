@@ -78,7 +78,9 @@ export const rowText = (
   cause: number | null,
   frames: readonly number[],
   data: string,
-): string => [seq, t, opt(cpu), type, opt(pfn), opt(npages), opt(cause), frames.join(','), data].join(SEP)
+): string =>
+  // One template rather than an array join: the writer thread builds one of these per event.
+  `${seq}${SEP}${t}${SEP}${cpu ?? ''}${SEP}${type}${SEP}${pfn ?? ''}${SEP}${npages ?? ''}${SEP}${cause ?? ''}${SEP}${frames.length === 0 ? '' : frames.join(',')}${SEP}${data}`
 
 /** A row's chained hash (hash version 2): cyrb53(rowText(...), prev), computed without the text. */
 export const rowHash = (
