@@ -28,7 +28,7 @@ export class BatchWriter {
   private readonly insertBlock: Database.Statement
   private readonly insertDecisions: Database.Statement
   private readonly updateHead: Database.Statement
-  private readonly commit: (b: BatchMessage) => void
+  private readonly commit: Database.Transaction<(b: BatchMessage) => void>
   private prevH = 0
   private prevBlockHash: string
   private scheduleHead = SCHEDULE_GENESIS
@@ -78,7 +78,9 @@ export class BatchWriter {
     if (b.n > 0) assert((b.firstSeq - 1) % BLOCK_EVENTS === 0, 'a batch starts a hash block')
     const prev = { h: this.prevH, block: this.prevBlockHash, blockNo: this.blockNo, chunkNo: this.chunkNo, decisions: this.decisionsTotal, schedule: this.scheduleHead, head: this.head }
     try {
-      this.commit(b)
+      // IMMEDIATE: the write lock first, waited for with the busy timeout; a deferred transaction
+      // could meet SQLITE_BUSY_SNAPSHOT when another writer commits between its read and its write.
+      this.commit.immediate(b)
     } catch (err) {
       // The transaction rolled back: so do the chains.
       this.prevH = prev.h
