@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint'
 const nondeterminism = {
   'no-restricted-properties': [
     'error',
-    { object: 'Math', property: 'random', message: 'Use the run\'s seeded PRNG (engine/prng.ts).' },
+    { object: 'Math', property: 'random', message: "Use the run's seeded PRNG (engine/prng.ts)." },
     { object: 'Date', property: 'now', message: 'Use simulated time, never the wall clock.' },
     { object: 'performance', property: 'now', message: 'Use simulated time, never the wall clock.' },
     { object: 'process', property: 'hrtime', message: 'Use simulated time, never the wall clock.' },

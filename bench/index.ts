@@ -102,7 +102,9 @@ const main = async () => {
     const minAfter = await measureThreads(() => Promise.resolve(minimalInsert(path.join(dir, 'minimal-2.db'), probeRows)))
     const minAfterMs = minAfter.result
     const minRate = (2 * probeRows.length * 1000) / (minBeforeMs + minAfterMs)
-    console.log(`minimal ceiling:           ${fmt(minRate)} rows/s    (seq, t, type, data; one row per INSERT, ${fmt(MINIMAL_TX_ROWS)}-row transactions; before ${fmt((probeRows.length / minBeforeMs) * 1000)}, after ${fmt((probeRows.length / minAfterMs) * 1000)})`)
+    console.log(
+      `minimal ceiling:           ${fmt(minRate)} rows/s    (seq, t, type, data; one row per INSERT, ${fmt(MINIMAL_TX_ROWS)}-row transactions; before ${fmt((probeRows.length / minBeforeMs) * 1000)}, after ${fmt((probeRows.length / minAfterMs) * 1000)})`,
+    )
 
     if (cpu !== null && minAfter.cpu !== null) {
       // What each thread spent, whatever the neighbours did: on two free cores the run would go

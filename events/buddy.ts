@@ -13,10 +13,7 @@ const ZoneIdx = intIn(0, 63, 'a zone index')
  */
 export const PageAllocated = t.type({
   type: t.literal('PageAllocated'),
-  data: t.intersection([
-    t.type({ zone: ZoneIdx, pfn: Pfn, order: Order, mt: Migratetype, fromOrder: Order, pcp: t.boolean }),
-    t.partial({ tag: t.string }),
-  ]),
+  data: t.intersection([t.type({ zone: ZoneIdx, pfn: Pfn, order: Order, mt: Migratetype, fromOrder: Order, pcp: t.boolean }), t.partial({ tag: t.string })]),
 })
 export type PageAllocated = t.TypeOf<typeof PageAllocated>
 

@@ -5,12 +5,7 @@ import * as t from 'io-ts'
 const isInt = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u)
 
 /** A safe integer. Decoding rejects fractions, NaN and anything beyond 2^53. */
-export const Int = new t.Type<number, number, unknown>(
-  'an integer',
-  isInt,
-  (u, c) => (isInt(u) ? t.success(u) : t.failure(u, c)),
-  t.identity,
-)
+export const Int = new t.Type<number, number, unknown>('an integer', isInt, (u, c) => (isInt(u) ? t.success(u) : t.failure(u, c)), t.identity)
 
 /** An integer in [min, max]; the name doubles as the message a user reads on a bad value. */
 export const intIn = (min: number, max: number, name = `an integer ${min}..${max}`) =>
@@ -29,8 +24,7 @@ export const oneOf = <const V extends readonly [string, ...string[]]>(values: V,
   new t.Type<V[number], V[number], unknown>(
     name ?? `one of ${values.map((v) => JSON.stringify(v)).join(' | ')}`,
     (u): u is V[number] => typeof u === 'string' && (values as readonly string[]).includes(u),
-    (u, c) =>
-      typeof u === 'string' && (values as readonly string[]).includes(u) ? t.success(u as V[number]) : t.failure(u, c),
+    (u, c) => (typeof u === 'string' && (values as readonly string[]).includes(u) ? t.success(u as V[number]) : t.failure(u, c)),
     t.identity,
   )
 

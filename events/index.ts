@@ -5,17 +5,7 @@ import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
 import { Envelope } from './envelope'
 import { MachineBooted } from './machine'
-import {
-  FreeBlockMoved,
-  FreepagesMoved,
-  PageAllocFailed,
-  PageAllocated,
-  PageFreed,
-  PageblockMigratetypeSet,
-  PcpAllocated,
-  PcpDrained,
-  PcpFreed,
-} from './buddy'
+import { FreeBlockMoved, FreepagesMoved, PageAllocFailed, PageAllocated, PageFreed, PageblockMigratetypeSet, PcpAllocated, PcpDrained, PcpFreed } from './buddy'
 import { DeadlockDetected, InvariantViolated, OpSkipped } from './run'
 import {
   CpuWentOffline,

@@ -26,7 +26,11 @@ const shortJson = (v: unknown, depth: number): string => {
   if (depth === 0) return Array.isArray(v) ? '[...]' : '{...}'
   // Only as many members as can show within the length cap.
   const n = VALUE_CHARS_MAX / 2
-  if (Array.isArray(v)) return `[${v.slice(0, n).map((x) => shortJson(x, depth - 1)).join(',')}${v.length > n ? ',...' : ''}]`
+  if (Array.isArray(v))
+    return `[${v
+      .slice(0, n)
+      .map((x) => shortJson(x, depth - 1))
+      .join(',')}${v.length > n ? ',...' : ''}]`
   const keys = Object.keys(v)
   const shown = keys.slice(0, n).map((k) => `${JSON.stringify(k)}:${shortJson((v as Record<string, unknown>)[k], depth - 1)}`)
   return `{${shown.join(',')}${keys.length > n ? ',...' : ''}}`

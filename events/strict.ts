@@ -21,7 +21,9 @@ export const strictObject = <R extends t.Props, O extends t.Props>(
     (u): u is t.TypeOfProps<R> & t.TypeOfPartialProps<O> => inner.is(u),
     (u, c) => {
       if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `${name} (an object)`)
-      const extra = Object.keys(u).filter((k) => !known.has(k)).sort()
+      const extra = Object.keys(u)
+        .filter((k) => !known.has(k))
+        .sort()
       if (extra.length > 0) {
         const k = extra[0]!
         return t.failure((u as Record<string, unknown>)[k], [...c, { key: k, type: t.never, actual: u }], `unknown field "${k}" (known: ${[...known].sort().join(', ')})`)
@@ -53,8 +55,7 @@ export const taggedUnion = <K extends string, M extends Record<string, t.Mixed>>
       if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `${name} (an object with "${tag}")`)
       const v = (u as Record<string, unknown>)[tag]
       const member = typeof v === 'string' && Object.prototype.hasOwnProperty.call(members, v) ? members[v] : undefined
-      if (member === undefined)
-        return t.failure(v, [...c, { key: tag, type: t.string, actual: u }], `one of ${names.map((n) => `"${n}"`).join(' | ')}`)
+      if (member === undefined) return t.failure(v, [...c, { key: tag, type: t.string, actual: u }], `one of ${names.map((n) => `"${n}"`).join(' | ')}`)
       return member.validate(u, c)
     },
     (a) => members[(a as Record<string, string>)[tag]!]!.encode(a),

@@ -31,7 +31,7 @@ export const PROTECTIONS: readonly Protection[] = [
     id: 'fault-pins-before-irq-enable',
     what: 'do_discard_fault keeps interrupts off until get_page_unless_zero has pinned the page (removed: interrupts stay on)',
     edits: [
-      { file: DISCARD, find: '  local_irq_disable(cpu)\n  k.emit(cpu, \'DiscardFault\'', replace: '  k.emit(cpu, \'DiscardFault\'' },
+      { file: DISCARD, find: "  local_irq_disable(cpu)\n  k.emit(cpu, 'DiscardFault'", replace: "  k.emit(cpu, 'DiscardFault'" },
       { file: DISCARD, find: '  local_irq_enable(k.sim, cpu)\n  if (!pinned) return', replace: '  if (!pinned) return' },
     ],
     workload: 'workloads/gph-tiny-pcp.json',
@@ -49,12 +49,12 @@ export const PROTECTIONS: readonly Protection[] = [
   },
   {
     id: 'collection-on-each-cpu',
-    what: 'page_shrink_discards collects every CPU\'s list with on_each_cpu (removed: only the local list, no IPI)',
+    what: "page_shrink_discards collects every CPU's list with on_each_cpu (removed: only the local list, no IPI)",
     edits: [
       {
         file: DISCARD,
-        find: 'yield* on_each_cpu(k.sim, cpu, k.callFunctionLock, \'page_shrink_discards\', (target) => {',
-        replace: 'yield* ((_n: string, run: (target: Cpu) => void): Path => { run(cpu); return (function* () {})() })(\'page_shrink_discards\', (target) => {',
+        find: "yield* on_each_cpu(k.sim, cpu, k.callFunctionLock, 'page_shrink_discards', (target) => {",
+        replace: "yield* ((_n: string, run: (target: Cpu) => void): Path => { run(cpu); return (function* () {})() })('page_shrink_discards', (target) => {",
       },
     ],
     workload: 'workloads/gph-tiny-pcp-local.json',
@@ -86,7 +86,7 @@ export const PROTECTIONS: readonly Protection[] = [
     workload: 'workloads/gph-state-change.json',
     invariant: 'hinting.no-pte-to-discarded',
     survives:
-      'unreachable in the model with the patch\'s other protections in place: PG_discarded is set only on a page the host discarded (Vz), a Vz page never ' +
+      "unreachable in the model with the patch's other protections in place: PG_discarded is set only on a page the host discarded (Vz), a Vz page never " +
       'becomes stable again, and the fault path holds a page it made stable and referenced, so no make_volatile passes check_counts before the pte is set (see engine/mm/memory.ts)',
   },
 ]

@@ -8,9 +8,7 @@ const diffValue = (path: string, a: unknown, b: unknown, out: string[], max: num
     const x = a as unknown as ArrayLike<number>
     const y = b as unknown as ArrayLike<number>
     if (x.length !== y.length) out.push(`${path}: length ${x.length} != ${y.length}`)
-    else
-      for (let i = 0; i < x.length && out.length < max; i++)
-        if (x[i] !== y[i]) out.push(`${path}[${i}]: ${x[i]} != ${y[i]}`)
+    else for (let i = 0; i < x.length && out.length < max; i++) if (x[i] !== y[i]) out.push(`${path}[${i}]: ${x[i]} != ${y[i]}`)
     return
   }
   if (a instanceof Map && b instanceof Map) {

@@ -26,8 +26,7 @@ export interface EventMonitor<S, E> {
   check(s: S, e: E): { message: string; pfn?: number } | null
 }
 
-export const violation = (name: string, message: string, pfn?: number): Violation =>
-  pfn === undefined ? { name, message } : { name, message, pfn }
+export const violation = (name: string, message: string, pfn?: number): Violation => (pfn === undefined ? { name, message } : { name, message, pfn })
 
 export const checkInvariants = <S>(invariants: readonly StateInvariant<S>[], s: S): Violation[] => {
   const out: Violation[] = []

@@ -65,7 +65,6 @@ export class Folder {
   }
 }
 
-
 const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
   name: inv.name,
   description: inv.description,

@@ -20,5 +20,4 @@ export const evolveStats = (s: StatsState, e: MmEvent): void => {
 }
 
 /** Event counts by type, sorted by type name so that output is stable. */
-export const eventsByType = (s: StatsState): Record<string, number> =>
-  Object.fromEntries([...s.byType.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+export const eventsByType = (s: StatsState): Record<string, number> => Object.fromEntries([...s.byType.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

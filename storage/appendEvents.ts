@@ -44,9 +44,11 @@ const describeWriteError = (code: string | null, message: string): string => {
 }
 
 /** Atomics.waitAsync (Node 16 and later; not in the ES2022 library typings). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
-}).waitAsync
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
+  }
+).waitAsync
 
 /** Room for an event's type and JSON data in a new batch's text buffer (it grows if need be). */
 const TEXT_BYTES_PER_EVENT = 160

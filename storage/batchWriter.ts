@@ -76,7 +76,15 @@ export class BatchWriter {
   writeBatch(b: BatchMessage): void {
     assert(b.firstSeq === this.lastSeq + 1, `batches arrive in seq order (${b.firstSeq} after ${this.lastSeq})`)
     if (b.n > 0) assert((b.firstSeq - 1) % BLOCK_EVENTS === 0, 'a batch starts a hash block')
-    const prev = { h: this.prevH, block: this.prevBlockHash, blockNo: this.blockNo, chunkNo: this.chunkNo, decisions: this.decisionsTotal, schedule: this.scheduleHead, head: this.head }
+    const prev = {
+      h: this.prevH,
+      block: this.prevBlockHash,
+      blockNo: this.blockNo,
+      chunkNo: this.chunkNo,
+      decisions: this.decisionsTotal,
+      schedule: this.scheduleHead,
+      head: this.head,
+    }
     try {
       // IMMEDIATE: the write lock first, waited for with the busy timeout; a deferred transaction
       // could meet SQLITE_BUSY_SNAPSHOT when another writer commits between its read and its write.

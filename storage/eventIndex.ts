@@ -120,9 +120,11 @@ export function* seqsOfTypes(db: Db, runId: number, types: readonly string[], fr
 export const seqsOfFrame = (db: Db, runId: number, pfn: number): number[] => {
   const last = Math.floor(pfn / FRAME_BUCKET_PAGES)
   const first = Math.floor(Math.max(0, pfn - SPAN_PAGES_MAX + 1) / FRAME_BUCKET_PAGES)
-  const rows = db
-    .prepare('SELECT bucket, first_seq, entries FROM event_frames WHERE run_id = ? AND bucket BETWEEN ? AND ?')
-    .all(runId, first, last) as { bucket: number; first_seq: number; entries: Buffer }[]
+  const rows = db.prepare('SELECT bucket, first_seq, entries FROM event_frames WHERE run_id = ? AND bucket BETWEEN ? AND ?').all(runId, first, last) as {
+    bucket: number
+    first_seq: number
+    entries: Buffer
+  }[]
   const out: number[] = []
   for (const r of rows) {
     const e = words(r.entries)

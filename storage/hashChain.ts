@@ -94,8 +94,7 @@ export const rowHash = (
   cause: number | null,
   frames: readonly number[],
   data: string,
-): number =>
-  cyrb53Parts([String(seq), String(t), opt(cpu), type, opt(pfn), opt(npages), opt(cause), frames.length === 0 ? '' : frames.join(','), data], prev)
+): number => cyrb53Parts([String(seq), String(t), opt(cpu), type, opt(pfn), opt(npages), opt(cause), frames.length === 0 ? '' : frames.join(','), data], prev)
 
 /** Hash version 1's row text: no pfn, npages or frames. */
 export const rowTextV1 = (seq: number, t: number, cpu: number | null, type: string, cause: number | null, data: string): string =>
@@ -132,8 +131,7 @@ export interface RunIdentity {
  * the events goes in, so the same workload, seed and configuration give the same head hash in any
  * database, on any machine.
  */
-export const identityHash = (r: RunIdentity): string =>
-  sha256(['mmsim-run-identity-v2', r.engineVersion, String(r.seed), r.config, r.workload].join('\n'))
+export const identityHash = (r: RunIdentity): string => sha256(['mmsim-run-identity-v2', r.engineVersion, String(r.seed), r.config, r.workload].join('\n'))
 
 /** The head of an empty schedule chain. */
 export const SCHEDULE_GENESIS = ''

@@ -35,7 +35,12 @@ export const migrate = (db: Db, file: string): Migrated => {
     if (now > 0) {
       const problems = db.pragma('quick_check', { simple: false }) as { quick_check: string }[]
       if (problems.length !== 1 || problems[0]!.quick_check !== 'ok')
-        throw new StoreError(`${file}: the database file is damaged (${problems.slice(0, 3).map((p) => p.quick_check).join('; ')}); not migrating it`)
+        throw new StoreError(
+          `${file}: the database file is damaged (${problems
+            .slice(0, 3)
+            .map((p) => p.quick_check)
+            .join('; ')}); not migrating it`,
+        )
     }
     for (const m of MIGRATIONS)
       if (m.version > now) {

@@ -73,8 +73,7 @@ export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decis
 /** The genesis of run `id`'s block chain, for its writer. */
 export const chainGenesis = (db: Db, id: number): string => {
   const r = db.prepare('SELECT engine_version, seed, config, workload FROM runs WHERE id = ?').get(id) as
-    | Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'>
-    | undefined
+    Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'> | undefined
   if (r === undefined) throw new StoreError(`${db.name}: no run ${id}`)
   return runIdentity(r)
 }
@@ -104,8 +103,21 @@ export const createRun = (db: Db, r: NewRun): number => {
                          head_seq, head_hash, decisions, hash_version, schedule_hash, seal)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?)`,
     )
-    .run(row.created_at, row.engine_version, row.seed, row.config, row.workload, row.workload_name, row.workload_source, row.pid, row.host,
-      head, HASH_VERSION, SCHEDULE_GENESIS, runSeal(row))
+    .run(
+      row.created_at,
+      row.engine_version,
+      row.seed,
+      row.config,
+      row.workload,
+      row.workload_name,
+      row.workload_source,
+      row.pid,
+      row.host,
+      head,
+      HASH_VERSION,
+      SCHEDULE_GENESIS,
+      runSeal(row),
+    )
   return Number(info.lastInsertRowid)
 }
 
@@ -121,22 +133,24 @@ export interface RunEnd {
  * write), so a reader never sees one without the other. Schema 1 runs have no seal to keep.
  */
 const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'>, onlyIfRunning = false): void =>
-  db.transaction(() => {
-    const row = getRun(db, db.name, id)
-    if (onlyIfRunning && row.status !== 'running') return
-    const next = { ...row, ...change }
-    db.prepare('UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?').run(
-      next.status,
-      next.outcome,
-      next.reason,
-      next.violations,
-      next.finished_at,
-      row.hash_version === 1 ? row.seal : runSeal(next),
-      id,
-    )
-    // IMMEDIATE: the write lock first, so a writer that committed after our read cannot make
-    // the update fail with SQLITE_BUSY_SNAPSHOT (the busy timeout waits for the lock instead).
-  }).immediate()
+  db
+    .transaction(() => {
+      const row = getRun(db, db.name, id)
+      if (onlyIfRunning && row.status !== 'running') return
+      const next = { ...row, ...change }
+      db.prepare('UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?').run(
+        next.status,
+        next.outcome,
+        next.reason,
+        next.violations,
+        next.finished_at,
+        row.hash_version === 1 ? row.seal : runSeal(next),
+        id,
+      )
+      // IMMEDIATE: the write lock first, so a writer that committed after our read cannot make
+      // the update fail with SQLITE_BUSY_SNAPSHOT (the busy timeout waits for the lock instead).
+    })
+    .immediate()
 
 /** Marks a run ended. Its head (seq, hash) was kept current by every committed batch. */
 export const endRun = (db: Db, id: number, end: RunEnd): void => {
@@ -162,8 +176,7 @@ const alive = (pid: number): boolean => {
 }
 
 /** A 'running' run whose process is gone (killed, crashed) is shown, and on write marked, interrupted. */
-export const isStale = (r: RunRow): boolean =>
-  r.status === 'running' && r.pid !== null && r.host === os.hostname() && r.pid !== process.pid && !alive(r.pid)
+export const isStale = (r: RunRow): boolean => r.status === 'running' && r.pid !== null && r.host === os.hostname() && r.pid !== process.pid && !alive(r.pid)
 
 export const reapStaleRuns = (db: Db, file: string): number => {
   let n = 0
@@ -176,8 +189,7 @@ export const reapStaleRuns = (db: Db, file: string): number => {
   return n
 }
 
-export const listRuns = (db: Db, file: string): RunRow[] =>
-  (db.prepare('SELECT * FROM runs ORDER BY id').all() as unknown[]).map((u) => decodeRow(u, file))
+export const listRuns = (db: Db, file: string): RunRow[] => (db.prepare('SELECT * FROM runs ORDER BY id').all() as unknown[]).map((u) => decodeRow(u, file))
 
 export const getRun = (db: Db, file: string, id: number): RunRow => {
   const u = db.prepare('SELECT * FROM runs WHERE id = ?').get(id)

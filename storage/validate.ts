@@ -64,9 +64,7 @@ export const checkPath = (file: string, mode: 'read' | 'write'): void => {
     try {
       fs.accessSync(dir, fs.constants.W_OK)
     } catch (err) {
-      throw new StoreError(
-        `${file}: its directory ${dir} is not writable (${errnoOf(err)}); SQLite keeps the write-ahead log and its index beside the database`,
-      )
+      throw new StoreError(`${file}: its directory ${dir} is not writable (${errnoOf(err)}); SQLite keeps the write-ahead log and its index beside the database`)
     }
   }
 }
@@ -100,8 +98,7 @@ export const checkShape = (db: Db, file: string, version: number): void => {
   for (const [table, columns] of expectedShape(version)) {
     const got = have.get(table)
     if (got === undefined) throw new StoreError(`${file}: not a healthy mmsim database: table ${table} of schema ${version} is missing`)
-    for (const c of columns)
-      if (!got.includes(c)) throw new StoreError(`${file}: not a healthy mmsim database: column ${table}.${c} of schema ${version} is missing`)
+    for (const c of columns) if (!got.includes(c)) throw new StoreError(`${file}: not a healthy mmsim database: column ${table}.${c} of schema ${version} is missing`)
   }
 }
 
@@ -122,8 +119,7 @@ export const checkIdentity = (db: Db, file: string): number => {
   }
   if (appId === 0 && version === 0 && tables === 0) return 0
   if (appId !== APPLICATION_ID) throw new StoreError(`${file}: not an mmsim database (SQLite application_id ${appId})`)
-  if (version > SCHEMA_VERSION)
-    throw new StoreError(`${file}: written by a newer mmsim (schema ${version}; this mmsim reads up to ${SCHEMA_VERSION})`)
+  if (version > SCHEMA_VERSION) throw new StoreError(`${file}: written by a newer mmsim (schema ${version}; this mmsim reads up to ${SCHEMA_VERSION})`)
   if (version === 0 || tables === 0)
     throw new StoreError(`${file}: not a healthy mmsim database: it has mmsim's application id but ${tables === 0 ? 'no tables' : 'no schema version'}; mmsim will not write to it`)
   if (version < SCHEMA_VERSION_READABLE)

@@ -138,14 +138,12 @@ const verifySchedule = (db: Db, run: RunRow): { head: string } | Fail => {
  * Verifies run `runId` against its head (`headSeq`, `headHash`: the run row's, or an anchor kept
  * elsewhere). One read transaction: a run still being written is checked as of one commit.
  */
-export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult =>
-  db.transaction(() => verifyInSnapshot(db, runId, headSeq, headHash))()
+export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => db.transaction(() => verifyInSnapshot(db, runId, headSeq, headHash))()
 
 const verifyInSnapshot = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
   const run = getRun(db, db.name, runId)
   const v2 = run.hash_version === 2
-  if (v2 && run.seal !== runSeal(run))
-    return fail(0, "the run's row does not match its seal: its seed, workload, config, status, outcome, reason or violations were changed")
+  if (v2 && run.seal !== runSeal(run)) return fail(0, "the run's row does not match its seal: its seed, workload, config, status, outcome, reason or violations were changed")
   const ev = verifyEvents(db, run, v2 ? runIdentity(run) : GENESIS_HASH)
   if ('ok' in ev) return ev
   if (ev.events !== headSeq)

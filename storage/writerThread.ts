@@ -30,8 +30,6 @@ export const startWriterThread = (init: WriterInit): { worker: Worker; reply: Me
   const { port1, port2 } = new MessageChannel()
   const workerData = { ...init, reply: port2 }
   const options = { workerData, transferList: [port2] }
-  const worker = __filename.endsWith('.ts')
-    ? new Worker(fromSources(), { ...options, eval: true })
-    : new Worker(path.join(__dirname, 'writerWorker.js'), options)
+  const worker = __filename.endsWith('.ts') ? new Worker(fromSources(), { ...options, eval: true }) : new Worker(path.join(__dirname, 'writerWorker.js'), options)
   return { worker, reply: port1 }
 }

@@ -8,7 +8,12 @@ import { eventsOfType, runInMemory, workload } from './helpers'
 
 const body = (e: MmEvent) => ({ type: e.type, ...(e.data as object) })
 const after = (events: MmEvent[], seq: number) => events.filter((e) => e.seq > seq && e.type !== 'InvariantViolated').map(body)
-const bootEnd = (events: MmEvent[]) => Math.max(...eventsOfType(events, 'PageFreed').filter((e) => e.data.from === 'boot').map((e) => e.seq))
+const bootEnd = (events: MmEvent[]) =>
+  Math.max(
+    ...eventsOfType(events, 'PageFreed')
+      .filter((e) => e.data.from === 'boot')
+      .map((e) => e.seq),
+  )
 
 // One CPU, one 4096-page zone: memblock frees four order-10 blocks, each to the list head.
 const oneCpu = { cpus: 1, zones: [{ name: 'Normal', pages: 4096 }], pcpBatch: 4, pcpHigh: 8 }
@@ -23,7 +28,15 @@ describe('boot (memblock_free_all)', () => {
   })
 
   it('never merges buddies across a zone boundary (page_is_buddy checks the zone)', () => {
-    const { result } = runInMemory(workload([], { cpus: 1, zones: [{ name: 'DMA32', pages: 512 }, { name: 'Normal', pages: 1536 }] }))
+    const { result } = runInMemory(
+      workload([], {
+        cpus: 1,
+        zones: [
+          { name: 'DMA32', pages: 512 },
+          { name: 'Normal', pages: 1536 },
+        ],
+      }),
+    )
     // pfn 0 (DMA32) and pfn 512 (Normal) are order-9 buddies, but in different zones.
     expect(renderBuddyinfo(result.state.zone)).toBe(
       'Node 0, zone    DMA32      0      0      0      0      0      0      0      0      0      1      0 \n' +
@@ -35,15 +48,21 @@ describe('boot (memblock_free_all)', () => {
 describe('allocation: __rmqueue_smallest and expand', () => {
   it('splits the head block of the smallest order, giving each upper half back to its order', () => {
     const { events, result } = runInMemory(workload([{ op: 'alloc', cpu: 0, order: 3, tag: 'a' }], oneCpu))
-    expect(after(events, bootEnd(events))).toEqual([
-      { type: 'PageAllocated', zone: 0, pfn: 3072, order: 3, mt: MIGRATE_MOVABLE, fromOrder: 10, pcp: false, tag: 'a' },
-    ])
+    expect(after(events, bootEnd(events))).toEqual([{ type: 'PageAllocated', zone: 0, pfn: 3072, order: 3, mt: MIGRATE_MOVABLE, fromOrder: 10, pcp: false, tag: 'a' }])
     // 3072 split: halves at 3584 (order 9), 3328 (8), 3200 (7), 3136 (6), 3104 (5), 3088 (4), 3080 (3).
     expect(renderBuddyinfo(result.state.zone)).toBe('Node 0, zone   Normal      0      0      0      1      1      1      1      1      1      1      3 \n')
   })
 
   it('merges a freed block with every free buddy back to order 10', () => {
-    const { events, result } = runInMemory(workload([{ op: 'alloc', cpu: 0, order: 3, tag: 'a' }, { op: 'free', cpu: 0, tag: 'a' }], oneCpu))
+    const { events, result } = runInMemory(
+      workload(
+        [
+          { op: 'alloc', cpu: 0, order: 3, tag: 'a' },
+          { op: 'free', cpu: 0, tag: 'a' },
+        ],
+        oneCpu,
+      ),
+    )
     expect(after(events, bootEnd(events))[1]).toEqual({ type: 'PageFreed', zone: 0, pfn: 3072, order: 3, mt: MIGRATE_MOVABLE, merges: 7, tail: false, from: 'page' })
     expect(renderBuddyinfo(result.state.zone)).toBe('Node 0, zone   Normal      0      0      0      0      0      0      0      0      0      0      4 \n')
   })
@@ -89,11 +108,23 @@ describe('per-cpu lists', () => {
         oneCpu,
       ),
     )
-    expect(eventsOfType(events, 'PcpAllocated').slice(2).map((e) => e.data.pfn)).toEqual([3073, 3074, 3075, 3072])
+    expect(
+      eventsOfType(events, 'PcpAllocated')
+        .slice(2)
+        .map((e) => e.data.pfn),
+    ).toEqual([3073, 3074, 3075, 3072])
   })
 
   it('returns a batch from the list tails once pcp->count reaches high (free_pcppages_bulk)', () => {
-    const { events } = runInMemory(workload([{ op: 'alloc', cpu: 0, order: 0, count: 8, tag: 'a' }, { op: 'free', cpu: 0, tag: 'a' }], oneCpu))
+    const { events } = runInMemory(
+      workload(
+        [
+          { op: 'alloc', cpu: 0, order: 0, count: 8, tag: 'a' },
+          { op: 'free', cpu: 0, tag: 'a' },
+        ],
+        oneCpu,
+      ),
+    )
     const drained = eventsOfType(events, 'PcpDrained')
     expect(drained.map(body)).toEqual([{ type: 'PcpDrained', zone: 0, count: 4, reason: 'high' }])
     const drainFrees = eventsOfType(events, 'PageFreed').filter((e) => e.cause === drained[0]!.seq)

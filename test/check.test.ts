@@ -56,7 +56,9 @@ describe('mmsim check re-runs the event monitors', () => {
     const h = openForRead(db)
     let causes: Map<string, number>
     try {
-      const rows = h.prepare("SELECT json_extract(data, '$.name') AS name, min(cause) AS seq FROM events WHERE run_id = 1 AND type = 'InvariantViolated' AND cause IS NOT NULL GROUP BY name").all() as { name: string; seq: number }[]
+      const rows = h
+        .prepare("SELECT json_extract(data, '$.name') AS name, min(cause) AS seq FROM events WHERE run_id = 1 AND type = 'InvariantViolated' AND cause IS NOT NULL GROUP BY name")
+        .all() as { name: string; seq: number }[]
       causes = new Map(rows.map((x) => [x.name, x.seq]))
     } finally {
       h.close()

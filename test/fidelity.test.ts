@@ -114,27 +114,43 @@ describe('the writeback-start race with every check of the patch in place', () =
 describe('the host pages out by the dirty bit (kernel facts §1: Pr -> Vz if clean, Pr -> Sp if dirty)', () => {
   const pageOutOnly = { intervalNs: 500, pagesPerPass: 64, unused: false, volatile: false, pageOut: true, activeFromNs: 8_000, activeUntilNs: 12_000 }
   it('a clean potentially volatile page is discarded, not written out', () => {
-    const { events } = hinting([{ op: 'map', cpu: 0, mm: 1, file: 1, writable: true }, { op: 'touch', cpu: 0, mm: 1, file: 1 }, { op: 'idle', cpu: 0, ns: 12_000 }], pageOutOnly)
+    const { events } = hinting(
+      [
+        { op: 'map', cpu: 0, mm: 1, file: 1, writable: true },
+        { op: 'touch', cpu: 0, mm: 1, file: 1 },
+        { op: 'idle', cpu: 0, ns: 12_000 },
+      ],
+      pageOutOnly,
+    )
     const pfn = eventsOfType(events, 'PteSet')[0]!.data.pfn
-    expect(eventsOfType(events, 'HostDiscarded').filter((e) => e.data.pfn === pfn).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['Pr>Vz'])
+    expect(
+      eventsOfType(events, 'HostDiscarded')
+        .filter((e) => e.data.pfn === pfn)
+        .map((e) => `${e.data.from}>${e.data.to}`),
+    ).toEqual(['Pr>Vz'])
     expect(eventsOfType(events, 'HostPagedOut').filter((e) => e.data.pfn === pfn)).toEqual([])
   })
   it('a dirty one is written out (Pr -> Sp)', () => {
     const { events } = hinting(
-      [{ op: 'map', cpu: 0, mm: 1, file: 1, writable: true }, { op: 'touch', cpu: 0, mm: 1, file: 1, write: true }, { op: 'idle', cpu: 0, ns: 12_000 }],
+      [
+        { op: 'map', cpu: 0, mm: 1, file: 1, writable: true },
+        { op: 'touch', cpu: 0, mm: 1, file: 1, write: true },
+        { op: 'idle', cpu: 0, ns: 12_000 },
+      ],
       pageOutOnly,
     )
     const pfn = eventsOfType(events, 'PteSet')[0]!.data.pfn
-    expect(eventsOfType(events, 'HostPagedOut').filter((e) => e.data.pfn === pfn).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['Pr>Sp'])
+    expect(
+      eventsOfType(events, 'HostPagedOut')
+        .filter((e) => e.data.pfn === pfn)
+        .map((e) => `${e.data.from}>${e.data.to}`),
+    ).toEqual(['Pr>Sp'])
   })
 })
 
 describe('hot-unplug: the cpus projection holds the only online flag', () => {
   it('the CPU the engine schedules reads its online flag from the projection', () => {
-    const w = workload(
-      [{ op: 'barrier' }, { op: 'cpu-down', cpu: 0, target: 1 }],
-      { cpus: 2, zones: [{ name: 'Normal', pages: 1024 }] },
-    )
+    const w = workload([{ op: 'barrier' }, { op: 'cpu-down', cpu: 0, target: 1 }], { cpus: 2, zones: [{ name: 'Normal', pages: 1024 }] })
     const run = new Run({ workload: w, seed: 1, config: resolveConfig(), sink: { append: () => {} } })
     while (!run.advance()) {
       /* next slice */
@@ -172,7 +188,7 @@ describe('a HIGHATOMIC page through the pcp lists (v4.13 set_pcppage_migratetype
 })
 
 describe('page_shrink_discards frees page by page (GPH06 8/9: ClearPageDiscarded, free_cold_page)', () => {
-  it('one free per page, each with its own pcp->high check: the collector\'s list never passes high', () => {
+  it("one free per page, each with its own pcp->high check: the collector's list never passes high", () => {
     const tiny = { ...machine, pcpBatch: 1, pcpHigh: 2 }
     const windowHost = { intervalNs: 500, pagesPerPass: 64, unused: false, activeFromNs: 30_000, activeUntilNs: 34_000 }
     const w = workload(
@@ -225,7 +241,14 @@ describe('the allocation slow path against v4.13 (should_reclaim_retry, __alloc_
 
   it('with only dirty page cache to reclaim, it waits for I/O and retries up to MAX_RECLAIM_RETRIES rounds without progress, then fails', () => {
     const { events } = runInMemory(
-      workload([{ op: 'write', cpu: 0, file: 1, count: 600 }, { op: 'pressure', cpu: 0, tag: 'p', watermark: 'min', mt: 'unmovable' }], oneCpu, quiet),
+      workload(
+        [
+          { op: 'write', cpu: 0, file: 1, count: 600 },
+          { op: 'pressure', cpu: 0, tag: 'p', watermark: 'min', mt: 'unmovable' },
+        ],
+        oneCpu,
+        quiet,
+      ),
     )
     const failed = eventsOfType(events, 'PageAllocFailed')
     expect(failed).toHaveLength(1)
@@ -240,7 +263,17 @@ describe('the allocation slow path against v4.13 (should_reclaim_retry, __alloc_
 
   it('each direct-reclaim call that made progress but found no page drains the per-cpu lists once (its own `drained` flag)', () => {
     const all: MmEvent[] = []
-    const run = ranToEnd(workload([{ op: 'read', cpu: 0, file: 1, count: 200 }, { op: 'alloc', cpu: 0, mt: 'unmovable', tag: 'held' }], oneCpu, quiet), all)
+    const run = ranToEnd(
+      workload(
+        [
+          { op: 'read', cpu: 0, file: 1, count: 200 },
+          { op: 'alloc', cpu: 0, mt: 'unmovable', tag: 'held' },
+        ],
+        oneCpu,
+        quiet,
+      ),
+      all,
+    )
     const k = run.kernel
     const cpu = k.cpu(0)
     let held = [...k.state.zone.allocOrder.keys()].find((pfn) => k.state.zone.allocMt[pfn] === MIGRATE_UNMOVABLE && k.state.zone.allocOrder[pfn] === 0)!

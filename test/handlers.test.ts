@@ -14,7 +14,13 @@ describe('EVENT_PROJECTIONS', () => {
     const runs: MmEvent[][] = [
       runInMemory(loadWorkload('workloads/gph-discard-list.json'), 7).events,
       runInMemory(
-        workload([{ op: 'alloc', cpu: 0, order: 2, tag: 'a' }, { op: 'free', cpu: 1, tag: 'a' }], { zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true }),
+        workload(
+          [
+            { op: 'alloc', cpu: 0, order: 2, tag: 'a' },
+            { op: 'free', cpu: 1, tag: 'a' },
+          ],
+          { zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true },
+        ),
       ).events,
     ]
     const earned = new Set<string>()

@@ -53,14 +53,10 @@ describe('page states (arch_free_page, arch_alloc_page)', () => {
   })
 
   it('a page mapped writable becomes only potentially volatile (P), and a store keeps the host from discarding it', () => {
-    const { events, result } = hinting(
-      [
-        { op: 'map', cpu: 0, mm: 1, file: 1, writable: true },
-        { op: 'touch', cpu: 0, mm: 1, file: 1, write: true },
-        pause(0),
-      ],
-      { ...windowHost, pageOut: true },
-    )
+    const { events, result } = hinting([{ op: 'map', cpu: 0, mm: 1, file: 1, writable: true }, { op: 'touch', cpu: 0, mm: 1, file: 1, write: true }, pause(0)], {
+      ...windowHost,
+      pageOut: true,
+    })
     expect(states(events)).toContain('Sr>Pr page_make_volatile')
     const pfn = eventsOfType(events, 'PteSet')[0]!.data.pfn
     expect(eventsOfType(events, 'HostDiscarded').filter((e) => e.data.pfn === pfn)).toEqual([])
@@ -71,14 +67,7 @@ describe('page states (arch_free_page, arch_alloc_page)', () => {
 
 describe('discards', () => {
   it('a lookup of a discarded page fails page_make_stable: page_discard, the discard list, a fresh read', () => {
-    const { events } = hinting(
-      [
-        { op: 'read', cpu: 0, file: 1 },
-        pause(0),
-        { op: 'read', cpu: 0, file: 1 },
-      ],
-      windowHost,
-    )
+    const { events } = hinting([{ op: 'read', cpu: 0, file: 1 }, pause(0), { op: 'read', cpu: 0, file: 1 }], windowHost)
     const first = eventsOfType(events, 'PageCacheAdded')[0]!.data.pfn
     const seq = (pred: (e: MmEvent) => boolean) => events.find(pred)?.seq ?? -1
     const discarded = seq((e) => e.type === 'HostDiscarded' && e.data.pfn === first)
@@ -91,14 +80,7 @@ describe('discards', () => {
   })
 
   it('a discard fault delivers the absolute address, pins the page, and page_discard unmaps it', () => {
-    const { events } = hinting(
-      [
-        { op: 'map', cpu: 0, mm: 1, file: 1 },
-        pause(0),
-        { op: 'touch', cpu: 0, mm: 1, file: 1 },
-      ],
-      windowHost,
-    )
+    const { events } = hinting([{ op: 'map', cpu: 0, mm: 1, file: 1 }, pause(0), { op: 'touch', cpu: 0, mm: 1, file: 1 }], windowHost)
     const fault = eventsOfType(events, 'DiscardFault')[0]!
     expect(fault.data.absoluteAddress).toBe(fault.data.pfn * 4096)
     const after = events.filter((e) => e.seq > fault.seq).map((e) => e.type)

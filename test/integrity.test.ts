@@ -10,7 +10,22 @@ import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
 import { runToStore } from '../cli/commands/run'
-import { BLOCK_EVENTS, blockHash, getRun, openForWrite, reapStaleRuns, headHash, openForRead, readRows, rowText, runIdentity, runSeal, verifyRun, type IntegrityResult, type RunRow } from '../storage'
+import {
+  BLOCK_EVENTS,
+  blockHash,
+  getRun,
+  openForWrite,
+  reapStaleRuns,
+  headHash,
+  openForRead,
+  readRows,
+  rowText,
+  runIdentity,
+  runSeal,
+  verifyRun,
+  type IntegrityResult,
+  type RunRow,
+} from '../storage'
 import { loadWorkload } from '../workload/load'
 import { ROOT, ensureBuilt } from './built'
 import { cli, tmpDir } from './helpers'

@@ -33,7 +33,7 @@ describe('arch: x86 | s390', () => {
     expect(errorsOf(workload([], { arch: 'x86', pageblockOrder: 9 }))).toEqual([])
   })
 
-  it('guest page hinting on x86 is an error (ESSA is s390\'s)', () => {
+  it("guest page hinting on x86 is an error (ESSA is s390's)", () => {
     expect(errorsOf(workload([], { arch: 'x86', guestPageHinting: true })).map((e) => e.path)).toEqual(['$.machine.arch'])
   })
 

@@ -62,9 +62,10 @@ describe('schema migrations', () => {
     const shape = (file: string) => {
       const db = new Database(file, { readonly: true })
       try {
-        return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') ORDER BY name").pluck().all() as string[]).map(
-          (t) => [t, db.pragma(`table_info(${t})`)],
-        )
+        return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') ORDER BY name").pluck().all() as string[]).map((t) => [
+          t,
+          db.pragma(`table_info(${t})`),
+        ])
       } finally {
         db.close()
       }
@@ -82,7 +83,12 @@ describe('a schema 1 database', () => {
     expect(JSON.parse(runs.out.trim())).toMatchObject({ id: 1, status: 'finished', events: 5841, headHash: V1_HEAD })
     const events = await cli('events', '--db', file, '--limit', '2', '--json')
     expect(events.code).toBe(0)
-    expect(events.out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)[0]).toBe('MachineBooted')
+    expect(
+      events.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type)[0],
+    ).toBe('MachineBooted')
     const state = await cli('state', 'zone', '--db', file, '--format', 'buddyinfo')
     expect(state.code).toBe(0)
     expect(state.out).toContain('Node 0, zone')

@@ -66,14 +66,14 @@ describe('page state changes (GPH09 1/6 and its review)', () => {
     const bad = seedsViolating(w, { stateChange: 'lock' })
     expect(bad, failing(bad)).toEqual([])
   })
-  it('compare-and-swap (the review) compares the state word only: a reader\'s reference does not stop it, and the host discards the page in use', () => {
+  it("compare-and-swap (the review) compares the state word only: a reader's reference does not stop it, and the host discards the page in use", () => {
     const found = firstFailingSeed(w, { stateChange: 'cas' })
     expect(found).not.toBeNull()
     expect(found!.names).toContain('hinting.no-discard-in-use')
   })
 })
 
-describe('volatile at writeback end (the review\'s question)', () => {
+describe("volatile at writeback end (the review's question)", () => {
   const w = loadWorkload('workloads/gph-volatile-at.json')
   it('made volatile when the I/O starts, a page under writeback is discarded', () => {
     const found = firstFailingSeed(w, { volatileAt: 'writeback-start' })

@@ -12,7 +12,10 @@ import { openForRead } from '../storage'
 import { loadWorkload } from '../workload/load'
 import { tmpDir } from './helpers'
 
-const examples = fs.readdirSync('workloads').filter((f) => f.endsWith('.json')).sort()
+const examples = fs
+  .readdirSync('workloads')
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 
 describe('projections rebuilt from the store equal the live state', () => {
   it.each(examples)('%s', async (file) => {

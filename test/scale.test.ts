@@ -14,7 +14,13 @@ describe('scale', () => {
           { op: 'pressure', cpu: 3, tag: 'p', zone: 'DMA32', order: 9, watermark: 'high' },
           { op: 'free', cpu: 0, tag: 'big' },
         ],
-        { cpus: 4, zones: [{ name: 'DMA32', mib: 4096 }, { name: 'Normal', mib: 12288 }] },
+        {
+          cpus: 4,
+          zones: [
+            { name: 'DMA32', mib: 4096 },
+            { name: 'Normal', mib: 12288 },
+          ],
+        },
       ),
     )
     expect(result.outcome._tag).toBe('Finished')

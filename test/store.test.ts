@@ -31,8 +31,7 @@ const mixed: Workload = workload([
   { op: 'drain', cpu: 1, all: true },
 ])
 
-const store = (db: string, w: Workload = mixed, seed = 7): Promise<RunSummary> =>
-  runToStore({ workload: w, workloadSource: 'test', seed, db, config: resolveConfig() })
+const store = (db: string, w: Workload = mixed, seed = 7): Promise<RunSummary> => runToStore({ workload: w, workloadSource: 'test', seed, db, config: resolveConfig() })
 
 /** Runs `f` on a fresh read-only connection, as another process reading the file would. */
 const reading = <T>(file: string, f: (db: Database.Database) => T): T => {
@@ -50,8 +49,7 @@ const verify = (file: string, id = 1) =>
     const r = getRun(db, file, id)
     return verifyRun(db, id, r.head_seq, r.head_hash)
   })
-const hColumn = (file: string, id: number): number[] =>
-  reading(file, (db) => (db.prepare('SELECT h FROM events WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[]))
+const hColumn = (file: string, id: number): number[] => reading(file, (db) => db.prepare('SELECT h FROM events WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[])
 
 describe('a stored run folds back to the live state', () => {
   it('fold of the store in a fresh connection equals the engine state field by field (seed 7)', async () => {
@@ -177,8 +175,7 @@ describe('integrity: a change behind the triggers is found and located', () => {
       data: string
       h: number
     }
-  const setRow = (db: Database.Database, seq: number, data: string, h: number) =>
-    db.prepare('UPDATE events SET data = ?, h = ? WHERE run_id = 1 AND seq = ?').run(data, h, seq)
+  const setRow = (db: Database.Database, seq: number, data: string, h: number) => db.prepare('UPDATE events SET data = ?, h = ? WHERE run_id = 1 AND seq = ?').run(data, h, seq)
   // The same event, spelt differently: the fold is unchanged, only the stored bytes differ.
   const respell = (data: string) => data.replace('{"', '{ "')
 
@@ -244,7 +241,10 @@ describe('integrity: a change behind the triggers is found and located', () => {
     const file = await tampered((db) => {
       db.exec('DROP TRIGGER events_no_delete')
       tail = db.prepare('SELECT block, first_seq FROM event_blocks WHERE run_id = 1 ORDER BY block DESC LIMIT 1').get() as typeof tail
-      const prev = db.prepare('SELECT hash FROM event_blocks WHERE run_id = 1 AND block = ?').pluck().get(tail.block - 1) as string
+      const prev = db
+        .prepare('SELECT hash FROM event_blocks WHERE run_id = 1 AND block = ?')
+        .pluck()
+        .get(tail.block - 1) as string
       db.prepare('DELETE FROM events WHERE run_id = 1 AND seq >= ?').run(tail.first_seq)
       db.prepare('UPDATE runs SET head_seq = ?, head_hash = ? WHERE id = 1').run(tail.first_seq - 1, prev)
     })
@@ -440,7 +440,12 @@ describe('a run whose process is interrupted or killed', () => {
     expect(verify(file)).toMatchObject({ ok: true, events: raw.head_seq, headHash: raw.head_hash })
     const ev = await cli('events', '--db', file, '--run', '1', '--limit', '5', '--json')
     expect(ev.code).toBe(0)
-    expect(ev.out.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5])
+    expect(
+      ev.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([1, 2, 3, 4, 5])
     // The next writer marks it interrupted in the file, with the seq up to which it is complete.
     const small = path.join(path.dirname(file), 'small.json')
     fs.writeFileSync(small, JSON.stringify(workload([{ op: 'alloc', cpu: 0, order: 0, tag: 'a' }])))

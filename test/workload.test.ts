@@ -29,7 +29,10 @@ const cases: Case[] = [
   },
   {
     name: 'a bad value inside a repeat',
-    text: doc([{ op: 'alloc', cpu: 0 }, { op: 'repeat', times: 2, ops: [{ op: 'alloc', cpu: 0, order: 12 }] }]),
+    text: doc([
+      { op: 'alloc', cpu: 0 },
+      { op: 'repeat', times: 2, ops: [{ op: 'alloc', cpu: 0, order: 12 }] },
+    ]),
     says: ['FILE: $.ops[1].ops[0].order: expected an integer 0..10, got 12'],
   },
   { name: 'a bad machine field', text: doc([], { cpus: 0, zones: machine.zones }), says: ['FILE: $.machine.cpus: expected an integer 1..64, got 0'] },
@@ -56,7 +59,10 @@ const cases: Case[] = [
   },
   {
     name: 'a CPU the machine does not have',
-    text: doc([{ op: 'alloc', cpu: 0 }, { op: 'drain', cpu: 2 }]),
+    text: doc([
+      { op: 'alloc', cpu: 0 },
+      { op: 'drain', cpu: 2 },
+    ]),
     says: ['FILE: $.ops[1].cpu: expected a CPU below 2 (machine.cpus), got 2'],
   },
   {
@@ -121,14 +127,22 @@ describe('mmsim run refuses a bad workload with its file and JSON path, exit 2, 
       }
       expect(runCount(db)).toBe(1)
       const runs = await cli('runs', '--db', db, '--json')
-      expect(runs.out.trim().split('\n').map((l) => (JSON.parse(l) as { status: string }).status)).toEqual(['finished'])
+      expect(
+        runs.out
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { status: string }).status),
+      ).toEqual(['finished'])
     })
   })
 })
 
 describe('the example workloads', () => {
   const dir = path.join(ROOT, 'workloads')
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
 
   it('include the default workload', () => {
     expect(files).toContain('default.json')

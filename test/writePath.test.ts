@@ -31,8 +31,7 @@ const verify = (file: string, id: number) =>
     return verifyRun(db, id, r.head_seq, r.head_hash)
   })
 
-const storedCount = (file: string, id: number): number =>
-  reading(file, (db) => db.prepare('SELECT count(*) FROM events WHERE run_id = ?').pluck().get(id) as number)
+const storedCount = (file: string, id: number): number => reading(file, (db) => db.prepare('SELECT count(*) FROM events WHERE run_id = ?').pluck().get(id) as number)
 
 describe('the per-batch indexes answer like a scan of the run', () => {
   const file = path.join(tmpDir(), 'index.db')
@@ -150,7 +149,14 @@ describe('runs in processes of their own', () => {
   it('six `mmsim run` on one new database all succeed, and every run verifies', async () => {
     const dir = tmpDir()
     const file = path.join(dir, 'shared.db')
-    const w = writeWorkload(dir, 'small.json', workload([{ op: 'churn', cpu: 0, steps: 20_000 }, { op: 'churn', cpu: 1, steps: 20_000 }]))
+    const w = writeWorkload(
+      dir,
+      'small.json',
+      workload([
+        { op: 'churn', cpu: 0, steps: 20_000 },
+        { op: 'churn', cpu: 1, steps: 20_000 },
+      ]),
+    )
     const children = [1, 2, 3, 4, 5, 6].map((seed) => startCli(['run', '--db', file, '--workload', w, '--seed', String(seed), '--no-progress', '--json']))
     const results = await Promise.all(children.map((c) => c.exited))
     for (const r of results) {

@@ -38,18 +38,10 @@ const Cpu = CpuId
 const Tag = t.string
 const Watermark = oneOf(['min', 'low', 'high'] as const)
 
-export const AllocOp = strictObject(
-  'an alloc op',
-  { op: t.literal('alloc'), cpu: Cpu },
-  { order: Order, mt: MtName, count: intIn(1, 1 << 24), tag: Tag, zone: t.string },
-)
+export const AllocOp = strictObject('an alloc op', { op: t.literal('alloc'), cpu: Cpu }, { order: Order, mt: MtName, count: intIn(1, 1 << 24), tag: Tag, zone: t.string })
 export const FreeOp = strictObject('a free op', { op: t.literal('free'), cpu: Cpu, tag: Tag }, { cold: t.boolean })
 export const DrainOp = strictObject('a drain op', { op: t.literal('drain'), cpu: Cpu }, { all: t.boolean })
-export const PressureOp = strictObject(
-  'a pressure op',
-  { op: t.literal('pressure'), cpu: Cpu, tag: Tag },
-  { watermark: Watermark, mt: MtName, order: Order, zone: t.string },
-)
+export const PressureOp = strictObject('a pressure op', { op: t.literal('pressure'), cpu: Cpu, tag: Tag }, { watermark: Watermark, mt: MtName, order: Order, zone: t.string })
 export const ChurnOp = strictObject(
   'a churn op',
   { op: t.literal('churn'), cpu: Cpu, steps: intIn(1, 1 << 30) },

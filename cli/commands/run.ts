@@ -28,11 +28,22 @@ export const renderRunSummary = (r: RunSummary): string => {
       ['wall time', `${(r.wallMs / 1000).toFixed(2)}s (${formatCount(evps)} events/s)`],
       ['integrity', r.headHash],
     ].map(([a, b]) => [`  ${a}`, b!]),
-  ).split('\n').slice(1).join('\n')
+  )
+    .split('\n')
+    .slice(1)
+    .join('\n')
   out += '\nevents by type\n'
-  out += Object.entries(r.eventsByType).map(([k, v]) => `  ${k.padEnd(24)} ${formatCount(v).padStart(12)}`).join('\n') + '\n'
+  out +=
+    Object.entries(r.eventsByType)
+      .map(([k, v]) => `  ${k.padEnd(24)} ${formatCount(v).padStart(12)}`)
+      .join('\n') + '\n'
   out += '\nfree blocks per order (/proc/buddyinfo)\n' + r.buddyinfo
-  out += '\nfree pages: ' + r.zones.map((z) => `${z.zone} ${formatCount(z.nrFreePages)} of ${formatCount(z.managed)} (min ${z.watermarks.min}, low ${z.watermarks.low}, high ${z.watermarks.high})`).join('; ') + '\n'
+  out +=
+    '\nfree pages: ' +
+    r.zones
+      .map((z) => `${z.zone} ${formatCount(z.nrFreePages)} of ${formatCount(z.managed)} (min ${z.watermarks.min}, low ${z.watermarks.low}, high ${z.watermarks.high})`)
+      .join('; ') +
+    '\n'
   if (r.hinting !== null) out += renderHintingSummary(r.hinting)
   out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
   if (r.invariants.violations === 0) out += 'invariants: all hold\n'
@@ -45,19 +56,24 @@ export const renderRunSummary = (r: RunSummary): string => {
 
 export const renderHintingSummary = (h: HintingSummary): string => {
   const d = h.states
-  let out = `\nguest page hinting (${Object.entries(h.variants).map(([k, v]) => `${k} ${v}`).join(', ')})\n`
+  let out = `\nguest page hinting (${Object.entries(h.variants)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})\n`
   out += `  page states      S ${formatCount(d.usage.S)}, U ${formatCount(d.usage.U)}, P ${formatCount(d.usage.P)}, V ${formatCount(d.usage.V)}; ${formatCount(d.resident)} of ${formatCount(d.frames)} resident\n`
   out += `  host             ${formatCount(h.hostDiscards)} discards, ${formatCount(h.hostPagedOut)} paged out\n`
   out += `  discard faults   ${h.discardFaultsPerCpu.map((n, c) => `cpu${c} ${formatCount(n)}`).join(', ')}\n`
   out += `  collections      ${formatCount(h.collections)}, pages collected from ${h.collectedPagesPerCpu.map((n, c) => `cpu${c} ${formatCount(n)}`).join(', ')}\n`
   out += '  transitions (from>to)\n'
-  out += Object.entries(h.transitions).map(([k, v]) => `    ${k.padEnd(8)} ${formatCount(v).padStart(12)}`).join('\n') + '\n'
+  out +=
+    Object.entries(h.transitions)
+      .map(([k, v]) => `    ${k.padEnd(8)} ${formatCount(v).padStart(12)}`)
+      .join('\n') + '\n'
   return out
 }
 
 const options = {
   workload: opt('--workload <file>', 'the workload JSON file (default: the embedded workloads/default.json)', StringArg),
-  seed: opt('--seed <n>', 'seed of the run\'s PRNG (default 1): the same workload and seed give the same events', SeedArg),
+  seed: opt('--seed <n>', "seed of the run's PRNG (default 1): the same workload and seed give the same events", SeedArg),
   db: DB_OPT,
   stepsMax: opt('--steps-max <n>', `stop after this many simulator steps (StepLimitReached; at most 2^40)`, IntArg(1, STEPS_MAX_LIMIT)),
   checkEvery: opt('--check-every <n>', 'check the state invariants every n events as well as at the end (0: only at the end)', IntArg()),

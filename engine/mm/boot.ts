@@ -33,8 +33,7 @@ export interface LayoutError {
 const intSqrt = (x: number): number => Math.floor(Math.sqrt(x))
 
 /** init_per_zone_wmark_min: min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to [128, 65536]. */
-export const default_min_free_kbytes = (managedPages: number): number =>
-  Math.min(65536, Math.max(128, intSqrt(managedPages * (1 << (PAGE_SHIFT - 10)) * 16)))
+export const default_min_free_kbytes = (managedPages: number): number => Math.min(65536, Math.max(128, intSqrt(managedPages * (1 << (PAGE_SHIFT - 10)) * 16)))
 
 /** __setup_per_zone_wmarks: min in proportion to the zone's size, low and high above it. */
 export const setup_per_zone_wmarks = (zonePages: readonly number[], minFreeKbytes: number) => {
@@ -89,7 +88,10 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
   // pageblockOrder is a geometry fact of the arch, not a knob: a value that disagrees is a
   // mistake in the workload, not a machine mmsim could boot.
   if (m.pageblockOrder !== undefined && m.pageblockOrder !== pageblockOrder)
-    errors.push({ path: `${path}.pageblockOrder`, message: `expected ${pageblockOrder}, pageblock_order on ${arch} (HPAGE_SHIFT ${pageblockOrder + PAGE_SHIFT}), got ${m.pageblockOrder}` })
+    errors.push({
+      path: `${path}.pageblockOrder`,
+      message: `expected ${pageblockOrder}, pageblock_order on ${arch} (HPAGE_SHIFT ${pageblockOrder + PAGE_SHIFT}), got ${m.pageblockOrder}`,
+    })
   if (m.guestPageHinting === true && arch !== 's390')
     errors.push({ path: `${path}.arch`, message: `expected "s390" with guestPageHinting: guest page hinting is s390's (ESSA, CMMA), got "${arch}"` })
   if (m.zones.length === 0) errors.push({ path: `${path}.zones`, message: 'expected at least one zone' })
@@ -108,10 +110,12 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
     const pages = z.pages ?? z.mib! * PAGES_PER_MIB
     const startPfn = z.startPfn ?? next
     if (startPfn < next) errors.push({ path: `${zp}.startPfn`, message: `expected at least ${next}, the end of the zone before, got ${startPfn}` })
-    if (startPfn % pageblockPages !== 0)
-      errors.push({ path: `${zp}.startPfn`, message: `expected a multiple of the pageblock size ${pageblockPages}, got ${startPfn}` })
+    if (startPfn % pageblockPages !== 0) errors.push({ path: `${zp}.startPfn`, message: `expected a multiple of the pageblock size ${pageblockPages}, got ${startPfn}` })
     if (pages % pageblockPages !== 0)
-      errors.push({ path: z.pages !== undefined ? `${zp}.pages` : `${zp}.mib`, message: `expected a size that is a multiple of the pageblock size (${pageblockPages} pages), got ${pages} pages` })
+      errors.push({
+        path: z.pages !== undefined ? `${zp}.pages` : `${zp}.mib`,
+        message: `expected a size that is a multiple of the pageblock size (${pageblockPages} pages), got ${pages} pages`,
+      })
     sizes.push({ name: z.name, startPfn, pages })
     next = startPfn + pages
   })
@@ -120,7 +124,10 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
   if (next > PFN_END_MAX) errors.push({ path: `${path}.zones`, message: `expected at most ${PFN_END_MAX} frames in all, got ${next}` })
   if (errors.length > 0) return { errors }
   const minFreeKbytes = m.minFreeKbytes ?? default_min_free_kbytes(sizes.reduce((a, z) => a + z.pages, 0))
-  const wmarks = setup_per_zone_wmarks(sizes.map((z) => z.pages), minFreeKbytes)
+  const wmarks = setup_per_zone_wmarks(
+    sizes.map((z) => z.pages),
+    minFreeKbytes,
+  )
   const reserve = setup_per_zone_lowmem_reserve(sizes)
   const zones: ZoneShape[] = sizes.map((z, i) => {
     const dflt = pageset_set_batch(zone_batchsize(z.pages))

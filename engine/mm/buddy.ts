@@ -66,17 +66,11 @@ export const FALLBACKS: readonly (readonly number[])[] = [
 export const can_steal_fallback = (s: ZoneState, order: number, startMt: number): boolean =>
   order >= s.pageblockOrder ||
   order >= s.pageblockOrder >> 1 || // C integer division: 9 / 2 == 4
-
   startMt === MIGRATE_RECLAIMABLE ||
   startMt === MIGRATE_UNMOVABLE
 
 /** find_suitable_fallback: the first fallback type with a block at this order. */
-export const find_suitable_fallback = (
-  s: ZoneState,
-  zone: number,
-  order: number,
-  startMt: number,
-): { mt: number; canSteal: boolean } | null => {
+export const find_suitable_fallback = (s: ZoneState, zone: number, order: number, startMt: number): { mt: number; canSteal: boolean } | null => {
   if (s.nrFree[nrFreeIdx(zone, order)] === 0) return null
   for (const mt of FALLBACKS[startMt] ?? []) {
     if (s.freeHead[freeListIdx(zone, order, mt)] === NIL) continue
@@ -118,7 +112,7 @@ export const pageblock_counts = (s: ZoneState, pfn: number): { start: number; fr
   const end = start + s.pageblockPages
   let freePages = 0
   let movablePages = 0
-  for (let p = start; p < end; ) {
+  for (let p = start; p < end;) {
     if (s.frame[p] === FRAME_BUDDY && s.freeOrder[p]! >= 0) {
       freePages += 1 << s.freeOrder[p]!
       p += 1 << s.freeOrder[p]!

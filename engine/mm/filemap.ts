@@ -28,7 +28,7 @@ export const lock_page = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
   k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_locked'], clear: [], why: 'lock_page' })
 }
 
-export const unlock_page = (k: Kernel, cpu: Cpu, pfn: number, why = 'unlock_page', set: ('PG_uptodate')[] = []): void => {
+export const unlock_page = (k: Kernel, cpu: Cpu, pfn: number, why = 'unlock_page', set: 'PG_uptodate'[] = []): void => {
   k.emit(cpu, 'PageFlagsChanged', { pfn, set, clear: ['PG_locked'], why })
   k.locks.pageLockQueue(pfn).wakeAll(k.sim)
 }
@@ -184,8 +184,7 @@ export const writeback_page = function* (k: Kernel, cpu: Cpu, f: FileContext, fi
   // pagevec_release: the I/O is submitted, the page cache's reference keeps the page.
   yield* put_page(k, cpu, pfn)
   const at = cfg?.volatileAt
-  if (at === 'writeback-start' || at === 'writeback-start-checked')
-    yield* page_make_volatile(k, cpu, pfn, { ignoreWriteback: at === 'writeback-start' })
+  if (at === 'writeback-start' || at === 'writeback-start-checked') yield* page_make_volatile(k, cpu, pfn, { ignoreWriteback: at === 'writeback-start' })
   yield* sleep(k.sim, cpu, f.ioNs, `writeback I/O of file ${file} index ${index}`)
   k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writeback'], why: 'end_page_writeback' })
   if (cfg?.volatileAt === 'writeback-end') yield* page_make_volatile(k, cpu, pfn)

@@ -59,8 +59,7 @@ export const fault_in_file_page = function* (k: Kernel, cpu: Cpu, f: FileContext
   if (!present) {
     k.emit(cpu, 'PteSet', { pfn, mm, vpn, writable })
     // page_check_writable: the first writable pte makes the page only potentially volatile.
-    if (writable && (k.pages.flags[pfn]! & PG_writable) === 0)
-      k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_writable'], clear: [], why: 'page_check_writable' })
+    if (writable && (k.pages.flags[pfn]! & PG_writable) === 0) k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_writable'], clear: [], why: 'page_check_writable' })
   }
   spin_unlock(k.sim, cpu, ptl)
   if (!present) yield* page_make_volatile(k, cpu, pfn, { callerHolds: true })
@@ -148,8 +147,7 @@ export const page_remove_rmap_last = function* (k: Kernel, cpu: Cpu, pfn: number
     yield* page_make_stable(k, cpu, pfn)
     k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_dirty'], clear: ['SK_changed'], why: 'page_remove_rmap: page_test_and_clear_dirty' })
   }
-  if ((k.pages.flags[pfn]! & PG_writable) !== 0)
-    k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
+  if ((k.pages.flags[pfn]! & PG_writable) !== 0) k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
 }
 
 /**

@@ -47,8 +47,7 @@ const steal_suitable_fallback = (k: Kernel, cpu: Cpu, zone: number, pfn: number,
   }
   if (!canSteal) return void single()
   const { start, freePages, movablePages } = pageblock_counts(s, pfn)
-  const alikePages =
-    startMt === 1 ? movablePages : oldBlockMt === 1 ? s.pageblockPages - (freePages + movablePages) : 0
+  const alikePages = startMt === 1 ? movablePages : oldBlockMt === 1 ? s.pageblockPages - (freePages + movablePages) : 0
   const claimed = freePages + alikePages >= 1 << (s.pageblockOrder - 1)
   k.emit(cpu, 'FreepagesMoved', { zone, pfn: start, pages: s.pageblockPages, toMt: startMt, claimed, freePages, alikePages })
 }

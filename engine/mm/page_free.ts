@@ -11,16 +11,7 @@ import { arch_free_page } from './hinting/essa'
 import { PG_discarded } from '../../projections/pages/state'
 
 /** __free_one_page: merge with free buddies and put the result on free_list[mt]. */
-export const __free_one_page = (
-  k: Kernel,
-  cpu: Cpu,
-  zone: number,
-  pfn: number,
-  order: number,
-  mt: number,
-  from: 'page' | 'pcp' | 'boot',
-  cause?: number,
-): void => {
+export const __free_one_page = (k: Kernel, cpu: Cpu, zone: number, pfn: number, order: number, mt: number, from: 'page' | 'pcp' | 'boot', cause?: number): void => {
   const { merges, tail } = decideFreeOnePage(k.state.zone, zone, pfn, order, mt)
   k.emit(cpu, 'PageFreed', { zone, pfn, order, mt, merges, tail, from }, cause)
 }

@@ -119,8 +119,7 @@ export class Simulator {
         if (!entry.actor.daemon) this.live--
         entry.actor.fire()
       }
-      if (++this.steps >= this.stepsMax && this.outcome === null)
-        this.outcome = { _tag: 'StepLimitReached', stepsMax: this.stepsMax }
+      if (++this.steps >= this.stepsMax && this.outcome === null) this.outcome = { _tag: 'StepLimitReached', stepsMax: this.stepsMax }
     }
     return this.outcome!
   }

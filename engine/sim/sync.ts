@@ -138,13 +138,7 @@ class IpiWait implements Waitable {
  * context, and wait until all have. Must not be called with interrupts off (the kernel's own
  * rule), since two CPUs doing so would wait on each other forever.
  */
-export function* smp_call_function(
-  sim: Simulator,
-  cpu: Cpu,
-  callLock: SpinLock,
-  name: string,
-  run: (target: Cpu) => void,
-): Path<IpiCall> {
+export function* smp_call_function(sim: Simulator, cpu: Cpu, callLock: SpinLock, name: string, run: (target: Cpu) => void): Path<IpiCall> {
   assert(cpu.irqsOff === 0, `${name}: smp_call_function is not called with interrupts off`)
   yield* spin_lock(sim, cpu, callLock)
   const targets = sim.cpus.filter((c) => c.online && c !== cpu)
@@ -160,13 +154,7 @@ export function* smp_call_function(
 }
 
 /** on_each_cpu(func, info, wait=1): smp_call_function, then `run` locally with interrupts off. */
-export function* on_each_cpu(
-  sim: Simulator,
-  cpu: Cpu,
-  callLock: SpinLock,
-  name: string,
-  run: (target: Cpu) => void,
-): Path<IpiCall> {
+export function* on_each_cpu(sim: Simulator, cpu: Cpu, callLock: SpinLock, name: string, run: (target: Cpu) => void): Path<IpiCall> {
   const call = yield* smp_call_function(sim, cpu, callLock, name, run)
   local_irq_disable(cpu)
   run(cpu)

@@ -40,8 +40,7 @@ class TagTable {
       return { id: -1, name, depth: at.depth }
     }
     if (!d.live) this.error(`${at.path}.tag`, `tag "${name}" was already freed by ${d.freedAt}`)
-    else if (d.ref.depth < at.depth && at.timesInside > 1)
-      this.error(`${at.path}.tag`, `tag "${name}" is allocated outside this repeat (${d.path}) but freed in every iteration`)
+    else if (d.ref.depth < at.depth && at.timesInside > 1) this.error(`${at.path}.tag`, `tag "${name}" is allocated outside this repeat (${d.path}) but freed in every iteration`)
     d.live = false
     d.freedAt = at.path
     return d.ref

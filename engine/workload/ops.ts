@@ -33,8 +33,7 @@ const skipped = (k: Kernel, cpu: Cpu, op: CpuProgram, reason: string): void => v
 
 const alloc: Exec<'alloc'> = function* (ctx, cpu, _prng, op, iters) {
   const blocks: Block[] = []
-  const req: AllocRequest =
-    op.tag === null ? { order: op.order, mt: op.mt, highestZone: op.zone } : { order: op.order, mt: op.mt, highestZone: op.zone, tag: op.tag.name }
+  const req: AllocRequest = op.tag === null ? { order: op.order, mt: op.mt, highestZone: op.zone } : { order: op.order, mt: op.mt, highestZone: op.zone, tag: op.tag.name }
   for (let i = 0; i < op.count; i++) {
     const b = yield* allocBlock(ctx, cpu, req)
     if (b !== null) blocks.push(b)

@@ -18,7 +18,6 @@ export const Pr = STATE_CODE.Pr
 export const usageOf = (s: PageState): 'S' | 'U' | 'V' | 'P' => s[0] as 'S' | 'U' | 'V' | 'P'
 export const contentOf = (s: PageState): 'r' | 'p' | 'z' => s[1] as 'r' | 'p' | 'z'
 
-
 /**
  * The guest's ESSA orders change only the usage part of resident or zero pages. A preserved
  * (paged-out) page becomes Uz when set unused and Vz when set volatile; the host writes Vz where

@@ -4,20 +4,7 @@ import { type EventOf, type MmEvent } from '../../events'
 import { MIGRATE_ISOLATE } from '../../events/codecs'
 import { absurd, assert } from '../../lib'
 import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
-import {
-  FRAME_ABSENT,
-  FRAME_ALLOCATED,
-  FRAME_BUDDY,
-  FRAME_DISCARD,
-  FRAME_PCP,
-  zoneOf,
-  freeListIdx,
-  nrFreeIdx,
-  pcpCountIdx,
-  pcpListIdx,
-  pcpListMt,
-  type ZoneState,
-} from './state'
+import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
 
 /** Frees counted in NR_FREE_PAGES: everything but MIGRATE_ISOLATE (__mod_zone_freepage_state). */
 const freepageDelta = (mt: number, pages: number): number => (mt === MIGRATE_ISOLATE ? 0 : pages)
@@ -61,7 +48,7 @@ const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
   assert(s.freeHead[freeListIdx(zone, fromOrder, mt)] === pfn, '__rmqueue_smallest takes the list head')
   delFreeBlock(s, zone, pfn, fromOrder)
   // expand(): the upper half at each order goes back to the head of the same list.
-  for (let high = fromOrder; high > order; ) {
+  for (let high = fromOrder; high > order;) {
     high--
     const half = pfn + (1 << high)
     addFreeBlock(s, zone, half, high, mt, false)
@@ -161,7 +148,7 @@ const pcpFreed = (s: ZoneState, e: EventOf<'PcpFreed'>): void => {
 const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
   const { zone, pfn, pages, toMt, claimed } = e.data
   // move_freepages: walk the pageblock, list_move each free block to the head of the new list.
-  for (let p = pfn; p < pfn + pages; ) {
+  for (let p = pfn; p < pfn + pages;) {
     const order = s.freeOrder[p]!
     if (s.frame[p] !== FRAME_BUDDY || order < 0) {
       p++

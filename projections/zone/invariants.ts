@@ -3,29 +3,10 @@
 // corrupted state is caught whichever field was corrupted.
 import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../../events/codecs'
 import { violation, type StateInvariant, type Violation } from '../invariants'
-import {
-  FRAME_ALLOCATED,
-  FRAME_BUDDY,
-  FRAME_DISCARD,
-  FRAME_PCP,
-  NIL,
-  freeListIdx,
-  nrFreeIdx,
-  pcpCountIdx,
-  pcpListIdx,
-  pcpListMt,
-  type ZoneInfo,
-  type ZoneState,
-} from './state'
+import { FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, NIL, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneInfo, type ZoneState } from './state'
 
 /** Calls `visit` for each block on free_list[mt] of `order`; stops (and reports) on a cycle. */
-const walkFreeList = (
-  s: ZoneState,
-  zone: number,
-  order: number,
-  mt: number,
-  visit: (pfn: number) => Violation | null,
-): Violation | null => {
+const walkFreeList = (s: ZoneState, zone: number, order: number, mt: number, visit: (pfn: number) => Violation | null): Violation | null => {
   let steps = 0
   for (let p = s.freeHead[freeListIdx(zone, order, mt)]!; p !== NIL; p = s.next[p]!) {
     if (++steps > s.pfnEnd) return violation('buddy.list-structure', `free_list[${order}][${mt}] of zone ${zone} loops`)
@@ -35,10 +16,7 @@ const walkFreeList = (
   return null
 }
 
-const forEachFreeList = (
-  s: ZoneState,
-  f: (z: ZoneInfo, order: number, mt: number) => Violation | null,
-): Violation | null => {
+const forEachFreeList = (s: ZoneState, f: (z: ZoneInfo, order: number, mt: number) => Violation | null): Violation | null => {
   for (const z of s.zones)
     for (let o = 0; o < MAX_ORDER; o++)
       for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
@@ -54,8 +32,7 @@ const CONSERVATION = 'buddy.page-conservation'
 
 export const pageConservation: StateInvariant<ZoneState> = {
   name: CONSERVATION,
-  description:
-    'free + allocated + per-cpu + discarded-list pages = managed pages in every zone, and NR_FREE_PAGES matches the non-isolated lists',
+  description: 'free + allocated + per-cpu + discarded-list pages = managed pages in every zone, and NR_FREE_PAGES matches the non-isolated lists',
   check: (s) => {
     for (const z of s.zones) {
       let buddy = 0
@@ -80,20 +57,15 @@ export const pageConservation: StateInvariant<ZoneState> = {
           `${z.name}: counters say free ${z.buddyPages} / per-cpu ${z.pcpPages} / allocated ${z.allocatedPages} / discarded lists ${z.discardPages}, frames say ${buddy} / ${pcp} / ${allocated} / ${discard}`,
         )
       let listed = 0
-      for (let o = 0; o < MAX_ORDER; o++)
-        for (let mt = 0; mt < MIGRATE_TYPES; mt++)
-          if (mt !== MIGRATE_ISOLATE) listed += s.freeLen[freeListIdx(z.idx, o, mt)]! << o
-      if (listed !== z.nrFreePages)
-        return violation(CONSERVATION, `${z.name}: NR_FREE_PAGES ${z.nrFreePages}, non-isolated lists hold ${listed}`)
+      for (let o = 0; o < MAX_ORDER; o++) for (let mt = 0; mt < MIGRATE_TYPES; mt++) if (mt !== MIGRATE_ISOLATE) listed += s.freeLen[freeListIdx(z.idx, o, mt)]! << o
+      if (listed !== z.nrFreePages) return violation(CONSERVATION, `${z.name}: NR_FREE_PAGES ${z.nrFreePages}, non-isolated lists hold ${listed}`)
       let onPcp = 0
-      for (let cpu = 0; cpu < s.cpus; cpu++)
-        for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) onPcp += s.pcpLen[pcpListIdx(s, cpu, z.idx, mt)]!
+      for (let cpu = 0; cpu < s.cpus; cpu++) for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) onPcp += s.pcpLen[pcpListIdx(s, cpu, z.idx, mt)]!
       if (onPcp !== pcp) return violation(CONSERVATION, `${z.name}: per-cpu lists hold ${onPcp} pages, ${pcp} frames are per-cpu`)
     }
     return null
   },
 }
-
 
 export const blocksAlignedInZone: StateInvariant<ZoneState> = {
   name: 'buddy.block-aligned-in-zone',
@@ -101,8 +73,7 @@ export const blocksAlignedInZone: StateInvariant<ZoneState> = {
   check: (s) =>
     forEachFreeList(s, (z, o, mt) =>
       walkFreeList(s, z.idx, o, mt, (p) => {
-        if ((p & ((1 << o) - 1)) !== 0)
-          return violation('buddy.block-aligned-in-zone', `block ${p} on ${listName(z, o, mt)} is not aligned to order ${o}`, p)
+        if ((p & ((1 << o) - 1)) !== 0) return violation('buddy.block-aligned-in-zone', `block ${p} on ${listName(z, o, mt)} is not aligned to order ${o}`, p)
         if (p < z.startPfn || p + (1 << o) > z.endPfn)
           return violation('buddy.block-aligned-in-zone', `block ${p}+${1 << o} on ${listName(z, o, mt)} leaves zone [${z.startPfn}, ${z.endPfn})`, p)
         return null
@@ -128,11 +99,7 @@ export const noOverlap: StateInvariant<ZoneState> = {
     if (v !== null) return v
     for (let p = 0; p < s.pfnEnd; p++) {
       if ((s.frame[p] === FRAME_BUDDY) !== (covered[p] === 1))
-        return violation(
-          'buddy.no-overlap',
-          covered[p] ? `frame ${p} is in a listed free block but not marked free` : `frame ${p} is marked free but in no listed block`,
-          p,
-        )
+        return violation('buddy.no-overlap', covered[p] ? `frame ${p} is in a listed free block but not marked free` : `frame ${p} is marked free but in no listed block`, p)
     }
     return null
   },
@@ -167,11 +134,7 @@ export const listMigratetype: StateInvariant<ZoneState> = {
     const v = forEachFreeList(s, (z, o, mt) =>
       walkFreeList(s, z.idx, o, mt, (p) => {
         if (s.freeOrder[p] !== o || s.listMt[p] !== mt)
-          return violation(
-            'buddy.list-migratetype',
-            `block ${p} on ${listName(z, o, mt)} records order ${s.freeOrder[p]}, migratetype ${s.listMt[p]}`,
-            p,
-          )
+          return violation('buddy.list-migratetype', `block ${p} on ${listName(z, o, mt)} records order ${s.freeOrder[p]}, migratetype ${s.listMt[p]}`, p)
         return null
       }),
     )
@@ -208,16 +171,13 @@ export const noMergeableBuddies: StateInvariant<ZoneState> = {
         const a = s.pageblockMt[p >> s.pageblockOrder]!
         const b = s.pageblockMt[buddy >> s.pageblockOrder]!
         if (o >= s.pageblockOrder && a !== b && (a === MIGRATE_ISOLATE || b === MIGRATE_ISOLATE)) return null
-        return violation('buddy.no-mergeable-buddies', `free blocks ${Math.min(p, buddy)} and ${Math.max(p, buddy)} of order ${o} are buddies and were not merged`, Math.min(p, buddy))
+        return violation(
+          'buddy.no-mergeable-buddies',
+          `free blocks ${Math.min(p, buddy)} and ${Math.max(p, buddy)} of order ${o} are buddies and were not merged`,
+          Math.min(p, buddy),
+        )
       })
     }),
 }
 
-export const zoneInvariants: readonly StateInvariant<ZoneState>[] = [
-  pageConservation,
-  blocksAlignedInZone,
-  noOverlap,
-  nrFreeMatchesLists,
-  listMigratetype,
-  noMergeableBuddies,
-]
+export const zoneInvariants: readonly StateInvariant<ZoneState>[] = [pageConservation, blocksAlignedInZone, noOverlap, nrFreeMatchesLists, listMigratetype, noMergeableBuddies]

@@ -2,15 +2,7 @@
 // and per-cpu lists. Head insertion is list_add, tail insertion list_add_tail.
 import { NIL, type ZoneState } from './state'
 
-const listAdd = (
-  s: ZoneState,
-  head: Int32Array,
-  tail: Int32Array,
-  len: Int32Array,
-  i: number,
-  pfn: number,
-  atTail: boolean,
-): void => {
+const listAdd = (s: ZoneState, head: Int32Array, tail: Int32Array, len: Int32Array, i: number, pfn: number, atTail: boolean): void => {
   if (head[i] === NIL) {
     s.next[pfn] = NIL
     s.prev[pfn] = NIL
@@ -44,14 +36,10 @@ const listDel = (s: ZoneState, head: Int32Array, tail: Int32Array, len: Int32Arr
   len[i]!--
 }
 
-export const freeListAdd = (s: ZoneState, i: number, pfn: number, atTail: boolean): void =>
-  listAdd(s, s.freeHead, s.freeTail, s.freeLen, i, pfn, atTail)
-export const freeListDel = (s: ZoneState, i: number, pfn: number): void =>
-  listDel(s, s.freeHead, s.freeTail, s.freeLen, i, pfn)
-export const pcpListAdd = (s: ZoneState, i: number, pfn: number, atTail: boolean): void =>
-  listAdd(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn, atTail)
-export const pcpListDel = (s: ZoneState, i: number, pfn: number): void =>
-  listDel(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn)
+export const freeListAdd = (s: ZoneState, i: number, pfn: number, atTail: boolean): void => listAdd(s, s.freeHead, s.freeTail, s.freeLen, i, pfn, atTail)
+export const freeListDel = (s: ZoneState, i: number, pfn: number): void => listDel(s, s.freeHead, s.freeTail, s.freeLen, i, pfn)
+export const pcpListAdd = (s: ZoneState, i: number, pfn: number, atTail: boolean): void => listAdd(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn, atTail)
+export const pcpListDel = (s: ZoneState, i: number, pfn: number): void => listDel(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn)
 
 /** The pfns of one list from head to tail (renderers, invariants and tests). */
 export const listPfns = (s: ZoneState, head: Int32Array, i: number, limit = Number.MAX_SAFE_INTEGER): number[] => {

@@ -53,10 +53,5 @@ export const zoneSummary = (s: ZoneState) =>
     allocatedPages: z.allocatedPages,
     watermarks: z.watermarks,
     nrFree: Array.from({ length: MAX_ORDER }, (_, o) => s.nrFree[nrFreeIdx(z.idx, o)]!),
-    freeByMigratetype: Object.fromEntries(
-      MIGRATETYPE_NAMES.map((name, mt) => [
-        name,
-        Array.from({ length: MAX_ORDER }, (_, o) => s.freeLen[freeListIdx(z.idx, o, mt)]!),
-      ]),
-    ),
+    freeByMigratetype: Object.fromEntries(MIGRATETYPE_NAMES.map((name, mt) => [name, Array.from({ length: MAX_ORDER }, (_, o) => s.freeLen[freeListIdx(z.idx, o, mt)]!)])),
   }))

@@ -77,21 +77,18 @@ export interface ZoneState {
   readonly pcpCount: Int32Array
 }
 
-export const freeListIdx = (zone: number, order: number, mt: number): number =>
-  (zone * MAX_ORDER + order) * MIGRATE_TYPES + mt
+export const freeListIdx = (zone: number, order: number, mt: number): number => (zone * MAX_ORDER + order) * MIGRATE_TYPES + mt
 
 export const nrFreeIdx = (zone: number, order: number): number => zone * MAX_ORDER + order
 
-export const pcpListIdx = (s: ZoneState, cpu: number, zone: number, mt: number): number =>
-  (cpu * s.zones.length + zone) * MIGRATE_PCPTYPES + mt
+export const pcpListIdx = (s: ZoneState, cpu: number, zone: number, mt: number): number => (cpu * s.zones.length + zone) * MIGRATE_PCPTYPES + mt
 
 /** free_hot_cold_page's list choice: the three pcp types have a list each, HIGHATOMIC goes on MOVABLE's. */
 export const pcpListMt = (mt: number): number => (mt >= MIGRATE_PCPTYPES ? MIGRATE_MOVABLE : mt)
 
 export const pcpCountIdx = (s: ZoneState, cpu: number, zone: number): number => cpu * s.zones.length + zone
 
-export const zoneOf = (s: ZoneState, pfn: number): number =>
-  pfn >= 0 && pfn < s.pfnEnd ? s.pageblockZone[pfn >> s.pageblockOrder]! : -1
+export const zoneOf = (s: ZoneState, pfn: number): number => (pfn >= 0 && pfn < s.pfnEnd ? s.pageblockZone[pfn >> s.pageblockOrder]! : -1)
 
 export const pageblockMigratetype = (s: ZoneState, pfn: number): number => s.pageblockMt[pfn >> s.pageblockOrder]!
 

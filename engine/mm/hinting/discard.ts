@@ -35,8 +35,7 @@ export const page_unmap_all = function* (k: Kernel, cpu: Cpu, pfn: number): Path
     const pte = k.state.mms.mms.get(mmId)?.ptes.get(vpn)
     if (pte !== undefined && pte.pfn === pfn) {
       k.emit(cpu, 'PteCleared', { pfn, mm: mmId, vpn })
-      if (p.mapcount[pfn] === 0 && (p.flags[pfn]! & PG_writable) !== 0)
-        k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
+      if (p.mapcount[pfn] === 0 && (p.flags[pfn]! & PG_writable) !== 0) k.emit(cpu, 'PageFlagsChanged', { pfn, set: [], clear: ['PG_writable'], why: 'page_reset_writable' })
     }
     spin_unlock(k.sim, cpu, ptl)
   }

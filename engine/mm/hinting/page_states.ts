@@ -35,8 +35,7 @@ export const check_bits = (k: Kernel, pfn: number, ignoreWriteback = false): boo
 }
 
 /** check_counts: nobody but the page cache (offset 1) and the caller (offset 2) and the ptes holds it. */
-export const check_counts = (k: Kernel, pfn: number, offset: number): boolean =>
-  k.pages.mapcount[pfn]! + offset === k.pages.refcount[pfn]!
+export const check_counts = (k: Kernel, pfn: number, offset: number): boolean => k.pages.mapcount[pfn]! + offset === k.pages.refcount[pfn]!
 
 /** page_set_volatile: SET_VOLATILE, or SET_POT_VOLATILE for a page mapped writable (PG_writable). */
 const set_volatile = (k: Kernel, cpu: Cpu, pfn: number): void => {
