@@ -2,7 +2,7 @@
 // workload and seed store the same hash chains, stored events cannot be changed through SQL,
 // a change made behind the triggers' back is found and located, files that are not ours are
 // refused, and a run whose process is interrupted or killed stays readable and verifiable.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
@@ -13,10 +13,8 @@ import { runToStore, type RunSummary } from '../cli/commands/run'
 import { Folder, diffStates, renderBuddyinfo } from '../projections'
 import { getRun, rowHash, openForRead, readEvents, verifyRun, type RunRow } from '../storage'
 import type { Workload } from '../workload/codec'
+import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, runInMemory, tmpDir, workload } from './helpers'
-
-const ROOT = path.resolve(__dirname, '..')
-const MMSIM_JS = path.join(ROOT, 'dist', 'cli', 'mmsim.js')
 
 // Allocations of several orders and migratetypes, two CPUs churning, pressure to the low
 // watermark and a drain: about 40,000 events, so more than one batch and many hash blocks.
@@ -347,21 +345,7 @@ describe('a run whose process is interrupted or killed', () => {
     { zones: [{ name: 'Normal', mib: 64 }] },
   )
 
-  const newestSource = (dir: string): number => {
-    let newest = 0
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name)
-      if (entry.isDirectory()) newest = Math.max(newest, newestSource(p))
-      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json')) newest = Math.max(newest, fs.statSync(p).mtimeMs)
-    }
-    return newest
-  }
-
-  beforeAll(() => {
-    const dirs = ['lib', 'events', 'projections', 'engine', 'storage', 'workload', 'workloads', 'cli', 'analysis', 'hunt']
-    const newest = Math.max(...dirs.map((d) => newestSource(path.join(ROOT, d))))
-    if (!fs.existsSync(MMSIM_JS) || fs.statSync(MMSIM_JS).mtimeMs < newest) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' })
-  })
+  beforeAll(ensureBuilt)
 
   const start = (file: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } => {
     const wfile = path.join(path.dirname(file), 'long.json')

@@ -13,7 +13,7 @@ import { eventPfns, eventSpan, type MmEvent } from '../events'
 import { EventWriter, createRun, endRun, getRun, indexStoredRun, openForRead, openForWrite, readEvents, verifyRun, type EventFilter } from '../storage'
 import type { Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
-import { ensureBuilt, startCli } from './builtCli'
+import { ensureBuilt, startCli } from './built'
 import { cli, tmpDir, workload } from './helpers'
 
 const reading = <T>(file: string, f: (db: Database.Database) => T): T => {
