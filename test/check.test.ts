@@ -1,5 +1,6 @@
 // `mmsim check` re-runs the event monitors while it folds a stored run, so a run is checked for
 // every invariant, not only for the findings its engine recorded (issue 7 §3).
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { checkRun } from '../analysis/check'
@@ -47,6 +48,20 @@ describe('mmsim check re-runs the event monitors', () => {
     const out = await cli('check', '--db', db)
     expect(out.code).toBe(1)
     expect(out.out).toMatch(new RegExp(`event: ${REUSED.replace(/\./g, '\\.')} fails at seq \\d+`))
+  })
+
+  it('`mmsim run --no-monitors` stores the run without findings, and `mmsim check` finds them (exit 1)', async () => {
+    const seed = racySeed()
+    const dir = tmpDir()
+    const db = path.join(dir, 'cli.db')
+    const file = path.join(dir, 'racy.json')
+    fs.writeFileSync(file, JSON.stringify(racy))
+    const run = await cli('run', '--db', db, '--workload', file, '--seed', String(seed), '--no-monitors', '--no-progress', '--json')
+    expect(run.code).toBe(0)
+    expect((JSON.parse(run.out) as { invariants: { violations: number } }).invariants.violations).toBe(0)
+    const out = await cli('check', '--db', db, '--json')
+    expect(out.code).toBe(1)
+    expect((JSON.parse(out.out) as { monitors: { name: string }[] }).monitors.map((m) => m.name)).toContain(REUSED)
   })
 
   it('finds exactly what the engine recorded when the monitors ran (same names, same first seqs)', async () => {

@@ -78,6 +78,7 @@ const options = {
   stepsMax: opt('--steps-max <n>', `stop after this many simulator steps (StepLimitReached; at most 2^40)`, IntArg(1, STEPS_MAX_LIMIT)),
   checkEvery: opt('--check-every <n>', 'check the state invariants every n events as well as at the end (0: only at the end)', IntArg()),
   stopOnViolation: opt('--stop-on-violation', 'end the run at the first finding', FlagArg),
+  monitors: opt('--no-monitors', 'do not check the event monitors while simulating (`mmsim check` still re-runs them over the stored run)', FlagArg),
   json: JSON_OPT,
   progress: opt('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal)', FlagArg),
 }
@@ -98,6 +99,7 @@ export const runSpec: CommandSpec<typeof options> = {
     if (opts.stepsMax !== undefined) overrides.stepsMax = opts.stepsMax
     if (opts.checkEvery !== undefined) overrides.checkEveryEvents = opts.checkEvery
     if (opts.stopOnViolation) overrides.stopOnViolation = true
+    if (opts.monitors === false) overrides.monitors = false
     const progress = new Progress(status, 'simulating', io.errIsTTY && opts.progress !== false)
     let signal: string | null = null
     const onSignal = (sig: NodeJS.Signals) => {
