@@ -119,7 +119,7 @@ const tryEndRun = (db: Db, runId: number, end: RunEnd, o: RunOptions): void => {
   try {
     endRun(db, runId, end)
   } catch (err) {
-    o.log?.error({ runId, err: (err as Error).message }, 'could not mark the run ended')
+    o.log?.error({ err: (err as Error).message }, 'could not mark the run ended')
   }
 }
 
@@ -140,7 +140,14 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
     // Every line of the run's log carries its id.
     const log = o.log?.child({ runId })
     log?.info({ db: o.db, seed: o.seed, workload: o.workload.name }, 'run created')
-    const writer = new EventWriter(o.db, runId)
+    let writer: EventWriter
+    try {
+      writer = new EventWriter(o.db, runId)
+    } catch (err) {
+      // No writer thread, no events: the run row says why rather than staying 'running'.
+      tryEndRun(db, runId, { status: 'failed', outcome: null, reason: (err as Error).message, violations: 0 }, log ? { ...o, log } : o)
+      throw err
+    }
     try {
       return await storeRun(log ? { ...o, log } : o, db, runId, writer)
     } finally {

@@ -68,6 +68,8 @@ export class EventWriter {
   private committedHash = ''
   private committedDecisions = 0
   private failure: WriteFailed | null = null
+  /** Set once the writer reported its connection open (the empty run's head) or its failure. */
+  private reported = false
   // The pending batch, column by column.
   private n = 0
   private firstSeq = 1
@@ -123,19 +125,22 @@ export class EventWriter {
     this.lastSeq = e.seq
     // After a failure the run is stopped by its caller; what it still emits is not stored.
     if (this.failure !== null) return
-    const i = this.n++
+    // Everything that may throw comes before the event takes its place in the batch, so a bad
+    // event never leaves a batch whose columns and text disagree (the writer would refuse it all).
     const span = eventSpan(e)
+    if (span !== null) assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
+    const data = JSON.stringify(e.data)
+    const i = this.n++
     this.t[i] = e.t
     this.cpu[i] = e.cpu ?? -1
     if (span === null) this.pfn[i] = -1
     else {
-      assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
       this.pfn[i] = span.pfn
       this.npages[i] = span.npages
     }
     this.cause[i] = e.cause ?? -1
     this.encode(e.type)
-    this.encode(JSON.stringify(e.data))
+    this.encode(data)
     const many = eventPfns(e)
     if (many !== null) for (const pfn of many) this.pfnPairs.push(pfn, e.seq)
     if (this.n === this.batchEvents) this.send()
@@ -188,6 +193,7 @@ export class EventWriter {
   private poll(): void {
     for (let r = receiveMessageOnPort(this.reply); r !== undefined; r = receiveMessageOnPort(this.reply)) {
       const m = r.message as FromWriter
+      this.reported = true
       if (m.kind === 'committed') {
         this.committedSeq = m.headSeq
         this.committedHash = m.headHash
@@ -219,8 +225,10 @@ export class EventWriter {
   private waitFor(batches: number): void {
     for (;;) {
       const done = Atomics.load(this.ctrl, CTRL_DONE)
-      if (done >= batches) break
-      Atomics.wait(this.ctrl, CTRL_DONE, done, 100)
+      if (done >= batches && this.reported) break
+      // The writer's first report (the empty run's head) does not move CTRL_DONE: look often for it.
+      Atomics.wait(this.ctrl, CTRL_DONE, done, this.reported ? 100 : 5)
+      this.poll()
     }
     this.poll()
   }

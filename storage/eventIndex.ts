@@ -143,11 +143,16 @@ export const seqsOfFrame = (db: Db, runId: number, pfn: number): number[] => {
  * schema migration calls it for each run; within a transaction of the caller's.
  */
 export const indexStoredRun = (db: Db, runId: number, batchEvents: number): void => {
-  const read = db.prepare('SELECT type, pfn, npages FROM events WHERE run_id = ? AND seq BETWEEN ? AND ? ORDER BY seq')
+  const read = db.prepare('SELECT seq, type, pfn, npages FROM events WHERE run_id = ? AND seq BETWEEN ? AND ? ORDER BY seq')
   const insertType = db.prepare('INSERT INTO event_types (run_id, type, first_seq, seqs) VALUES (?, ?, ?, ?)')
   const insertFrame = db.prepare('INSERT INTO event_frames (run_id, bucket, first_seq, entries) VALUES (?, ?, ?, ?)')
   for (let firstSeq = 1; ; firstSeq += batchEvents) {
-    const rows = read.all(runId, firstSeq, firstSeq + batchEvents - 1) as { type: string; pfn: number | null; npages: number | null }[]
+    const window = read.all(runId, firstSeq, firstSeq + batchEvents - 1) as { seq: number; type: string; pfn: number | null; npages: number | null }[]
+    // A stored run is dense from seq 1; a damaged one (a gap, which `mmsim check` names) is
+    // indexed up to its first missing seq only, so that no index entry points at a wrong seq.
+    let dense = 0
+    while (dense < window.length && window[dense]!.seq === firstSeq + dense) dense++
+    const rows = window.slice(0, dense)
     if (rows.length === 0) return
     const index = indexBatch({
       firstSeq,
@@ -158,5 +163,6 @@ export const indexStoredRun = (db: Db, runId: number, batchEvents: number): void
     })
     for (const [type, seqs] of index.types) insertType.run(runId, type, firstSeq, seqs)
     for (const [bucket, entries] of index.frames) insertFrame.run(runId, bucket, firstSeq, entries)
+    if (dense < window.length || rows.length < batchEvents) return
   }
 }

@@ -13,6 +13,7 @@ import { eventPfns, eventSpan, type MmEvent } from '../events'
 import { EventWriter, createRun, endRun, getRun, indexStoredRun, openForRead, openForWrite, readEvents, verifyRun, type EventFilter } from '../storage'
 import type { Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
+import { runToStore } from '../hunt/runToStore'
 import { ensureBuilt, startCli } from './built'
 import { cli, tmpDir, workload } from './helpers'
 
@@ -216,5 +217,17 @@ describe('a run that stored nothing before it ended', () => {
     const ev = await cli('events', '--db', file)
     expect(ev.code).toBe(0)
     expect(ev.out).toBe('')
+  })
+
+  it('stopped before its first batch, the run reports the head its row holds: the anchor a user keeps matches `mmsim check`', async () => {
+    const file = path.join(tmpDir(), 'early.db')
+    // Long in steps, short in events: the first slice ends before a batch fills.
+    const w = workload([{ op: 'repeat', times: 50_000, ops: [{ op: 'idle', cpu: 0, ns: 1000 }] }])
+    const s = await runToStore({ workload: w, workloadSource: 'idle', seed: 1, db: file, config: resolveConfig(), interrupted: () => 'interrupted by a test' })
+    expect(s.status).toBe('interrupted')
+    expect(s.events).toBe(0)
+    const row = reading(file, (db) => getRun(db, file, s.runId))
+    expect(s.headHash).toBe(row.head_hash)
+    expect(verify(file, s.runId)).toMatchObject({ ok: true, events: 0, headHash: s.headHash })
   })
 })
