@@ -56,9 +56,9 @@ export const without = async (p: Protection): Promise<Simulator> => {
 export const firstSeedBreaking = (sim: Simulator, w: Workload, variants: Variants, invariant: string, seeds: readonly number[]): number | null =>
   seeds.find((seed) => sim.violations(w, variants, seed).includes(invariant)) ?? null
 
-/** Every seed of `seeds` whose run records any finding, with the findings. */
-export const seedsViolating = (sim: Simulator, w: Workload, variants: Variants, seeds: readonly number[]): { seed: number; names: string[] }[] =>
-  seeds.map((seed) => ({ seed, names: sim.violations(w, variants, seed) })).filter((r) => r.names.length > 0)
+/** Every seed of `seeds` whose run records a finding (any, or only those named `only`), with the findings. */
+export const seedsViolating = (sim: Simulator, w: Workload, variants: Variants, seeds: readonly number[], only?: string): { seed: number; names: string[] }[] =>
+  seeds.map((seed) => ({ seed, names: sim.violations(w, variants, seed).filter((n) => only === undefined || n === only) })).filter((r) => r.names.length > 0)
 
 /**
  * The seeds a sweep covers: `from..to` in the regular suite, or the range in MMSIM_RACE_SEEDS
