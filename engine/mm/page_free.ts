@@ -87,14 +87,19 @@ export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, c
     return yield* free_one_page(k, cpu, zone, pfn, 0, mt)
   }
   k.emit(cpu, 'PcpFreed', { zone, pfn, mt, cold })
-  const z = s.zones[zone]!
-  if (s.pcpCount[pcpCountIdx(s, cpu.id, zone)]! >= z.pcpHigh) {
-    const lock = k.zoneLocks[zone]!
-    yield* spin_lock(k.sim, cpu, lock)
-    free_pcppages_bulk(k, cpu, zone, z.pcpBatch, 'high')
-    spin_unlock(k.sim, cpu, lock)
-  }
+  yield* pcp_trim_to_high(k, cpu, zone)
   local_irq_enable(k.sim, cpu)
+}
+
+/** The tail of free_hot_cold_page: a list that reached pcp->high gives pcp->batch pages back to the buddy lists. */
+export const pcp_trim_to_high = function* (k: Kernel, cpu: Cpu, zone: number): Path {
+  const s = k.state.zone
+  const z = s.zones[zone]!
+  if (s.pcpCount[pcpCountIdx(s, cpu.id, zone)]! < z.pcpHigh) return
+  const lock = k.zoneLocks[zone]!
+  yield* spin_lock(k.sim, cpu, lock)
+  free_pcppages_bulk(k, cpu, zone, z.pcpBatch, 'high')
+  spin_unlock(k.sim, cpu, lock)
 }
 
 /** __free_pages: order 0 through the pcp lists, larger blocks straight to the buddy lists. */

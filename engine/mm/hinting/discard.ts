@@ -11,7 +11,7 @@ import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
 import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
 import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unlock } from '../../sim/sync'
-import { free_pcppages_bulk } from '../page_free'
+import { free_pcppages_bulk, pcp_trim_to_high } from '../page_free'
 import { PAGE_SHIFT } from '../boot'
 import { lock_page, put_page, remove_from_page_cache, unlock_page } from '../filemap'
 
@@ -107,14 +107,7 @@ const free_collected_page = function* (k: Kernel, cpu: Cpu, pfn: number, from: n
   perCpu[from] = 1
   local_irq_disable(cpu)
   k.emit(cpu, 'DiscardCollectionFreed', { pfns: [pfn], perCpu, mts: [pcpMigratetype(k, pfn)] }, cause)
-  const zone = zoneOf(s, pfn)
-  const z = s.zones[zone]!
-  if (s.pcpCount[pcpCountIdx(s, cpu.id, zone)]! >= z.pcpHigh) {
-    const lock = k.zoneLocks[zone]!
-    yield* spin_lock(k.sim, cpu, lock)
-    free_pcppages_bulk(k, cpu, zone, z.pcpBatch, 'high')
-    spin_unlock(k.sim, cpu, lock)
-  }
+  yield* pcp_trim_to_high(k, cpu, zoneOf(s, pfn))
   local_irq_enable(k.sim, cpu)
 }
 
