@@ -82,7 +82,7 @@ export const rowText = (
   // One template rather than an array join: the writer thread builds one of these per event.
   `${seq}${SEP}${t}${SEP}${cpu ?? ''}${SEP}${type}${SEP}${pfn ?? ''}${SEP}${npages ?? ''}${SEP}${cause ?? ''}${SEP}${frames.length === 0 ? '' : frames.join(',')}${SEP}${data}`
 
-/** A row's chained hash (hash version 2): cyrb53(rowText(...), prev), computed without the text. */
+/** A row's chained hash (hash version 2): cyrb53 of the row's text, seeded with the previous row's hash. */
 export const rowHash = (
   prev: number,
   seq: number,
@@ -94,7 +94,7 @@ export const rowHash = (
   cause: number | null,
   frames: readonly number[],
   data: string,
-): number => cyrb53Parts([String(seq), String(t), opt(cpu), type, opt(pfn), opt(npages), opt(cause), frames.length === 0 ? '' : frames.join(','), data], prev)
+): number => cyrb53(rowText(seq, t, cpu, type, pfn, npages, cause, frames, data), prev)
 
 /** Hash version 1's row text: no pfn, npages or frames. */
 export const rowTextV1 = (seq: number, t: number, cpu: number | null, type: string, cause: number | null, data: string): string =>
