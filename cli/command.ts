@@ -6,7 +6,7 @@ import { Command, Option } from 'commander'
 import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
 import type { Logger } from 'pino'
-import { LogLevelArg, StringArg, FlagArg, LOG_LEVELS, badValue, type LogLevel } from './args'
+import { LogLevelArg, StringArg, FlagArg, LOG_LEVELS, UsageError, badValue, type LogLevel } from './args'
 import type { Io } from './io'
 import { createLogger } from './log'
 import { StatusLine } from './terminal'
@@ -49,6 +49,11 @@ export interface CommandSpec<O extends Record<string, Opt<unknown>>> {
   /** Command lines that run as written, shown under "Examples" in --help. */
   readonly examples: readonly string[]
   readonly options: O
+  /**
+   * A positional argument that is another way to give one of the options (`mmsim page 0x100` is
+   * `mmsim page --pfn 0x100`): decoded with that option's codec, and an error when both are given.
+   */
+  readonly argument?: { readonly key: string; readonly name: string }
   readonly action: (opts: Opts<O>, ctx: Context) => Promise<number> | number
 }
 
@@ -96,8 +101,18 @@ export const addCommand = <O extends Record<string, Opt<unknown>>>(parent: Comma
   }
   cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n`)
   const name = `${parent.name() === 'mmsim' ? '' : `${parent.name()} `}${spec.name}`
-  cmd.action(async (_opts: unknown, c: Command) => {
-    const opts = decodeOpts(name, all, c.opts())
+  const argument = spec.argument
+  assert(argument === undefined || all[argument.key] !== undefined, 'a positional argument stands for one of the options')
+  if (argument !== undefined) cmd.argument(`[${argument.name}]`, `the same as ${all[argument.key]!.flags.split(' ')[0]}`)
+  cmd.action(async (...received: unknown[]) => {
+    const c = received[received.length - 1] as Command
+    const raw = c.opts()
+    if (argument !== undefined && c.args[0] !== undefined) {
+      const flag = all[argument.key]!.flags.split(' ')[0]!
+      if (raw[argument.key] !== undefined) throw new UsageError(`mmsim ${name}: give the ${argument.name} once: as an argument or as ${flag}, not both`)
+      raw[argument.key] = c.args[0]
+    }
+    const opts = decodeOpts(name, all, raw)
     const status = new StatusLine(io)
     const level = ((opts as { logLevel?: LogLevel }).logLevel ?? 'warn') as LogLevel
     const log = createLogger(level, status, io.errIsTTY).child({ command: name })

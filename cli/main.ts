@@ -14,6 +14,7 @@ import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
 import { eventsSpec } from './commands/events'
 import { runSpec } from './commands/run'
+import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
 import { stateHelp, stateViews } from './commands/state'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
@@ -49,6 +50,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
     .description(stateHelp.description)
     .addHelpText('after', `\nExamples:\n${stateHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
   for (const view of stateViews) addCommand(state, view, io, outcome)
+  addCommand(program, pageSpec, io, outcome)
   addCommand(program, checkSpec, io, outcome)
   addCommand(
     program,

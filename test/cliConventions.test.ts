@@ -23,6 +23,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   'state zone': ['--db', '--run', '--at', '--format', '--json', '--log-level'],
   'state pages': ['--db', '--run', '--at', '--pfn', '--count', '--json', '--log-level'],
   'state cpus': ['--db', '--run', '--at', '--json', '--log-level'],
+  page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
   completion: ['--log-level'],
 }
@@ -33,7 +34,7 @@ describe('help and version', () => {
       const r = await cli(...command.split(' '), '--help')
       expect(r.code).toBe(0)
       expect(r.err).toBe('')
-      expect(r.out).toContain(`Usage: mmsim ${command} [options]`)
+      expect(r.out).toContain(`Usage: mmsim ${command} [options]`) // `mmsim page [options] [pfn]` too
       for (const o of options) expect(r.out).toContain(o)
       expect(r.out).toMatch(new RegExp(`Examples:\\n  mmsim ${command}`))
     })
@@ -41,7 +42,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'check']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)
