@@ -16,7 +16,7 @@ import { eventsSpec } from './commands/events'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
-import { stateHelp, stateViews } from './commands/state'
+import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
 import { capMessage } from './text'
 
@@ -65,6 +65,22 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
 const commanderExit = (err: CommanderError): number =>
   err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0) ? EXIT_OK : EXIT_BAD_INPUT
 
+/** Options of the state views that take no value; every other option is followed by its value. */
+const STATE_FLAGS = new Set(['--json', '-h', '--help'])
+
+/**
+ * `mmsim state --at 5 zone` reads as `mmsim state zone --at 5`: the options are the view's, and a
+ * user who types them first means the same thing. Only a view name where an option's value cannot
+ * be moves; anything else is left for commander to judge.
+ */
+export const viewBeforeOptions = (argv: readonly string[]): readonly string[] => {
+  if (argv[0] !== 'state') return argv
+  let i = 1
+  while (i < argv.length && argv[i]!.startsWith('-')) i += STATE_FLAGS.has(argv[i]!) || argv[i]!.includes('=') ? 1 : 2
+  if (i === 1 || i >= argv.length || !(STATE_VIEWS as readonly string[]).includes(argv[i]!)) return argv
+  return ['state', argv[i]!, ...argv.slice(1, i), ...argv.slice(i + 1)]
+}
+
 export const main = async (argv: readonly string[], io: Io): Promise<number> => {
   const outcome: Outcome = { code: EXIT_OK }
   try {
@@ -73,7 +89,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
       io.err(buildProgram(io, outcome).helpInformation())
       return EXIT_BAD_INPUT
     }
-    await buildProgram(io, outcome).parseAsync([...argv], { from: 'user' })
+    await buildProgram(io, outcome).parseAsync([...viewBeforeOptions(argv)], { from: 'user' })
     return outcome.code
   } catch (err) {
     if (err instanceof OutputClosed) return EXIT_OK

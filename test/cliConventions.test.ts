@@ -159,10 +159,21 @@ describe('a stored run', () => {
       expect(lines(last.out).length).toBeGreaterThan(0)
     })
 
+    it('the options of a state view may come before the view', async () => {
+      const after = await cli('state', 'zone', '--db', db, '--at', '5', '--json')
+      const before = await cli('state', '--db', db, '--at', '5', '--json', 'zone')
+      expect(before.code).toBe(0)
+      expect(before.out).toBe(after.out)
+      expect((await cli('state', '--at', '5', 'zonee', '--db', db)).code).toBe(2)
+    })
+
     it('a pages table cut at the end of the machine says so', async () => {
       const r = await cli('state', 'pages', '--db', db, '--pfn', '0x17f0', '--count', '32')
       expect(r.code).toBe(0)
       expect(r.out).toContain("(16 of 32 frames shown: the machine's frames end at 0x17ff)")
+      // Frames in hex in the table too, as dump_page prints them.
+      expect(r.out).toMatch(/^\s+0x17f0 /m)
+      expect(r.out).toMatch(/^\s+0x17ff /m)
     })
   })
 

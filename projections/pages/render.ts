@@ -74,6 +74,7 @@ export const frameRows = (s: MmState, from: number, count: number): FrameRow[] =
   return rows
 }
 
+/** Frames in hex, as dump_page and the tracepoints print them (`--json` keeps the numbers). */
 export const renderPages = (s: MmState, from: number, count: number): string => {
   const d = stateDistribution(s)
   let out = ''
@@ -84,7 +85,7 @@ export const renderPages = (s: MmState, from: number, count: number): string => 
   }
   out += `\n${padLeft('pfn', 8)}  state  ${'owner'.padEnd(28)} ${padLeft('ref', 4)} ${padLeft('map', 4)} ${padLeft('use', 4)} ${padLeft('gen', 6)}  flags\n`
   for (const r of frameRows(s, from, count))
-    out += `${padLeft(r.pfn, 8)}  ${r.state.padEnd(5)}  ${r.owner.padEnd(28)} ${padLeft(r.refcount, 4)} ${padLeft(r.mapcount, 4)} ${padLeft(r.uses, 4)} ${padLeft(r.gen, 6)}  ${r.flags.join('|')}\n`
+    out += `${padLeft(`0x${r.pfn.toString(16)}`, 8)}  ${r.state.padEnd(5)}  ${r.owner.padEnd(28)} ${padLeft(r.refcount, 4)} ${padLeft(r.mapcount, 4)} ${padLeft(r.uses, 4)} ${padLeft(r.gen, 6)}  ${r.flags.join('|')}\n`
   return out
 }
 
@@ -94,7 +95,7 @@ export const renderPageCache = (s: MmState, limit = 200): string => {
   if (p === null) return ''
   const entries = [...p.cache.values()].sort((a, b) => p.file[a]! - p.file[b]! || p.index[a]! - p.index[b]!)
   let out = `page cache: ${entries.length} pages\n`
-  for (const pfn of entries.slice(0, limit)) out += `  file ${p.file[pfn]} index ${p.index[pfn]}: frame ${pfn} ${stateName(p.pstate[pfn]!)} ${flagNames(p.flags[pfn]!).join('|')}\n`
+  for (const pfn of entries.slice(0, limit)) out += `  file ${p.file[pfn]} index ${p.index[pfn]}: frame 0x${pfn.toString(16)} ${stateName(p.pstate[pfn]!)} ${flagNames(p.flags[pfn]!).join('|')}\n`
   if (entries.length > limit) out += `  ... ${entries.length - limit} more\n`
   return out
 }
