@@ -95,7 +95,8 @@ export const renderPageCache = (s: MmState, limit = 200): string => {
   if (p === null) return ''
   const entries = [...p.cache.values()].sort((a, b) => p.file[a]! - p.file[b]! || p.index[a]! - p.index[b]!)
   let out = `page cache: ${entries.length} pages\n`
-  for (const pfn of entries.slice(0, limit)) out += `  file ${p.file[pfn]} index ${p.index[pfn]}: frame 0x${pfn.toString(16)} ${stateName(p.pstate[pfn]!)} ${flagNames(p.flags[pfn]!).join('|')}\n`
+  for (const pfn of entries.slice(0, limit))
+    out += `  file ${p.file[pfn]} index ${p.index[pfn]}: frame 0x${pfn.toString(16)} ${stateName(p.pstate[pfn]!)} ${flagNames(p.flags[pfn]!).join('|')}\n`
   if (entries.length > limit) out += `  ... ${entries.length - limit} more\n`
   return out
 }
