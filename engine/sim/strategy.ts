@@ -4,7 +4,7 @@
 // and a fork or a shrink can edit it.
 import { assert } from '../../lib'
 import type { Prng } from '../prng'
-import { DECISION_WORDS, type RecordedSchedule } from './decisions'
+import { DECISION_WORDS, decisionCount, type RecordedSchedule } from './decisions'
 
 export interface ScheduleStrategy {
   readonly name: string
@@ -83,7 +83,7 @@ export class ReplayStrategy implements ScheduleStrategy {
     private readonly fallback: ScheduleStrategy,
     private readonly o: ReplayOptions,
   ) {
-    this.total = schedule.layout === 'records' ? schedule.words.length / DECISION_WORDS : schedule.words.length
+    this.total = decisionCount(schedule)
   }
 
   delayNs(where: number, obj: number, minNs?: number, maxNs?: number): number {
@@ -140,7 +140,6 @@ export class ReplayStrategy implements ScheduleStrategy {
 export class RecordingStrategy implements ScheduleStrategy {
   private buf: Uint32Array
   private n = 0
-  private total = 0
   constructor(
     private readonly inner: ScheduleStrategy,
     private readonly onChunk: (chunk: Uint32Array) => void,
@@ -151,11 +150,6 @@ export class RecordingStrategy implements ScheduleStrategy {
 
   get name(): string {
     return this.inner.name
-  }
-
-  /** Decisions made so far. */
-  get decisions(): number {
-    return this.total + this.n / DECISION_WORDS
   }
 
   delayNs(where: number, obj: number, minNs?: number, maxNs?: number): number {
@@ -173,7 +167,6 @@ export class RecordingStrategy implements ScheduleStrategy {
   flush(): void {
     if (this.n === 0) return
     this.onChunk(this.buf.slice(0, this.n))
-    this.total += this.n / DECISION_WORDS
     this.n = 0
   }
 }
