@@ -1,6 +1,7 @@
 // Option values: commander splits argv, then every value is decoded through an io-ts codec like
 // every other boundary, so `--seed x` says what a seed may be. The codec's name is the message.
 import * as t from 'io-ts'
+import { VARIANT_VALUES, type Variants } from '../workload/codec'
 import { quote } from './text'
 
 export class UsageError extends Error {
@@ -52,3 +53,31 @@ export const LogLevelArg = OneOfArg(LOG_LEVELS)
 /** The message for a value that does not decode: names the flag, never echoes more than a quote. */
 export const badValue = (command: string, flag: string, expected: string, got: unknown): UsageError =>
   new UsageError(`mmsim ${command}: ${flag}: expected ${expected}, got ${typeof got === 'string' ? quote(got) : String(got)}`)
+
+/** One `--variant key=value`: a switch of guest page hinting (the workload's `variants`) and its value. */
+export interface VariantSetting {
+  readonly key: keyof Variants
+  readonly value: string
+}
+
+const VARIANT_HELP = Object.entries(VARIANT_VALUES)
+  .map(([k, vs]) => `${k}=${vs.join('|')}`)
+  .join(', ')
+
+export const VariantArg = fromString<VariantSetting>(`a variant key=value, one of ${VARIANT_HELP}`, (s) => {
+  const m = /^([A-Za-z]+)=(.+)$/.exec(s)
+  if (m === null || !Object.prototype.hasOwnProperty.call(VARIANT_VALUES, m[1]!)) return undefined
+  const key = m[1] as keyof Variants
+  return (VARIANT_VALUES[key] as readonly string[]).includes(m[2]!) ? { key, value: m[2]! } : undefined
+})
+
+/** The settings of repeated --variant flags as a workload's `variants`; a switch given twice is an error. */
+export const variantsOf = (command: string, settings: readonly VariantSetting[] | undefined): Variants | undefined => {
+  if (settings === undefined || settings.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const v of settings) {
+    if (v.key in out) throw new UsageError(`${command}: --variant ${v.key} is given twice (${out[v.key]} and ${v.value})`)
+    out[v.key] = v.value
+  }
+  return out as Variants
+}

@@ -8,11 +8,15 @@ import { WorkloadRejected } from '../engine/run'
 import { AssertionFailed } from '../lib'
 import { StoreError } from '../storage'
 import { WorkloadError } from '../workload/load'
+import { DeriveRefused } from '../hunt/derive'
 import { UsageError } from './args'
 import { addCommand, type Outcome } from './command'
 import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
+import { diffSpec } from './commands/diff'
 import { eventsSpec } from './commands/events'
+import { forkSpec } from './commands/fork'
+import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
@@ -21,7 +25,7 @@ import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from '.
 import { capMessage } from './text'
 
 const EXIT_CODES_HELP = `
-Exit codes: 0 ok, 1 invariant violated / deadlock / integrity failure, 2 bad input,
+Exit codes: 0 ok, 1 invariant violated / deadlock / integrity failure / runs that differ, 2 bad input,
             3 internal error, 130 interrupted (SIGINT, SIGTERM)
 Run \`mmsim <command> --help\` for a command's options and examples.
 `
@@ -52,6 +56,9 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   for (const view of stateViews) addCommand(state, view, io, outcome)
   addCommand(program, pageSpec, io, outcome)
   addCommand(program, checkSpec, io, outcome)
+  addCommand(program, replaySpec, io, outcome)
+  addCommand(program, forkSpec, io, outcome)
+  addCommand(program, diffSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),
@@ -94,7 +101,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
   } catch (err) {
     if (err instanceof OutputClosed) return EXIT_OK
     if (err instanceof CommanderError) return commanderExit(err)
-    if (err instanceof UsageError || err instanceof WorkloadError || err instanceof StoreError) {
+    if (err instanceof UsageError || err instanceof WorkloadError || err instanceof StoreError || err instanceof DeriveRefused) {
       io.err(capMessage(err.message))
       return EXIT_BAD_INPUT
     }

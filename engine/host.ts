@@ -9,7 +9,10 @@ import { SK_changed } from '../projections/pages/state'
 import { STATE_CODE } from '../projections/pages/states'
 import type { HostSpec } from '../workload/codec'
 import type { Kernel } from './kernel'
-import type { Prng } from './prng'
+import { ACTOR_HOST, POINT_TIMER, siteAt, whereOf } from './sim/decisions'
+
+/** The host's pass decisions: the host, a timer, at its clock hand. */
+const WHERE_PASS = whereOf(siteAt('host_pass', 'page'), POINT_TIMER, ACTOR_HOST)
 
 export interface HostConfig {
   readonly intervalNs: number
@@ -43,17 +46,21 @@ export class Host {
   constructor(
     private readonly k: Kernel,
     private readonly cfg: HostConfig,
-    private readonly prng: Prng,
   ) {}
 
-  /** Schedules the first pass; each pass schedules the next, jittered by up to half an interval. */
+  /**
+   * Schedules the first pass; each pass schedules the next, jittered by up to half an interval.
+   * The jitter is a schedule decision like a CPU's step: recorded, replayed, and drawn by the
+   * seeded strategy from its own stream.
+   */
   start(): void {
     this.schedule()
   }
 
   private schedule(): void {
     const sim = this.k.sim
-    const delay = this.cfg.intervalNs - (this.cfg.intervalNs >> 2) + this.prng.int(0, this.cfg.intervalNs >> 1)
+    const minNs = this.cfg.intervalNs - (this.cfg.intervalNs >> 2)
+    const delay = sim.timerDelayNs(WHERE_PASS, this.hand, minNs, minNs + (this.cfg.intervalNs >> 1))
     const at = Math.max(sim.nowNs + delay, this.cfg.activeFromNs)
     if (at > this.cfg.activeUntilNs) return
     sim.at(

@@ -7,6 +7,7 @@ import { type PagesState } from '../projections/pages/state'
 import { createState, evolve, type MmState } from '../projections/state'
 import { assert } from '../lib'
 import { Cpu } from './sim/cpu'
+
 import type { Simulator } from './sim/simulator'
 import { SpinLock, WaitQueue } from './sim/sync'
 
@@ -28,27 +29,27 @@ export class KernelLocks {
   /** Where lock_page sleeps for page `pfn`. */
   pageLockQueue(pfn: number): WaitQueue {
     let q = this.pageLockWaits.get(pfn)
-    if (q === undefined) this.pageLockWaits.set(pfn, (q = new WaitQueue(`the lock of page ${pfn}`)))
+    if (q === undefined) this.pageLockWaits.set(pfn, (q = new WaitQueue(`the lock of page ${pfn}`, 'page', pfn)))
     return q
   }
 
   /** PG_state_change (GPH06) / PG_arch_1 (GPH09): a bit spinlock per page. */
   stateChange(pfn: number): SpinLock {
     let l = this.stateChangeLocks.get(pfn)
-    if (l === undefined) this.stateChangeLocks.set(pfn, (l = new SpinLock(`state-change bit of page ${pfn}`)))
+    if (l === undefined) this.stateChangeLocks.set(pfn, (l = new SpinLock(`state-change bit of page ${pfn}`, 'page', pfn)))
     return l
   }
 
   /** i_mmap_lock of a file: held across an rmap walk, and by dup_mmap / mmap to link into i_mmap. */
   iMmap(file: number): SpinLock {
     let l = this.iMmaps.get(file)
-    if (l === undefined) this.iMmaps.set(file, (l = new SpinLock(`i_mmap_lock of file ${file}`)))
+    if (l === undefined) this.iMmaps.set(file, (l = new SpinLock(`i_mmap_lock of file ${file}`, 'file', file)))
     return l
   }
 
   ptl(mm: number): SpinLock {
     let l = this.ptls.get(mm)
-    if (l === undefined) this.ptls.set(mm, (l = new SpinLock(`page table lock of process ${mm}`)))
+    if (l === undefined) this.ptls.set(mm, (l = new SpinLock(`page table lock of process ${mm}`, 'mm', mm)))
     return l
   }
 }
@@ -57,7 +58,7 @@ export class Kernel {
   readonly state: MmState
   readonly zoneLocks: SpinLock[]
   /** call_lock in kernel/smp.c: one smp_call_function at a time. */
-  readonly callFunctionLock = new SpinLock('call_lock')
+  readonly callFunctionLock = new SpinLock('call_lock', 'ipi')
   readonly locks = new KernelLocks()
   private seq = 0
   private readonly monitors: EventMonitor<MmState, MmEvent>[] = []
@@ -75,7 +76,7 @@ export class Kernel {
     evolve(this.state, e)
     this.sink.append(e)
     for (const c of cpus) c.bindOnlineMask(this.state.cpus.online)
-    this.zoneLocks = boot.zones.map((z) => new SpinLock(`zone ${z.name} lock`))
+    this.zoneLocks = boot.zones.map((z, i) => new SpinLock(`zone ${z.name} lock`, 'zone', i))
   }
 
   get lastSeq(): number {

@@ -11,7 +11,8 @@ import { memblock_free_all } from './mm/boot'
 import { Prng, STREAM_CPU_BASE, STREAM_SCHEDULE } from './prng'
 import { Cpu } from './sim/cpu'
 import { Simulator, type SimOutcome } from './sim/simulator'
-import { RecordingStrategy, ReplayStrategy, SeededRandomStrategy, type ScheduleStrategy } from './sim/strategy'
+import { RecordingStrategy, ReplayStrategy, SeededRandomStrategy, type Departure, type ScheduleStrategy } from './sim/strategy'
+import type { RecordedSchedule } from './sim/decisions'
 import { compileWorkload, type Compiled } from './workload/compile'
 import { cpuThread, type DriverContext } from './workload/driver'
 import { Barriers, Tags } from './workload/tags'
@@ -22,15 +23,25 @@ import { STREAM_HOST } from './prng'
 import { eventMonitors } from '../projections/state'
 import { WaitQueue } from './sim/sync'
 
+/** Follow a recorded schedule while it fits, then go on with the seeded strategy. */
+export interface ReplayInput {
+  readonly schedule: RecordedSchedule
+  /** Stop following at the first decision made once this many events exist (a fork point). */
+  readonly untilSeq?: number
+}
+
 export interface RunInput {
   readonly workload: Workload
+  /** Seeds the workload's own random streams (churn), and the schedule unless scheduleSeed is given. */
   readonly seed: number
+  /** Seeds the schedule strategy: the CPUs' step delays and the host's pass times (default: seed). */
+  readonly scheduleSeed?: number
   readonly config: ResolvedConfig
   readonly sink: EventSink
-  /** Receives the schedule decisions in chunks, to be stored with the run. */
+  /** Receives the schedule decision records in chunks (decisions.ts), to be stored with the run. */
   readonly onDecisions?: (chunk: Uint32Array) => void
-  /** Follow these recorded decisions instead of drawing new ones. */
-  readonly replay?: Uint32Array
+  /** Follow these recorded decisions while they fit instead of drawing new ones. */
+  readonly replay?: ReplayInput
   readonly log?: Logger
   /** Called now and then with work done and total, for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void
@@ -46,6 +57,16 @@ export interface RunResult {
   readonly violations: number
   /** State invariants checked on the final state, with their result. */
   readonly finalCheck: { readonly checked: readonly string[]; readonly violated: readonly Violation[] }
+  /** How a replay followed its recorded schedule; null for a run that followed none. */
+  readonly replay: ReplayResult | null
+}
+
+export interface ReplayResult {
+  /** Decisions the record holds, and how many of them were taken from it. */
+  readonly recorded: number
+  readonly followed: number
+  /** The first decision not taken from the record, or null when every decision asked for was. */
+  readonly departure: Departure | null
 }
 
 export class WorkloadRejected extends Error {
@@ -76,6 +97,7 @@ export class Run {
   readonly kernel: Kernel
   private readonly sim: Simulator
   private readonly recorder: RecordingStrategy | null
+  private readonly replayer: ReplayStrategy | null
   private readonly ctx: DriverContext
   private readonly reported = new Set<string>()
   private nextCheck: number
@@ -85,13 +107,21 @@ export class Run {
     const { workload, seed, config, sink } = input
     this.compiled = compileOrThrow(workload)
     const root = Prng.fromSeed(seed)
-    const base: ScheduleStrategy = input.replay
-      ? new ReplayStrategy(input.replay)
-      : new SeededRandomStrategy(root.stream(STREAM_SCHEDULE), { stepNs: config.stepNs, jitterNs: config.jitterNs })
+    const scheduleRoot = Prng.fromSeed(input.scheduleSeed ?? seed)
+    // A schedule stored before decision records has no host decisions: the host's passes come
+    // from the run's own seed, as they did when it was recorded.
+    const timersRoot = input.replay?.schedule.layout === 'delays' ? root : scheduleRoot
+    const seeded = new SeededRandomStrategy(scheduleRoot.stream(STREAM_SCHEDULE), timersRoot.stream(STREAM_HOST), { stepNs: config.stepNs, jitterNs: config.jitterNs })
+    let kernel: Kernel | null = null
+    const replay = input.replay
+    this.replayer =
+      replay === undefined
+        ? null
+        : new ReplayStrategy(replay.schedule, seeded, { eventsSoFar: () => kernel?.lastSeq ?? 0, ...(replay.untilSeq !== undefined ? { untilSeq: replay.untilSeq } : {}) })
+    const base: ScheduleStrategy = this.replayer ?? seeded
     this.recorder = input.onDecisions ? new RecordingStrategy(base, input.onDecisions) : null
     const strategy = this.recorder ?? base
     const cpus = Array.from({ length: this.compiled.boot.cpus }, (_, i) => new Cpu(i))
-    let kernel: Kernel | null = null
     this.sim = new Simulator(cpus, strategy, config.stepsMax, {
       onDeadlock: (ids, waits) => kernel?.emit(null, 'DeadlockDetected', { cpus: [...ids], waits: [...waits] }),
     })
@@ -115,7 +145,7 @@ export class Run {
       anonNext: new Map(),
       unitsDone: 0,
     }
-    if (kernel.hinting !== null) new Host(kernel, resolveHost(workload.host), root.stream(STREAM_HOST)).start()
+    if (kernel.hinting !== null) new Host(kernel, resolveHost(workload.host)).start()
     for (const cpu of cpus) this.sim.start(cpu, cpuThread(this.ctx, cpu, root.stream(STREAM_CPU_BASE + cpu.id), this.compiled.ops))
     this.nextCheck = config.checkEveryEvents > 0 ? config.checkEveryEvents : Infinity
   }
@@ -175,6 +205,7 @@ export class Run {
       timeNs: this.sim.nowNs,
       violations: k.violations,
       finalCheck: { checked: stateInvariants.map((i) => i.name), violated },
+      replay: this.replayer === null ? null : { recorded: this.replayer.recorded, followed: this.replayer.followed, departure: this.replayer.departure },
     }
   }
 }

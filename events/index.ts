@@ -44,6 +44,7 @@ export * from './run'
 export * from './hinting'
 export * from './report'
 export * from './strict'
+export * from './schedule'
 export { eventSpan, eventPfns } from './span'
 
 export const eventCodecs = {

@@ -4,9 +4,9 @@
 // it is not. The simulation runs on this thread; EventWriter stores on a writer thread.
 import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
-import { Run, WorkloadRejected, compileOrThrow, type RunResult } from '../engine/run'
+import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
 import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../projections'
-import { EventWriter, WriteFailed, createRun, endRun, openForWrite, reapStaleRuns, type Db, type RunEnd } from '../storage'
+import { EventWriter, WriteFailed, createRun, endRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
 import type { Workload } from '../workload/codec'
 import { WorkloadError } from '../workload/load'
 import { AssertionFailed } from '../lib'
@@ -24,6 +24,15 @@ export interface RunOptions {
   readonly seed: number
   readonly db: string
   readonly config: ResolvedConfig
+  /** Seeds the schedule strategy (default: seed); see engine/run.ts. */
+  readonly scheduleSeed?: number
+  /** Follow a recorded schedule while it fits (replay, fork). */
+  readonly replay?: ReplayInput
+  /** The run this one replays or forks. */
+  readonly lineage?: NewLineage
+  /** The config and workload columns' text, copied from the parent so that a replay keeps its identity. */
+  readonly configText?: string
+  readonly workloadText?: string
   readonly log?: Logger
   readonly onProgress?: (done: number, total: number, events: number) => void
   /** Checked between slices; a non-null value stops the run as interrupted with that reason. */
@@ -37,6 +46,8 @@ export interface RunSummary {
   readonly reason: string | null
   readonly workload: string
   readonly seed: number
+  /** The schedule strategy's seed: the run's seed unless it was given another (replay, fork). */
+  readonly scheduleSeed: number
   readonly outcome: string
   readonly events: number
   readonly steps: number
@@ -50,6 +61,8 @@ export interface RunSummary {
   readonly invariants: { readonly checked: readonly string[]; readonly violations: number; readonly found: readonly { seq: number; name: string; message: string }[] }
   /** Guest page hinting's counts, when the guest hints. */
   readonly hinting: HintingSummary | null
+  /** How a replay or fork followed its parent's schedule; null for a run from a workload alone. */
+  readonly replay: ReplayResult | null
 }
 
 export interface HintingSummary {
@@ -136,6 +149,10 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
       workload: o.workload,
       workloadName: o.workload.name,
       workloadSource: o.workloadSource,
+      ...(o.scheduleSeed !== undefined ? { scheduleSeed: o.scheduleSeed } : {}),
+      ...(o.lineage !== undefined ? { lineage: o.lineage } : {}),
+      ...(o.configText !== undefined ? { configText: o.configText } : {}),
+      ...(o.workloadText !== undefined ? { workloadText: o.workloadText } : {}),
     })
     // Every line of the run's log carries its id.
     const log = o.log?.child({ runId })
@@ -167,6 +184,8 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     run = new Run({
       workload: o.workload,
       seed: o.seed,
+      ...(o.scheduleSeed !== undefined ? { scheduleSeed: o.scheduleSeed } : {}),
+      ...(o.replay !== undefined ? { replay: o.replay } : {}),
       config: o.config,
       sink: writer,
       onDecisions: (c) => writer.appendDecisions(c),
@@ -192,7 +211,14 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
   }
   const status = stop.by === 'signal' ? 'interrupted' : 'finished'
   const reason = stop.by === 'signal' ? `${stop.reason}; events up to seq ${writer.headSeq} are complete` : null
-  endRun(db, runId, { status, outcome: result.outcome._tag, reason, violations: result.violations })
+  const departure = result.replay?.departure ?? null
+  endRun(db, runId, {
+    status,
+    outcome: result.outcome._tag,
+    reason,
+    violations: result.violations,
+    departed: departure === null ? null : { seq: departure.seq, decision: departure.decision },
+  })
   return summarize(o, runId, status, reason, result, writer, performance.now() - started)
 }
 
@@ -205,6 +231,7 @@ const summarize = (o: RunOptions, runId: number, status: RunSummary['status'], r
     reason,
     workload: o.workload.name,
     seed: o.seed,
+    scheduleSeed: o.scheduleSeed ?? o.seed,
     outcome: result.outcome._tag === 'Deadlock' ? `Deadlock (${result.outcome.waits.join('; ')})` : result.outcome._tag,
     events: writer.headSeq,
     steps: result.steps,
@@ -217,5 +244,6 @@ const summarize = (o: RunOptions, runId: number, status: RunSummary['status'], r
     buddyinfo: renderBuddyinfo(s.zone),
     invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
     hinting: hintingSummary(s),
+    replay: result.replay,
   }
 }

@@ -3,6 +3,7 @@
 // and the schedule decisions, and advance the run's head, all in one transaction. Only committed
 // rows ever move the head, so whatever a dead process left is a complete, verifiable prefix.
 import { assert } from '../lib'
+import { DECISION_WORDS } from '../events/schedule'
 import { SCHEDULE_GENESIS, blockHash, cyrb53, eventFrames, headHash, rowText, scheduleHash } from './hashChain'
 import { indexBatch } from './eventIndex'
 import type { Db } from './open'
@@ -163,10 +164,11 @@ export class BatchWriter {
     for (let i = 0; i < b.pfnPairs.length; i += 2) this.insertPfn.run(run, b.pfnPairs[i], b.pfnPairs[i + 1])
     assert(pair === pairs.length, 'every listed frame belongs to an event of the batch')
     for (const chunk of b.decisions) {
+      assert(chunk.length % DECISION_WORDS === 0, 'a schedule chunk holds whole decision records')
       const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       this.insertDecisions.run(run, this.chunkNo++, bytes)
       this.scheduleHead = scheduleHash(this.scheduleHead, bytes)
-      this.decisionsTotal += chunk.length
+      this.decisionsTotal += chunk.length / DECISION_WORDS
     }
     const headSeq = b.firstSeq + b.n - 1
     this.head = headHash(this.prevBlockHash, headSeq, this.scheduleHead, this.decisionsTotal)

@@ -15,11 +15,13 @@
 //   times, process, status, outcome, reason, violations) and its identity.
 //
 // Schema 1 runs (hash version 1) have only the first two, over fewer columns: rowTextV1 and
-// rowHashV1 keep them verifiable.
+// rowHashV1 keep them verifiable. Hash version 3 is version 2 with schedule decision records
+// (three words each, events/schedule.ts) instead of bare delays, and the run's lineage (the run it
+// was replayed or forked from) under the seal.
 import { createHash } from 'node:crypto'
 
 /** The hash version written by this mmsim, stored per run in `runs.hash_version`. */
-export const HASH_VERSION = 2
+export const HASH_VERSION = 3 as const
 
 const SEP = '\u001f'
 
@@ -140,11 +142,12 @@ export const SCHEDULE_GENESIS = ''
 export const scheduleHash = (prevHex: string, chunk: Uint8Array): string => sha256(prevHex, '\n', chunk)
 
 /**
- * The run's head hash: SHA-256 of "mmsim-run-head-v2", the last block's hash (the identity hash
+ * The run's head hash: SHA-256 of "mmsim-run-head-v2" (hash version 2: a schedule of delays) or
+ * "mmsim-run-head-v3" (version 3: of decision records), the last block's hash (the identity hash
  * when there is no block), the head seq, the schedule head and the decision count, one per line.
  */
-export const headHash = (blockHead: string, headSeq: number, scheduleHead: string, decisions: number): string =>
-  sha256(['mmsim-run-head-v2', blockHead, String(headSeq), scheduleHead, String(decisions)].join('\n'))
+export const headHash = (blockHead: string, headSeq: number, scheduleHead: string, decisions: number, version: number = HASH_VERSION): string =>
+  sha256([version >= 3 ? 'mmsim-run-head-v3' : 'mmsim-run-head-v2', blockHead, String(headSeq), scheduleHead, String(decisions)].join('\n'))
 
 /** The columns of `runs` that the head does not cover. */
 export interface RunSealed {
@@ -161,9 +164,25 @@ export interface RunSealed {
   readonly finishedAt: string | null
 }
 
-/** The run's seal: SHA-256 of "mmsim-run-seal-v2" and the JSON array of the sealed columns in the interface's order. */
-export const sealHash = (s: RunSealed): string =>
-  sha256(
-    'mmsim-run-seal-v2\n',
-    JSON.stringify([s.identity, s.workloadName, s.workloadSource, s.createdAt, s.pid, s.host, s.status, s.outcome, s.reason, s.violations, s.finishedAt]),
-  )
+/** Where a run came from (hash version 3): the run it replays or forks, and how it followed its schedule. */
+export interface RunLineage {
+  readonly parentRun: number | null
+  readonly derivation: 'replay' | 'fork' | null
+  readonly forkSeq: number | null
+  readonly scheduleSeed: number | null
+  /** The seq and decision index at which it stopped following the parent's schedule; null when it never did. */
+  readonly departedSeq: number | null
+  readonly departedDecision: number | null
+}
+
+/**
+ * The run's seal: SHA-256 of "mmsim-run-seal-v2" and the JSON array of the sealed columns in the
+ * interface's order; from hash version 3, "mmsim-run-seal-v3" and the same array followed by the
+ * lineage's columns in RunLineage's order.
+ */
+export const sealHash = (s: RunSealed, lineage: RunLineage | null = null): string => {
+  const sealed = [s.identity, s.workloadName, s.workloadSource, s.createdAt, s.pid, s.host, s.status, s.outcome, s.reason, s.violations, s.finishedAt]
+  if (lineage === null) return sha256('mmsim-run-seal-v2\n', JSON.stringify(sealed))
+  const l = lineage
+  return sha256('mmsim-run-seal-v3\n', JSON.stringify([...sealed, l.parentRun, l.derivation, l.forkSeq, l.scheduleSeed, l.departedSeq, l.departedDecision]))
+}

@@ -3,6 +3,7 @@
 // and seq, never a silent skip.
 import * as E from 'fp-ts/Either'
 import { decodeEvent, type MmEvent } from '../events'
+import { DECISION_WORDS, type RecordedSchedule } from '../events/schedule'
 import { SPAN_PAGES_MAX, seqsOfFrame, seqsOfTypes } from './eventIndex'
 import { StoreError } from './errors'
 import type { Db } from './open'
@@ -132,18 +133,27 @@ export function* readEvents(db: Db, file: string, runId: number, f: EventFilter 
   for (const r of readRows(db, runId, f)) yield decodeRow(file, runId, r)
 }
 
-/** The recorded schedule decisions of a run, in order. */
-export const readDecisions = (db: Db, runId: number): Uint32Array => {
-  const chunks = db.prepare('SELECT decisions FROM schedule WHERE run_id = ? ORDER BY chunk').all(runId) as { decisions: Buffer }[]
-  const total = chunks.reduce((a, c) => a + c.decisions.byteLength / 4, 0)
-  const out = new Uint32Array(total)
+/**
+ * The recorded schedule of a run, in order: decision records for hash version 3, bare delays of
+ * CPU steps for older runs. A chunk that does not hold whole records is damage, named as such.
+ */
+export const readSchedule = (db: Db, file: string, run: { readonly id: number; readonly hash_version: number }): RecordedSchedule => {
+  const runId = run.id
+  const layout = run.hash_version >= 3 ? 'records' : 'delays'
+  const chunks = db.prepare('SELECT chunk, decisions FROM schedule WHERE run_id = ? ORDER BY chunk').all(runId) as { chunk: number; decisions: Buffer }[]
+  const recordBytes = layout === 'records' ? 4 * DECISION_WORDS : 4
+  let total = 0
+  for (const [i, c] of chunks.entries()) {
+    if (c.chunk !== i) throw new StoreError(`${file}: run ${runId}: schedule chunk ${i} is missing`)
+    if (c.decisions.byteLength % recordBytes !== 0) throw new StoreError(`${file}: run ${runId}: schedule chunk ${i} does not hold whole decisions`)
+    total += c.decisions.byteLength / 4
+  }
+  const words = new Uint32Array(total)
+  const bytes = new Uint8Array(words.buffer)
   let at = 0
   for (const c of chunks) {
-    const b = c.decisions
-    const copy = new Uint8Array(b.byteLength)
-    copy.set(b)
-    out.set(new Uint32Array(copy.buffer), at)
-    at += b.byteLength / 4
+    bytes.set(c.decisions, at)
+    at += c.decisions.byteLength
   }
-  return out
+  return { layout, words }
 }

@@ -8,7 +8,7 @@ import { NonNegInt, PosInt, oneOf } from '../events/codecs'
 import { formatErrors } from '../events/report'
 import type { Db } from './open'
 import { StoreError } from './errors'
-import { HASH_VERSION, SCHEDULE_GENESIS, headHash, identityHash, sealHash } from './hashChain'
+import { HASH_VERSION, SCHEDULE_GENESIS, headHash, identityHash, sealHash, type RunLineage } from './hashChain'
 
 export const RUN_STATUSES = ['running', 'finished', 'failed', 'interrupted'] as const
 export const RunStatus = oneOf(RUN_STATUSES)
@@ -34,12 +34,26 @@ export const RunRow = t.type({
   pid: t.union([t.number, t.null]),
   host: t.union([t.string, t.null]),
   finished_at: t.union([t.string, t.null]),
-  /** 1: a run written by schema 1, verified as it was written (storage/hashChain.ts). */
-  hash_version: t.union([t.literal(1), t.literal(2)]),
+  /** 1: a run written by schema 1, 2: one whose schedule is bare delays; each verified as it was written (storage/hashChain.ts). */
+  hash_version: t.union([t.literal(1), t.literal(2), t.literal(3)]),
   schedule_hash: t.union([t.string, t.null]),
   seal: t.union([t.string, t.null]),
+  /** Schema 4: the run this one replays or forks, and how it followed that run's schedule. */
+  parent_run: t.union([PosInt, t.null]),
+  derivation: t.union([t.literal('replay'), t.literal('fork'), t.null]),
+  fork_seq: t.union([NonNegInt, t.null]),
+  schedule_seed: t.union([t.number, t.null]),
+  departed_seq: t.union([NonNegInt, t.null]),
+  departed_decision: t.union([NonNegInt, t.null]),
 })
 export type RunRow = t.TypeOf<typeof RunRow>
+
+/** A run derived from another: replayed (the whole schedule) or forked (its schedule up to a seq). */
+export interface NewLineage {
+  readonly parentRun: number
+  readonly derivation: 'replay' | 'fork'
+  readonly forkSeq: number | null
+}
 
 export interface NewRun {
   readonly engineVersion: string
@@ -48,27 +62,49 @@ export interface NewRun {
   readonly workload: unknown
   readonly workloadName: string
   readonly workloadSource: string
+  /** The seed of the schedule strategy (default: seed). */
+  readonly scheduleSeed?: number
+  readonly lineage?: NewLineage
+  /** The config and workload columns' text exactly, when they are copied from another run (a replay keeps its identity). */
+  readonly configText?: string
+  readonly workloadText?: string
 }
 
 /** The identity hash of a stored run: the genesis of its block chain (hash version 2). */
 export const runIdentity = (r: Pick<RunRow, 'engine_version' | 'seed' | 'config' | 'workload'>): string =>
   identityHash({ engineVersion: r.engine_version, seed: r.seed, config: r.config, workload: r.workload })
 
-/** The seal over the columns of a run row that its head does not cover (hash version 2). */
-export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decisions' | 'hash_version' | 'schedule_hash' | 'seal'>): string =>
-  sealHash({
-    identity: runIdentity(r),
-    workloadName: r.workload_name,
-    workloadSource: r.workload_source,
-    createdAt: r.created_at,
-    pid: r.pid,
-    host: r.host,
-    status: r.status,
-    outcome: r.outcome,
-    reason: r.reason,
-    violations: r.violations,
-    finishedAt: r.finished_at,
-  })
+/** The lineage columns of a run row (schema 4), as the seal and the listing take them. */
+export const runLineage = (r: Pick<RunRow, 'parent_run' | 'derivation' | 'fork_seq' | 'schedule_seed' | 'departed_seq' | 'departed_decision'>): RunLineage => ({
+  parentRun: r.parent_run,
+  derivation: r.derivation,
+  forkSeq: r.fork_seq,
+  scheduleSeed: r.schedule_seed,
+  departedSeq: r.departed_seq,
+  departedDecision: r.departed_decision,
+})
+
+/**
+ * The seal over the columns of a run row that its head does not cover: hash version 2's, or from
+ * version 3 with the run's lineage too (older runs keep the seal they were written with).
+ */
+export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decisions' | 'schedule_hash' | 'seal'>): string =>
+  sealHash(
+    {
+      identity: runIdentity(r),
+      workloadName: r.workload_name,
+      workloadSource: r.workload_source,
+      createdAt: r.created_at,
+      pid: r.pid,
+      host: r.host,
+      status: r.status,
+      outcome: r.outcome,
+      reason: r.reason,
+      violations: r.violations,
+      finishedAt: r.finished_at,
+    },
+    r.hash_version >= 3 ? runLineage(r) : null,
+  )
 
 /** The genesis of run `id`'s block chain, for its writer. */
 export const chainGenesis = (db: Db, id: number): string => {
@@ -83,8 +119,8 @@ export const createRun = (db: Db, r: NewRun): number => {
     created_at: new Date().toISOString(),
     engine_version: r.engineVersion,
     seed: r.seed,
-    config: JSON.stringify(r.config),
-    workload: JSON.stringify(r.workload),
+    config: r.configText ?? JSON.stringify(r.config),
+    workload: r.workloadText ?? JSON.stringify(r.workload),
     workload_name: r.workloadName,
     workload_source: r.workloadSource,
     status: 'running' as const,
@@ -94,14 +130,22 @@ export const createRun = (db: Db, r: NewRun): number => {
     pid: process.pid,
     host: os.hostname(),
     finished_at: null,
+    hash_version: HASH_VERSION,
+    parent_run: r.lineage?.parentRun ?? null,
+    derivation: r.lineage?.derivation ?? null,
+    fork_seq: r.lineage?.forkSeq ?? null,
+    schedule_seed: r.scheduleSeed ?? r.seed,
+    departed_seq: null,
+    departed_decision: null,
   }
   // An empty run's head: no block, no decision; every committed batch moves it (EventWriter).
   const head = headHash(runIdentity(row), 0, SCHEDULE_GENESIS, 0)
   const info = db
     .prepare(
       `INSERT INTO runs (created_at, engine_version, seed, config, workload, workload_name, workload_source, status, pid, host,
-                         head_seq, head_hash, decisions, hash_version, schedule_hash, seal)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?)`,
+                         head_seq, head_hash, decisions, hash_version, schedule_hash, seal,
+                         parent_run, derivation, fork_seq, schedule_seed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       row.created_at,
@@ -117,6 +161,10 @@ export const createRun = (db: Db, r: NewRun): number => {
       HASH_VERSION,
       SCHEDULE_GENESIS,
       runSeal(row),
+      row.parent_run,
+      row.derivation,
+      row.fork_seq,
+      row.schedule_seed,
     )
   return Number(info.lastInsertRowid)
 }
@@ -126,27 +174,35 @@ export interface RunEnd {
   readonly outcome: string | null
   readonly reason: string | null
   readonly violations: number
+  /** A replay or fork: where it stopped following its parent's schedule (seq, decision index). */
+  readonly departed?: { readonly seq: number; readonly decision: number } | null
 }
+
+type SealedChange = Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'> & Partial<Pick<RunRow, 'departed_seq' | 'departed_decision'>>
 
 /**
  * Changes the sealed columns of a run and its seal together, in one transaction (read, reseal,
  * write), so a reader never sees one without the other. Schema 1 runs have no seal to keep.
  */
-const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outcome' | 'reason' | 'violations' | 'finished_at'>, onlyIfRunning = false): void =>
+const updateSealed = (db: Db, id: number, change: SealedChange, onlyIfRunning = false): void =>
   db
     .transaction(() => {
       const row = getRun(db, db.name, id)
       if (onlyIfRunning && row.status !== 'running') return
       const next = { ...row, ...change }
+      const seal = row.hash_version === 1 ? row.seal : runSeal(next)
       db.prepare('UPDATE runs SET status = ?, outcome = ?, reason = ?, violations = ?, finished_at = ?, seal = ? WHERE id = ?').run(
         next.status,
         next.outcome,
         next.reason,
         next.violations,
         next.finished_at,
-        row.hash_version === 1 ? row.seal : runSeal(next),
+        seal,
         id,
       )
+      // Schema 4's columns, only when they change: a run of an older schema is never given them.
+      if (next.departed_seq !== row.departed_seq || next.departed_decision !== row.departed_decision)
+        db.prepare('UPDATE runs SET departed_seq = ?, departed_decision = ? WHERE id = ?').run(next.departed_seq, next.departed_decision, id)
       // IMMEDIATE: the write lock first, so a writer that committed after our read cannot make
       // the update fail with SQLITE_BUSY_SNAPSHOT (the busy timeout waits for the lock instead).
     })
@@ -154,14 +210,32 @@ const updateSealed = (db: Db, id: number, change: Pick<RunRow, 'status' | 'outco
 
 /** Marks a run ended. Its head (seq, hash) was kept current by every committed batch. */
 export const endRun = (db: Db, id: number, end: RunEnd): void => {
-  updateSealed(db, id, { ...end, finished_at: new Date().toISOString() })
+  const { departed, ...rest } = end
+  updateSealed(db, id, {
+    ...rest,
+    finished_at: new Date().toISOString(),
+    ...(departed != null ? { departed_seq: departed.seq, departed_decision: departed.decision } : {}),
+  })
 }
 
-/** Columns that schema 2 added, as a schema 1 file's runs are read: hash version 1, nothing sealed. */
-const SCHEMA_1_DEFAULTS = { hash_version: 1, schedule_hash: null, seal: null }
+/**
+ * Columns later schemas added, as an older file's runs are read: a schema 1 run has hash version
+ * 1 and nothing sealed; a run before schema 4 has no lineage.
+ */
+const OLDER_SCHEMA_DEFAULTS = {
+  hash_version: 1,
+  schedule_hash: null,
+  seal: null,
+  parent_run: null,
+  derivation: null,
+  fork_seq: null,
+  schedule_seed: null,
+  departed_seq: null,
+  departed_decision: null,
+}
 
 const decodeRow = (u: unknown, file: string): RunRow => {
-  const r = RunRow.decode({ ...SCHEMA_1_DEFAULTS, ...(u as object) })
+  const r = RunRow.decode({ ...OLDER_SCHEMA_DEFAULTS, ...(u as object) })
   if (E.isLeft(r)) throw new StoreError(`${file}: run ${(u as { id?: unknown }).id}: ${formatErrors(r.left)}`)
   return r.right
 }

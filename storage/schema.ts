@@ -111,6 +111,22 @@ ${appendOnly('event_types')}
 ${appendOnly('event_frames')}
 `
 
+/**
+ * Schema 4: a run's lineage. A replay or a fork names the run it came from (`parent_run`), how
+ * (`derivation`), where a fork leaves its parent (`fork_seq`), the seed of the schedule strategy
+ * that decides once the parent's schedule no longer does (`schedule_seed`), and the seq and
+ * decision index at which that happened (`departed_seq`, `departed_decision`; null when every
+ * decision came from the parent). Runs stored before keep null in every one of them.
+ */
+const SCHEMA_4 = `
+ALTER TABLE runs ADD COLUMN parent_run        INTEGER REFERENCES runs (id);
+ALTER TABLE runs ADD COLUMN derivation        TEXT CHECK (derivation IN ('replay', 'fork'));
+ALTER TABLE runs ADD COLUMN fork_seq          INTEGER;
+ALTER TABLE runs ADD COLUMN schedule_seed     INTEGER;
+ALTER TABLE runs ADD COLUMN departed_seq      INTEGER;
+ALTER TABLE runs ADD COLUMN departed_decision INTEGER;
+`
+
 const indexStoredRuns = (db: Database.Database): void => {
   for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexStoredRun(db, id, INDEX_BATCH_EVENTS)
 }
@@ -128,6 +144,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, what: 'runs, events, event_pfns, event_blocks, schedule', sql: SCHEMA_1 },
   { version: 2, what: "each run's hash version, schedule hash and seal", sql: SCHEMA_2 },
   { version: 3, what: 'per-batch index tables for queries by type and by frame', sql: SCHEMA_3, after: indexStoredRuns },
+  { version: 4, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_4 },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */

@@ -9,6 +9,7 @@ import type { Db } from './open'
 import { readRows, type StoredRow } from './readEvents'
 import { getRun, runIdentity, runSeal, type RunRow } from './runs'
 import { BLOCK_EVENTS } from './schema'
+import { DECISION_WORDS } from '../events/schedule'
 
 export type IntegrityResult =
   | { readonly ok: true; readonly events: number; readonly blocks: number; readonly headHash: string; readonly hashVersion: number }
@@ -66,7 +67,7 @@ class FrameLists {
 }
 
 const verifyEvents = (db: Db, run: RunRow, genesis: string): { events: number; blocks: number; blockHead: string } | Fail => {
-  const v2 = run.hash_version === 2
+  const v2 = run.hash_version >= 2
   const blocks = db.prepare('SELECT block, first_seq, last_seq, hash FROM event_blocks WHERE run_id = ? ORDER BY block').all(run.id) as Block[]
   const frames = v2 ? new FrameLists(db, run.id) : null
   try {
@@ -77,7 +78,7 @@ const verifyEvents = (db: Db, run: RunRow, genesis: string): { events: number; b
 }
 
 const walk = (db: Db, run: RunRow, genesis: string, blocks: readonly Block[], frames: FrameLists | null): { events: number; blocks: number; blockHead: string } | Fail => {
-  const v2 = run.hash_version === 2
+  const v2 = run.hash_version >= 2
   let prevH = 0
   let expectSeq = 1
   let prevBlock = genesis
@@ -119,15 +120,19 @@ const walk = (db: Db, run: RunRow, genesis: string, blocks: readonly Block[], fr
   return { events: expectSeq - 1, blocks: blockIdx, blockHead: prevBlock }
 }
 
-/** The schedule's hash chain and decision count (hash version 2). */
+/** Bytes per decision as a run's hash version stores them: a bare delay (2), a decision record (3). */
+const decisionBytes = (run: RunRow): number => (run.hash_version >= 3 ? 4 * DECISION_WORDS : 4)
+
+/** The schedule's hash chain and decision count (hash version 2 and later). */
 const verifySchedule = (db: Db, run: RunRow): { head: string } | Fail => {
   const chunks = db.prepare('SELECT chunk, decisions FROM schedule WHERE run_id = ? ORDER BY chunk').all(run.id) as { chunk: number; decisions: Buffer }[]
   let head = SCHEDULE_GENESIS
   let decisions = 0
   for (const [i, c] of chunks.entries()) {
     if (c.chunk !== i) return fail(0, `schedule chunk ${i} is missing`)
+    if (c.decisions.byteLength % decisionBytes(run) !== 0) return fail(0, `schedule chunk ${i} does not hold whole decisions of ${decisionBytes(run)} bytes`)
     head = scheduleHash(head, c.decisions)
-    decisions += c.decisions.byteLength / 4
+    decisions += c.decisions.byteLength / decisionBytes(run)
   }
   if (head !== run.schedule_hash) return fail(0, "the stored schedule does not match the run's schedule hash: it was changed")
   if (decisions !== run.decisions) return fail(0, `the run records ${run.decisions} schedule decisions but ${decisions} are stored`)
@@ -142,8 +147,12 @@ export const verifyRun = (db: Db, runId: number, headSeq: number, headHash: stri
 
 const verifyInSnapshot = (db: Db, runId: number, headSeq: number, headHash: string): IntegrityResult => {
   const run = getRun(db, db.name, runId)
-  const v2 = run.hash_version === 2
-  if (v2 && run.seal !== runSeal(run)) return fail(0, "the run's row does not match its seal: its seed, workload, config, status, outcome, reason or violations were changed")
+  const v2 = run.hash_version >= 2
+  if (v2 && run.seal !== runSeal(run))
+    return fail(
+      0,
+      `the run's row does not match its seal: its seed, workload, config, status, outcome, reason${run.hash_version >= 3 ? ', violations or lineage' : ' or violations'} were changed`,
+    )
   const ev = verifyEvents(db, run, v2 ? runIdentity(run) : GENESIS_HASH)
   if ('ok' in ev) return ev
   if (ev.events !== headSeq)
@@ -154,7 +163,7 @@ const verifyInSnapshot = (db: Db, runId: number, headSeq: number, headHash: stri
   if (v2) {
     const s = verifySchedule(db, run)
     if ('ok' in s) return s
-    head = runHeadHash(ev.blockHead, headSeq, s.head, run.decisions)
+    head = runHeadHash(ev.blockHead, headSeq, s.head, run.decisions, run.hash_version)
   }
   if (head !== headHash) return fail(headSeq, "the run's head hash does not match its blocks and schedule: the run's row was changed, or its last blocks removed")
   return { ok: true, events: ev.events, blocks: ev.blocks, headHash: head, hashVersion: run.hash_version }

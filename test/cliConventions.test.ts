@@ -17,7 +17,7 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0)
 
 /** Every command and the options its --help must list. */
 const COMMANDS: Record<string, readonly string[]> = {
-  run: ['--workload', '--seed', '--db', '--steps-max', '--check-every', '--stop-on-violation', '--json', '--no-progress', '--log-level'],
+  run: ['--workload', '--seed', '--variant', '--db', '--steps-max', '--check-every', '--stop-on-violation', '--json', '--no-progress', '--log-level'],
   runs: ['--db', '--json', '--log-level'],
   events: ['--db', '--run', '--from', '--to', '--type', '--pfn', '--limit', '--json', '--log-level'],
   'state zone': ['--db', '--run', '--at', '--format', '--json', '--log-level'],
@@ -25,6 +25,9 @@ const COMMANDS: Record<string, readonly string[]> = {
   'state cpus': ['--db', '--run', '--at', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
+  replay: ['--db', '--run', '--force', '--seed', '--variant', '--json', '--no-progress', '--log-level'],
+  fork: ['--db', '--run', '--at', '--seed', '--variant', '--force', '--json', '--no-progress', '--log-level'],
+  diff: ['--db', '--run', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
@@ -42,7 +45,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)
@@ -243,5 +246,54 @@ describe('a stored run', () => {
         expect(r.stderr).toBe('status 0\n')
       }
     })
+  })
+})
+
+describe('replay, fork and diff: --json, exit codes, messages', () => {
+  const dir = tmpDir()
+  const db = path.join(dir, 'r.db')
+
+  beforeAll(async () => {
+    fs.writeFileSync(
+      path.join(dir, 'w.json'),
+      JSON.stringify(
+        workload([
+          { op: 'churn', cpu: 0, steps: 500 },
+          { op: 'churn', cpu: 1, steps: 500 },
+        ]),
+      ),
+    )
+    expect((await cli('run', '--db', db, '--workload', path.join(dir, 'w.json'), '--no-progress')).code).toBe(0)
+  })
+
+  it('each answers --json with one object, exit 0 when the runs are the same; --log-level is taken', async () => {
+    const replay = await cli('replay', '--db', db, '--run', '1', '--json', '--log-level', 'error')
+    expect(replay.code).toBe(0)
+    expect(JSON.parse(replay.out)).toMatchObject({ mode: 'verify', identical: true, parent: { id: 1 }, run: { runId: 2 } })
+    const fork = await cli('fork', '--db', db, '--run', '1', '--at', '100', '--json', '--log-level', 'error')
+    expect(fork.code).toBe(0)
+    expect(JSON.parse(fork.out)).toMatchObject({ atSeq: 100, prefixIdentical: true, run: { runId: 3 } })
+    const diff = await cli('diff', '--db', db, '--run', '1', '--run', '2', '--json', '--log-level', 'error')
+    expect(diff.code).toBe(0)
+    expect(JSON.parse(diff.out)).toMatchObject({ identical: true, divergence: null, a: { id: 1 }, b: { id: 2 } })
+  })
+
+  it('bad input is exit 2 with a message that says what is wanted', async () => {
+    const cases: [string[], string][] = [
+      [['replay'], 'mmsim replay: --run is required'],
+      [['fork', '--run', '1'], 'mmsim fork: --at is required'],
+      [['replay', '--run', '99'], 'no run 99'],
+      [['replay', '--run', '1', '--variant', 'discardList'], '--variant: expected a variant key=value, one of discardList=on|off'],
+      [['replay', '--run', '1', '--variant', 'discardList=maybe'], '--variant: expected a variant key=value'],
+      [['replay', '--run', '1', '--variant', 'discardList=on', '--variant', 'discardList=off'], '--variant discardList is given twice'],
+      [['replay', '--run', '1', '--variant', 'discardList=off'], 'the variants switch guest page hinting, which needs machine.guestPageHinting: true'],
+      [['diff', '--run', '1', '--run', '99'], 'no run 99'],
+    ]
+    for (const [argv, message] of cases) {
+      const r = await cli(...argv, '--db', db)
+      expect(r.code, argv.join(' ')).toBe(2)
+      expect(r.err, argv.join(' ')).toContain(message)
+      expect(r.out).toBe('')
+    }
   })
 })

@@ -9,6 +9,8 @@ import type { ScheduleStrategy } from '../engine/sim/strategy'
 import { resolveConfig } from '../engine/config'
 import { simulate } from '../engine/run'
 import type { MmEvent } from '../events'
+import { DECISION_WORDS, decisionCount, describePlace, type RecordedSchedule } from '../engine/sim/decisions'
+import type { Workload } from '../workload/codec'
 import { runInMemory, workload } from './helpers'
 
 const fixed = (ns = 10): ScheduleStrategy => ({ name: 'fixed', delayNs: () => ns })
@@ -166,22 +168,72 @@ describe('determinism and replay', () => {
     expect(c).not.toEqual(a)
   })
 
-  it('replaying the recorded schedule decisions reproduces the run event for event', () => {
+  const record = (seed: number, extra: Partial<Workload> = {}): { events: MmEvent[]; schedule: RecordedSchedule } => {
     const chunks: Uint32Array[] = []
-    const first: MmEvent[] = []
-    simulate({ workload: w, seed: 3, config: resolveConfig(), sink: { append: (e) => first.push(e) }, onDecisions: (c) => chunks.push(c) })
-    const decisions = new Uint32Array(chunks.reduce((n, c) => n + c.length, 0))
+    const events: MmEvent[] = []
+    simulate({ workload: { ...w, ...extra }, seed, config: resolveConfig(), sink: { append: (e) => events.push(e) }, onDecisions: (c) => chunks.push(c) })
+    const words = new Uint32Array(chunks.reduce((n, c) => n + c.length, 0))
     let at = 0
-    for (const c of chunks) decisions.set(c, (at += c.length) - c.length)
-    const replay = (d: Uint32Array) => {
-      const out: MmEvent[] = []
-      simulate({ workload: w, seed: 3, config: resolveConfig(), sink: { append: (e) => out.push(e) }, replay: d })
-      return out
+    for (const c of chunks) words.set(c, (at += c.length) - c.length)
+    return { events, schedule: { layout: 'records', words } }
+  }
+  const replay = (schedule: RecordedSchedule, seed = 3) => {
+    const out: MmEvent[] = []
+    const r = simulate({ workload: w, seed: 3, scheduleSeed: seed, config: resolveConfig(), sink: { append: (e) => out.push(e) }, replay: { schedule } })
+    return { events: out, replay: r.replay! }
+  }
+
+  it('replaying the recorded schedule decisions reproduces the run event for event (seed 3)', () => {
+    const first = record(3)
+    const again = replay(first.schedule)
+    expect(again.events).toEqual(first.events)
+    expect(again.replay).toEqual({ recorded: decisionCount(first.schedule), followed: decisionCount(first.schedule), departure: null })
+    // The replay follows the decisions, not the seed: change one delay and the interleaving changes.
+    const edited = first.schedule.words.slice()
+    edited[40 * DECISION_WORDS] = edited[40 * DECISION_WORDS]! + 5_000
+    expect(replay({ layout: 'records', words: edited }).events).not.toEqual(first.events)
+  })
+
+  it('a replay with another schedule seed still reproduces the run: the record decides (seeds 3 and 999)', () => {
+    const first = record(3)
+    expect(replay(first.schedule, 999).events).toEqual(first.events)
+  })
+
+  it('each decision names the CPU, why it was scheduled, the site and the object its next step touches', () => {
+    const { schedule } = record(3)
+    const places = new Set<string>()
+    for (let i = 0; i < decisionCount(schedule); i++) {
+      const p = describePlace(schedule.words[i * DECISION_WORDS + 1]!, schedule.words[i * DECISION_WORDS + 2]!)
+      expect([0, 1]).toContain(p.actor)
+      places.add(`${p.point} ${p.site} ${p.object.split(' ')[0]}`)
     }
-    expect(replay(decisions)).toEqual(first)
-    // The replay follows the decisions, not the seed: change one and the interleaving changes.
-    const edited = decisions.slice()
-    edited[40] = edited[40]! + 5_000
-    expect(replay(edited)).not.toEqual(first)
+    for (const p of ['step start -', 'step __alloc_pages zone', 'step __free_pages page']) expect(places).toContain(p)
+  })
+
+  it('a decision recorded for another place is where the replay departs, and the seeded strategy decides from there', () => {
+    const first = record(3)
+    const edited = first.schedule.words.slice()
+    // Decision 100 claims to be CPU 1's, at another site than the replay asks for.
+    const i = 100
+    edited[i * DECISION_WORDS + 1] = (edited[i * DECISION_WORDS + 1]! ^ (1 << 16)) >>> 0
+    const r = replay({ layout: 'records', words: edited })
+    expect(r.replay.followed).toBe(i)
+    expect(r.replay.departure).toMatchObject({
+      decision: i,
+      reason: 'misfit',
+      recorded: { where: edited[i * DECISION_WORDS + 1] },
+      asked: { where: first.schedule.words[i * DECISION_WORDS + 1] },
+    })
+    // The seeded strategy with the run's own seed draws what the run drew: nothing changes.
+    expect(r.events).toEqual(first.events)
+  })
+
+  it('past the end of the record the seeded strategy decides, and the replay says from which decision', () => {
+    const first = record(3)
+    const cut = first.schedule.words.slice(0, 50 * DECISION_WORDS)
+    const r = replay({ layout: 'records', words: cut }, 4)
+    expect(r.replay.departure).toMatchObject({ decision: 50, reason: 'ended', recorded: null })
+    expect(r.events.slice(0, r.replay.departure!.seq)).toEqual(first.events.slice(0, r.replay.departure!.seq))
+    expect(r.events).not.toEqual(first.events)
   })
 })

@@ -142,6 +142,10 @@ describe("the run's row", () => {
     ['created_at', `UPDATE runs SET created_at = '2020-01-01T00:00:00.000Z'`],
     ['hash_version', 'UPDATE runs SET hash_version = 1'],
     ['schedule_hash', `UPDATE runs SET schedule_hash = ''`],
+    ['parent_run', 'UPDATE runs SET parent_run = 1'],
+    ['derivation', `UPDATE runs SET derivation = 'fork', fork_seq = 10`],
+    ['schedule_seed', 'UPDATE runs SET schedule_seed = schedule_seed + 1'],
+    ['departed_seq', 'UPDATE runs SET departed_seq = 5, departed_decision = 7'],
     ['head_hash', `UPDATE runs SET head_hash = (SELECT hash FROM event_blocks WHERE run_id = 1 ORDER BY block DESC LIMIT 1)`],
   ]
   for (const [column, sql] of cases)

@@ -50,7 +50,7 @@ const small = (dir: string): string => {
 describe('schema migrations', () => {
   it('are an ordered list, one version per step, ending at this schema', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
-    expect(SCHEMA_VERSION).toBe(3)
+    expect(SCHEMA_VERSION).toBe(4)
   })
 
   it('a new database has the same tables and columns as a migrated schema 1 database', () => {
@@ -99,14 +99,14 @@ describe('a schema 1 database', () => {
     expect(sha(file)).toBe(before)
   })
 
-  it('`mmsim run` migrates it in place; the old run verifies as written, the new one with hash version 2', async () => {
+  it('`mmsim run` migrates it in place; the old run verifies as written, the new one with hash version 3', async () => {
     const file = copyOfV1()
     const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, events: 5841, headHash: V1_HEAD, hashVersion: 1 })
-    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2, headHash: (JSON.parse(r.out) as { headHash: string }).headHash })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3, headHash: (JSON.parse(r.out) as { headHash: string }).headHash })
     const check = await cli('check', '--db', file, '--run', '1')
     expect(check.code).toBe(0)
     expect(check.out).toContain(`integrity: ok (5841 events in 2 hash blocks, head ${V1_HEAD}; hash v1`)
@@ -146,6 +146,37 @@ describe('a schema 1 database', () => {
   })
 })
 
+describe('a schema 3 database (test/fixtures/v3.db: hash version 2, a schedule of bare delays)', () => {
+  const V3_HEAD = 'd010b40d6a492044201f9cec6ad87d7907bcf2330e5aa556e7f4d83202eadbc1'
+  const copyOfV3 = (): string => {
+    const file = path.join(tmpDir(), 'v3.db')
+    fs.copyFileSync(path.resolve(__dirname, 'fixtures', 'v3.db'), file)
+    return file
+  }
+
+  it('reads and verifies as written, unchanged; `mmsim run` migrates it to schema 4 and its run still verifies', async () => {
+    const file = copyOfV3()
+    const before = sha(file)
+    const check = await cli('check', '--db', file, '--json')
+    expect(check.code).toBe(0)
+    expect(JSON.parse(check.out)).toMatchObject({ integrity: { ok: true, events: 4320, headHash: V3_HEAD, hashVersion: 2 } })
+    expect(sha(file)).toBe(before)
+    const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
+    expect(r.code).toBe(0)
+    expect(userVersion(file)).toBe(4)
+    expect(verify(file, 1)).toMatchObject({ ok: true, events: 4320, headHash: V3_HEAD, hashVersion: 2 })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3 })
+    const runs = (await cli('runs', '--db', file, '--json')).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { lineage: { parentRun: number | null; scheduleSeed: number | null } })
+    expect(runs.map((x) => x.lineage)).toMatchObject([
+      { parentRun: null, scheduleSeed: null },
+      { parentRun: null, scheduleSeed: 1 },
+    ])
+  })
+})
+
 describe('two writers opening a schema 1 database at once', () => {
   it('both runs are stored; the file is migrated once; every run verifies', async () => {
     ensureBuilt()
@@ -165,7 +196,7 @@ describe('two writers opening a schema 1 database at once', () => {
     ])
     expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD, hashVersion: 1 })
-    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 2 })
-    expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 2 })
+    expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3 })
+    expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 3 })
   })
 })

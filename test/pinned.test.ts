@@ -13,12 +13,12 @@ import { ROOT } from './built'
 import { tmpDir } from './helpers'
 
 const PINNED = [
-  { workload: 'default', seed: 1, events: 461318, headHash: 'c1e28448c10009f1f0daa5c053239fa46933a2e4c0789d9d5ded8b17cdd083ee' },
-  { workload: 'gph-discard-list', seed: 3, events: 5858, headHash: 'f5427a4802ee1dd87c7bef1c12bbcad2d77d5db47f09edf594d9056c4cc637e5' },
-  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: '79079b72f50db0148e2f7676091c6e7992325aca6c4f990e33e2a141d377c52b' },
-  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: 'd010b40d6a492044201f9cec6ad87d7907bcf2330e5aa556e7f4d83202eadbc1' },
-  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '7f79b4ba05e0fbddf4c645d239b1b7f263b446b40e9d42eafdce276e9f0d1b72' },
-  { workload: 'gph-tiny-pcp', seed: 3, events: 31415, headHash: '91abb6e590bd613741cfe0675a2aba7c282729f18e8c6a5a77d0713dbd1959d2' },
+  { workload: 'default', seed: 1, events: 461318, headHash: '424eead5b592e839e24a313ffae9227816a6ac587b6019c4fdf1fd4f08030ae3' },
+  { workload: 'gph-discard-list', seed: 3, events: 5858, headHash: '4fc36db5964780c25e48cd43ef947ba0e2e16ebd82c04d19f0db7739b8184b08' },
+  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: 'becdeb0a6c6183997120329a83a68e544014cae90ddd532e7f1556847ed57187' },
+  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: '281f3d6a6d390d4b201954871a4642785a08e06817e8625010fbba6231606540' },
+  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '8d825c9e20a585f8c5d47e8740f45fe05c66ed887faae4320643ddb71ec17cb7' },
+  { workload: 'gph-tiny-pcp', seed: 3, events: 31415, headHash: 'cbf2438d1d1c5e089932eff6a0cc6bb6f35a9ca3305d619474dc558a674670fc' },
 ] as const
 
 describe('pinned head hashes (change them only with the behaviour change that moves them)', () => {

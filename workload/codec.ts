@@ -139,15 +139,23 @@ const RepeatOpCodec: t.Type<RepeatOp, unknown, unknown> = strictObject('a repeat
   ops: t.array(Op),
 }) as unknown as t.Type<RepeatOp, unknown, unknown>
 
+/** Each switch of guest page hinting and its values, the kernel's design first. */
+export const VARIANT_VALUES = {
+  discardList: ['on', 'off'],
+  stateChange: ['lock', 'cas', 'none'],
+  volatileAt: ['writeback-end', 'writeback-start', 'writeback-start-checked'],
+  forkVsDiscard: ['checked', 'unchecked'],
+} as const
+
 /** The switches of guest page hinting; absent ones take the kernel's design (DEFAULT_HINTING). */
 export const Variants = strictObject(
   'variants',
   {},
   {
-    discardList: oneOf(['on', 'off'] as const),
-    stateChange: oneOf(['lock', 'cas', 'none'] as const),
-    volatileAt: oneOf(['writeback-end', 'writeback-start', 'writeback-start-checked'] as const),
-    forkVsDiscard: oneOf(['checked', 'unchecked'] as const),
+    discardList: oneOf(VARIANT_VALUES.discardList),
+    stateChange: oneOf(VARIANT_VALUES.stateChange),
+    volatileAt: oneOf(VARIANT_VALUES.volatileAt),
+    forkVsDiscard: oneOf(VARIANT_VALUES.forkVsDiscard),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>

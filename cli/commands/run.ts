@@ -3,12 +3,11 @@
 import { resolveConfig, type EngineConfig } from '../../engine/config'
 import { runToStore, type HintingSummary, type RunSummary } from '../../hunt/runToStore'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
-import { AssertionFailed } from '../../lib'
-import { FlagArg, IntArg, SeedArg, StringArg } from '../args'
-import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
+import { FlagArg, IntArg, SeedArg, StringArg, VariantArg, variantsOf } from '../args'
+import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, formatNs, table } from '../format'
-import { EXIT_FINDING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from '../io'
-import { Progress } from '../progress'
+import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
+import { simulating } from '../simulating'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
 
@@ -74,6 +73,7 @@ export const renderHintingSummary = (h: HintingSummary): string => {
 const options = {
   workload: opt('--workload <file>', 'the workload JSON file (default: the embedded workloads/default.json)', StringArg),
   seed: opt('--seed <n>', "seed of the run's PRNG (default 1): the same workload and seed give the same events", SeedArg),
+  variant: optMany('--variant <key=value>', "set a switch of the workload's variants (repeatable), e.g. discardList=off", VariantArg),
   db: DB_OPT,
   stepsMax: opt('--steps-max <n>', `stop after this many simulator steps (StepLimitReached; at most 2^40)`, IntArg(1, STEPS_MAX_LIMIT)),
   checkEvery: opt('--check-every <n>', 'check the state invariants every n events as well as at the end (0: only at the end)', IntArg()),
@@ -90,24 +90,25 @@ export const runSpec: CommandSpec<typeof options> = {
     'Simulates a workload (the embedded default without --workload) and stores every event as a new ' +
     'run of the database, then prints a summary. Exits 1 when an invariant was violated or the run ' +
     'deadlocked, 130 when SIGINT or SIGTERM stopped it (its events up to the last batch stay readable).',
-  examples: ['mmsim run', 'mmsim run --workload workloads/gph-discard-list.json --seed 7', 'mmsim run --workload workloads/gph-host-pressure-4g.json --json'],
+  examples: [
+    'mmsim run',
+    'mmsim run --workload workloads/gph-discard-list.json --seed 7',
+    'mmsim run --workload workloads/gph-discard-list.json --variant discardList=off --seed 7',
+    'mmsim run --workload workloads/gph-host-pressure-4g.json --json',
+  ],
   options,
-  action: async (opts, { io, log, status }) => {
+  action: async (opts, ctx) => {
+    const { io, log } = ctx
     const file = opts.workload
-    const workload = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
+    const loaded = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
+    const variants = variantsOf(ctx.name, opts.variant)
+    const workload = variants === undefined ? loaded : { ...loaded, variants: { ...loaded.variants, ...variants } }
     const overrides: EngineConfig = {}
     if (opts.stepsMax !== undefined) overrides.stepsMax = opts.stepsMax
     if (opts.checkEvery !== undefined) overrides.checkEveryEvents = opts.checkEvery
     if (opts.stopOnViolation) overrides.stopOnViolation = true
     if (opts.monitors === false) overrides.monitors = false
-    const progress = new Progress(status, 'simulating', io.errIsTTY && opts.progress !== false)
-    let signal: string | null = null
-    const onSignal = (sig: NodeJS.Signals) => {
-      signal = `interrupted by ${sig}`
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    try {
+    return simulating(ctx, opts.progress !== false, async (hooks) => {
       const summary = await runToStore({
         workload,
         workloadSource: file ?? 'workloads/default.json (embedded)',
@@ -115,24 +116,14 @@ export const runSpec: CommandSpec<typeof options> = {
         db: opts.db ?? DB_DEFAULT,
         config: resolveConfig(overrides),
         log,
-        onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
-        interrupted: () => signal,
+        onProgress: hooks.onProgress,
+        interrupted: hooks.interrupted,
       })
-      progress.done()
+      hooks.simulated()
       log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)
       io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
       if (summary.status === 'interrupted') return EXIT_INTERRUPTED
       return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
-    } catch (err) {
-      progress.done()
-      if (err instanceof AssertionFailed) {
-        io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
-        return EXIT_INTERNAL
-      }
-      throw err
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+    })
   },
 }

@@ -1,5 +1,5 @@
 // `mmsim runs`: the runs in a database, newest last.
-import { isStale, listRuns, openForRead, type RunRow } from '../../storage'
+import { isStale, listRuns, openForRead, runLineage, type RunLineage, type RunRow } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, type CommandSpec } from '../command'
 import { formatCount, table } from '../format'
 import { EXIT_OK } from '../io'
@@ -18,6 +18,11 @@ export interface RunListing {
   readonly violations: number
   readonly engineVersion: string
   readonly headHash: string
+  /**
+   * The run this one replays or forks, how, the fork point, the schedule's seed (null before
+   * schema 4), and where it stopped following its parent's schedule (seq, decision index).
+   */
+  readonly lineage: RunLineage
 }
 
 const toListing = (r: RunRow): RunListing => ({
@@ -34,7 +39,12 @@ const toListing = (r: RunRow): RunListing => ({
   violations: r.violations,
   engineVersion: r.engine_version,
   headHash: r.head_hash,
+  lineage: runLineage(r),
 })
+
+/** `replay of 1`, `fork of 1 at 500`, or '-' for a run of a workload alone. */
+export const lineageText = (l: RunLineage): string =>
+  l.parentRun === null ? '-' : l.derivation === 'fork' ? `fork of ${l.parentRun} at ${l.forkSeq}` : `${l.derivation ?? 'derived'} of ${l.parentRun}`
 
 export const listStoredRuns = (dbFile: string): RunListing[] => {
   const db = openForRead(dbFile)
@@ -50,7 +60,9 @@ const options = { db: DB_OPT, json: JSON_OPT }
 export const runsSpec: CommandSpec<typeof options> = {
   name: 'runs',
   summary: 'list the runs in the database',
-  description: 'Lists the runs: id, time, workload, seed, status (running, finished, failed, interrupted), outcome, events, violations.',
+  description:
+    'Lists the runs: id, time, workload, seed, status (running, finished, failed, interrupted), outcome, events, violations, ' +
+    'and for a replay or a fork the run it came from (`fork of 1 at 500`: events 1..500 follow run 1).',
   examples: ['mmsim runs', 'mmsim runs --db mmsim.db --json'],
   options,
   action: (opts, { io }) => {
@@ -61,7 +73,7 @@ export const runsSpec: CommandSpec<typeof options> = {
     }
     io.out(
       table(
-        ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations'],
+        ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations', 'from'],
         runs.map((r) => [
           String(r.id),
           r.createdAt.replace('T', ' ').slice(0, 19),
@@ -71,6 +83,7 @@ export const runsSpec: CommandSpec<typeof options> = {
           r.outcome ?? '-',
           formatCount(r.events),
           String(r.violations),
+          lineageText(r.lineage),
         ]),
       ),
     )

@@ -5,13 +5,20 @@ import { MIGRATE_MOVABLE } from '../../events/codecs'
 import { PG_discarded, PG_dirty, PG_locked, PG_writeback, cacheKey } from '../../projections/pages/state'
 import { STATE_CODE } from '../../projections/pages/states'
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { sleep, wait_event } from '../sim/sync'
 import { __alloc_pages, type Reclaimer } from './page_alloc'
 import { __free_pages } from './page_free'
 import { page_make_stable, page_make_volatile } from './hinting/page_states'
 import { page_discard } from './hinting/discard'
 import { host_touch } from './hinting/essa'
+
+const AT_FIND_GET_PAGE = siteAt('find_get_page', 'file')
+const AT_FILE_READ_PAGE = siteAt('file_read_page', 'page')
+const AT_FILE_WRITE_PAGE = siteAt('file_write_page', 'page')
+const AT_WRITEBACK_PAGE = siteAt('writeback_page', 'file')
+const AT_INVALIDATE_PAGE = siteAt('invalidate_page', 'file')
 
 export interface FileContext {
   readonly reclaim: Reclaimer | null
@@ -53,7 +60,7 @@ export const put_page = function* (k: Kernel, cpu: Cpu, pfn: number): Path {
  * host has discarded it, discard it from the page cache too and report a miss.
  */
 export const find_get_page = function* (k: Kernel, cpu: Cpu, file: number, index: number): Path<number | null> {
-  yield STEP_POINT
+  yield point(cpu, AT_FIND_GET_PAGE, file)
   const pfn = lookup(k, file, index)
   if (pfn === undefined) return null
   k.emit(cpu, 'PageGot', { pfn })
@@ -120,7 +127,7 @@ export const file_read_page = function* (k: Kernel, cpu: Cpu, f: FileContext, fi
   if (typeof pfn === 'string') return pfn
   k.emit(cpu, 'PageUseStarted', { pfn, what: 'read(2) copy_to_user' })
   host_touch(k, cpu, pfn)
-  yield STEP_POINT
+  yield point(cpu, AT_FILE_READ_PAGE, pfn)
   k.emit(cpu, 'PageUseEnded', { pfn })
   // put_page with a count above one: the patch's call site with offset 2 (we still hold ours).
   yield* page_make_volatile(k, cpu, pfn, { callerHolds: true })
@@ -147,7 +154,7 @@ export const file_write_page = function* (k: Kernel, cpu: Cpu, f: FileContext, f
   }
   k.emit(cpu, 'PageUseStarted', { pfn, what: 'write(2) copy_from_user' })
   host_touch(k, cpu, pfn)
-  yield STEP_POINT
+  yield point(cpu, AT_FILE_WRITE_PAGE, pfn)
   k.emit(cpu, 'PageFlagsChanged', { pfn, set: ['PG_uptodate', 'PG_dirty'], clear: [], why: 'write_end: SetPageUptodate, set_page_dirty' })
   k.emit(cpu, 'PageUseEnded', { pfn })
   unlock_page(k, cpu, pfn)
@@ -168,7 +175,7 @@ export const file_write_page = function* (k: Kernel, cpu: Cpu, f: FileContext, f
  * seed reaches the race (test/fidelity.test.ts).
  */
 export const writeback_page = function* (k: Kernel, cpu: Cpu, f: FileContext, file: number, index: number): Path<boolean> {
-  yield STEP_POINT
+  yield point(cpu, AT_WRITEBACK_PAGE, file)
   const pfn = lookup(k, file, index)
   if (pfn === undefined || (k.pages.flags[pfn]! & PG_dirty) === 0) return false
   k.emit(cpu, 'PageGot', { pfn })
@@ -206,7 +213,7 @@ export const remove_from_page_cache = (k: Kernel, cpu: Cpu, pfn: number): void =
  * unmapped, idle pages go. True when the page left the page cache.
  */
 export const invalidate_page = function* (k: Kernel, cpu: Cpu, file: number, index: number): Path<boolean> {
-  yield STEP_POINT
+  yield point(cpu, AT_INVALIDATE_PAGE, file)
   const pfn = lookup(k, file, index)
   if (pfn === undefined) return false
   const p = k.pages

@@ -3,9 +3,13 @@
 // the CPU doing the unplug then runs the CPU_DEAD notifier: drain the dead CPU's pcp lists and
 // take over its discarded-page list (GPH06 8/9, page_alloc_cpu_notify).
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { WaitQueue, wait_event } from '../sim/sync'
 import { page_alloc_cpu_dead } from './hinting/discard'
+
+const AT_CPU_DOWN = siteAt('cpu_down', 'cpu')
+const AT_CPU_UP = siteAt('cpu_up', 'cpu')
 
 export class Hotplug {
   private readonly parkRequested = new Set<number>()
@@ -33,7 +37,7 @@ export class Hotplug {
     this.parkRequested.add(target.id)
     // Wait until the target parked with no IPI left to take (none is in flight once it is down).
     while (!(this.parked.has(target.id) && target.ipis.length === 0)) {
-      if (this.parked.has(target.id)) yield STEP_POINT
+      if (this.parked.has(target.id)) yield point(cpu, AT_CPU_DOWN, target.id)
       else yield* wait_event(k.sim, cpu, this.changed, () => this.parked.has(target.id))
     }
     // Two CPUs may take the same one down: only the first runs CPU_DEAD.
@@ -48,6 +52,6 @@ export class Hotplug {
     k.emit(cpu, 'CpuWentOnline', { target: target.id })
     this.parkRequested.delete(target.id)
     this.resumed.wakeAll(k.sim)
-    yield STEP_POINT
+    yield point(cpu, AT_CPU_UP, target.id)
   }
 }

@@ -6,7 +6,8 @@ import { ANON_VPN_BASE, fileVpn } from '../../projections/mm/state'
 import { PG_anon, PG_discarded, PG_writable, SK_changed } from '../../projections/pages/state'
 import { stateName } from '../../projections/pages/states'
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { spin_lock, spin_unlock } from '../sim/sync'
 import { __alloc_pages } from './page_alloc'
 import { __free_pages } from './page_free'
@@ -14,6 +15,11 @@ import { host_touch } from './hinting/essa'
 import { page_make_stable, page_make_volatile } from './hinting/page_states'
 import { do_discard_fault } from './hinting/discard'
 import { get_cache_page, lookup, put_page, type FileContext, type Miss } from './filemap'
+
+const AT_TOUCH_FILE_PAGE = siteAt('touch_file_page', 'mm')
+const AT_UNMAP_FILE_PAGE = siteAt('unmap_file_page', 'mm')
+const AT_FORK_MM = siteAt('fork_mm', 'mm')
+const AT_EXIT_MM = siteAt('exit_mm', 'mm')
 
 /** A process exists once something maps memory into it. */
 export const ensure_mm = (k: Kernel, cpu: Cpu, mm: number): void => {
@@ -78,7 +84,7 @@ const ACCESS_ATTEMPTS_MAX = 6
 export const touch_file_page = function* (k: Kernel, cpu: Cpu, f: FileContext, mm: number, file: number, index: number, write: boolean): Path<true | Miss> {
   const vpn = fileVpn(file, index)
   for (let attempt = 0; attempt < ACCESS_ATTEMPTS_MAX; attempt++) {
-    yield STEP_POINT
+    yield point(cpu, AT_TOUCH_FILE_PAGE, mm)
     const pte = k.state.mms.mms.get(mm)?.ptes.get(vpn)
     if (pte === undefined) {
       const r = yield* fault_in_file_page(k, cpu, f, mm, file, index, false)
@@ -117,7 +123,7 @@ const access = function* (k: Kernel, cpu: Cpu, mm: number, vpn: number, pfn: num
 
 /** munmap of one page: the pte goes; the page may then be offered to the host again. */
 export const unmap_file_page = function* (k: Kernel, cpu: Cpu, mm: number, file: number, index: number): Path {
-  yield STEP_POINT
+  yield point(cpu, AT_UNMAP_FILE_PAGE, mm)
   const vpn = fileVpn(file, index)
   const ptl = k.locks.ptl(mm)
   yield* spin_lock(k.sim, cpu, ptl)
@@ -165,7 +171,7 @@ export const fork_mm = function* (k: Kernel, cpu: Cpu, parent: number, child: nu
   const ptes = [...(k.state.mms.mms.get(parent)?.ptes.keys() ?? [])]
   const checked = k.hinting?.forkVsDiscard !== 'unchecked'
   for (const vpn of ptes) {
-    yield STEP_POINT
+    yield point(cpu, AT_FORK_MM, parent)
     const src = k.locks.ptl(parent)
     const dst = k.locks.ptl(child)
     yield* spin_lock(k.sim, cpu, src)
@@ -185,7 +191,7 @@ export const exit_mm = function* (k: Kernel, cpu: Cpu, mm: number): Path {
   const m = k.state.mms.mms.get(mm)
   if (m === undefined) return
   for (const vpn of [...m.ptes.keys()]) {
-    yield STEP_POINT
+    yield point(cpu, AT_EXIT_MM, mm)
     const ptl = k.locks.ptl(mm)
     yield* spin_lock(k.sim, cpu, ptl)
     // Re-read under the lock: an rmap walk (page_discard) may have cleared it meanwhile.

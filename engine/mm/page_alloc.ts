@@ -5,12 +5,15 @@ import { MIGRATE_PCPTYPES } from '../../events/codecs'
 import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype } from '../../projections/zone/state'
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { local_irq_disable, local_irq_enable, spin_lock, spin_unlock } from '../sim/sync'
 import { choose_fallback, isHighatomic, pageblock_counts, rmqueue_smallest, zone_watermark_ok } from './buddy'
 import { arch_alloc_page } from './hinting/essa'
 import { drain_all_pages } from './page_free'
 import { PAGE_ALLOC_COSTLY_ORDER, should_reclaim_retry, type RetryState } from './reclaim_retry'
+
+const AT_ALLOC_PAGES = siteAt('__alloc_pages', 'zone')
 
 export type Watermark = 'min' | 'low' | 'high'
 
@@ -150,7 +153,7 @@ const __alloc_pages_direct_reclaim = function* (k: Kernel, cpu: Cpu, req: AllocR
  * Costly orders give up after one round (no __GFP_REPEAT); there is no OOM killer.
  */
 export const __alloc_pages = function* (k: Kernel, cpu: Cpu, req: AllocRequest, reclaim: Reclaimer | null): Path<number | null> {
-  yield STEP_POINT
+  yield point(cpu, AT_ALLOC_PAGES, req.highestZone)
   const fast = yield* get_page_from_freelist(k, cpu, req, 'low')
   if (fast !== null) return fast
   const retry: RetryState = { noProgressLoops: 0 }

@@ -4,11 +4,14 @@ import { MIGRATE_ISOLATE, MIGRATE_PCPTYPES } from '../../events/codecs'
 import { NIL, pcpCountIdx, pcpListIdx, pageblockMigratetype, zoneOf } from '../../projections/zone/state'
 import { assert } from '../../lib'
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unlock } from '../sim/sync'
 import { decideFreeOnePage } from './buddy'
 import { arch_free_page } from './hinting/essa'
 import { PG_discarded } from '../../projections/pages/state'
+
+const AT_FREE_PAGES = siteAt('__free_pages', 'page')
 
 /** __free_one_page: merge with free buddies and put the result on free_list[mt]. */
 export const __free_one_page = (k: Kernel, cpu: Cpu, zone: number, pfn: number, order: number, mt: number, from: 'page' | 'pcp' | 'boot', cause?: number): void => {
@@ -104,7 +107,7 @@ export const pcp_trim_to_high = function* (k: Kernel, cpu: Cpu, zone: number): P
 
 /** __free_pages: order 0 through the pcp lists, larger blocks straight to the buddy lists. */
 export const __free_pages = function* (k: Kernel, cpu: Cpu, pfn: number, order: number, cold: boolean): Path {
-  yield STEP_POINT
+  yield point(cpu, AT_FREE_PAGES, pfn)
   if (order === 0) return yield* free_hot_cold_page(k, cpu, pfn, cold)
   const s = k.state.zone
   const zone = zoneOf(s, pfn)

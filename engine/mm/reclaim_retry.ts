@@ -3,10 +3,13 @@
 import { PG_dirty, PG_writeback } from '../../projections/pages/state'
 import { zoneOf } from '../../projections/zone/state'
 import type { Kernel } from '../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../sim/cpu'
+import { point, type Cpu, type Path } from '../sim/cpu'
+import { siteAt } from '../sim/decisions'
 import { sleep } from '../sim/sync'
 import { zone_watermark_ok } from './buddy'
 import type { AllocRequest } from './page_alloc'
+
+const AT_COND_RESCHED = siteAt('should_reclaim_retry', 'none')
 
 /** MAX_RECLAIM_RETRIES: rounds in a row without reclaim progress before the slow path gives up. */
 export const MAX_RECLAIM_RETRIES = 16
@@ -60,7 +63,7 @@ export const should_reclaim_retry = function* (k: Kernel, cpu: Cpu, req: AllocRe
       yield* sleep(k.sim, cpu, CONGESTION_WAIT_NS, 'congestion_wait(BLK_RW_ASYNC, HZ/10)')
       return true
     }
-    yield STEP_POINT // cond_resched
+    yield point(cpu, AT_COND_RESCHED, 0) // cond_resched
     return true
   }
   return false

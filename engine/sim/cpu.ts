@@ -1,11 +1,16 @@
 // A simulated CPU runs one thread of kernel paths as a coroutine. A path yields at every point
 // where another CPU may run (STEP_POINT), when it must wait (STEP_BLOCK, having said on what),
 // and nowhere else: everything between two yields is atomic with respect to the other CPUs.
+// Before it yields, a path says where it is (the site) and what its next step touches (the
+// object), so that every schedule decision is recorded with its place (decisions.ts).
+import { siteAt } from './decisions'
 
 export const STEP_POINT = 0
 export const STEP_BLOCK = 1
 
 export type Step = typeof STEP_POINT | typeof STEP_BLOCK
+
+const AT_START = siteAt('start', 'none')
 
 /** A kernel path: a generator that yields steps and returns its result. */
 export type Path<R = void> = Generator<Step, R, void>
@@ -42,6 +47,10 @@ export class Cpu {
   thread: Path | null = null
   /** Spinlocks held, innermost last; for deadlock reports and assertions. */
   readonly locksHeld: string[] = []
+  /** Where the thread is paused: a site and object kind packed by siteAt (decisions.ts). */
+  where = AT_START
+  /** The id of the object its next step touches (a pfn, a zone, a process, ...). */
+  obj = 0
 
   constructor(readonly id: number) {}
 
@@ -61,4 +70,14 @@ export class Cpu {
   get takesInterrupts(): boolean {
     return this.online && this.irqsOff === 0 && this.ipis.length > 0
   }
+}
+
+/**
+ * A preemption point that says where it is: `yield point(cpu, AT_FIND_GET_PAGE, file)`. `where` is a
+ * site packed with its object kind by siteAt, `obj` the object's id.
+ */
+export const point = (cpu: Cpu, where: number, obj: number): Step => {
+  cpu.where = where
+  cpu.obj = obj
+  return STEP_POINT
 }

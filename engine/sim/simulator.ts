@@ -3,7 +3,10 @@
 import { assert } from '../../lib'
 import { Cpu, STEP_BLOCK, STEP_POINT, type IpiCall, type Path } from './cpu'
 import { EventQueue } from './queue'
-import { POINT_IPI, POINT_STEP, POINT_WAKE, type ScheduleStrategy } from './strategy'
+import { POINT_IPI, POINT_STEP, POINT_WAKE, siteAt, whereOf } from './decisions'
+import type { ScheduleStrategy } from './strategy'
+
+const AT_DONE = siteAt('done', 'none')
 
 /** Entries at the same time run CPUs before timers, so a timer sees every step due at its time. */
 const PRIORITY_CPU = 0
@@ -63,12 +66,21 @@ export class Simulator {
     this.schedule(cpu, POINT_STEP)
   }
 
-  /** Queues `cpu` to run after the delay the strategy picks, unless it is already queued. */
+  /**
+   * Queues `cpu` to run after the delay the strategy picks, unless it is already queued. The
+   * decision is made where the CPU's thread is paused (its site and the object it touches next).
+   */
   schedule(cpu: Cpu, point: number): void {
     if (cpu.queued) return
     cpu.queued = true
     this.live++
-    this.queue.push(this.nowNs + this.strategy.delayNs(cpu.id, point), PRIORITY_CPU, cpu)
+    this.queue.push(this.nowNs + this.strategy.delayNs(whereOf(cpu.where, point, cpu.id), cpu.obj), PRIORITY_CPU, cpu)
+  }
+
+  /** A timer's delay in [minNs, maxNs], decided by the strategy at `where` (an actor other than the CPUs). */
+  timerDelayNs(where: number, obj: number, minNs: number, maxNs: number): number {
+    assert(minNs <= maxNs, 'a timer range is not empty')
+    return this.strategy.delayNs(where, obj, minNs, maxNs)
   }
 
   /** Runs `fire` at an absolute simulated time (host actor, I/O completion, delayed work). */
@@ -138,6 +150,8 @@ export class Simulator {
     if (r.done) {
       assert(cpu.irqsOff === 0 && cpu.locksHeld.length === 0, `cpu ${cpu.id} ends its thread with no lock held and interrupts on`)
       cpu.thread = null
+      cpu.where = AT_DONE
+      cpu.obj = 0
       this.threadsRunning--
       if (cpu.takesInterrupts) this.schedule(cpu, POINT_IPI)
       return

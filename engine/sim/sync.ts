@@ -1,14 +1,51 @@
 // Kernel synchronisation as the simulated CPUs see it: spinlocks that hand over in FIFO order
 // (ticket locks), interrupt-disabled sections, sleeping waits, and smp_call_function.
 import { assert } from '../../lib'
-import { STEP_BLOCK, STEP_POINT, type Cpu, type IpiCall, type Path, type Waitable } from './cpu'
+import { STEP_BLOCK, point, type Cpu, type IpiCall, type Path, type Waitable } from './cpu'
+import { siteAt, type ObjKind, type SiteName } from './decisions'
 import type { Simulator } from './simulator'
 
-export class SpinLock implements Waitable {
+const AT_SLEEP = siteAt('sleep', 'none')
+const AT_IPI_SENT = siteAt('smp_call_function', 'ipi')
+const AT_IPI_WAIT = siteAt('smp_call_function:wait', 'ipi')
+
+/**
+ * A lock or wait queue a CPU can block on. `objKind` and `objId` name what it protects
+ * (decisions.ts: a zone, a page, a process, a file): the schedule decision that wakes a CPU
+ * blocked here is recorded at its site with that object.
+ */
+abstract class WaitPlace {
+  readonly waiters: Cpu[] = []
+  readonly where: number
+  constructor(
+    readonly name: string,
+    site: SiteName,
+    objKind: ObjKind,
+    readonly objId: number,
+  ) {
+    this.where = siteAt(site, objKind)
+  }
+
+  /** `cpu` blocks here, and says so for its next schedule decision. */
+  protected block(cpu: Cpu, on: Waitable): void {
+    this.waiters.push(cpu)
+    cpu.blockedOn = on
+    cpu.where = this.where
+    cpu.obj = this.objId
+  }
+}
+
+export class SpinLock extends WaitPlace implements Waitable {
   readonly kind = 'spinlock'
   owner: Cpu | null = null
-  readonly waiters: Cpu[] = []
-  constructor(readonly name: string) {}
+  constructor(name: string, objKind: ObjKind = 'none', objId = 0) {
+    super(name, 'spin_lock', objKind, objId)
+  }
+
+  /** Queues `cpu` behind the owner (ticket order). */
+  wait(cpu: Cpu): void {
+    this.block(cpu, this)
+  }
 
   describe(): string {
     return `spins on ${this.name} held by cpu ${this.owner?.id ?? '-'}`
@@ -21,8 +58,7 @@ export class SpinLock implements Waitable {
 
 export function* spin_lock(_sim: Simulator, cpu: Cpu, lock: SpinLock): Path {
   if (lock.owner !== null) {
-    lock.waiters.push(cpu)
-    cpu.blockedOn = lock
+    lock.wait(cpu)
     yield STEP_BLOCK
     // spin_unlock handed the lock to us (ticket order).
     assert(lock.owner === cpu, `${lock.name} was handed to cpu ${cpu.id}`)
@@ -88,15 +124,23 @@ class Sleep implements Waitable {
 export function* sleep(sim: Simulator, cpu: Cpu, ns: number, why: string): Path {
   assert(cpu.irqsOff === 0 && cpu.locksHeld.length === 0, `cpu ${cpu.id} sleeps with no lock held and interrupts on`)
   cpu.blockedOn = new Sleep(why)
+  cpu.where = AT_SLEEP
+  cpu.obj = 0
   sim.at(sim.nowNs + ns, why, () => sim.wake(cpu))
   yield STEP_BLOCK
 }
 
 /** A wait queue: CPUs sleep until a condition another CPU makes true (wait_event / wake_up). */
-export class WaitQueue implements Waitable {
+export class WaitQueue extends WaitPlace implements Waitable {
   readonly kind = 'waitqueue'
-  readonly waiters: Cpu[] = []
-  constructor(readonly name: string) {}
+  constructor(name: string, objKind: ObjKind = 'none', objId = 0) {
+    super(name, 'wait_event', objKind, objId)
+  }
+
+  /** `cpu` sleeps here until a wake-up. */
+  wait(cpu: Cpu): void {
+    this.block(cpu, this)
+  }
   describe(): string {
     return `waits for ${this.name}`
   }
@@ -112,8 +156,7 @@ export class WaitQueue implements Waitable {
 export function* wait_event(_sim: Simulator, cpu: Cpu, wq: WaitQueue, cond: () => boolean): Path {
   while (!cond()) {
     assert(cpu.irqsOff === 0 && cpu.locksHeld.length === 0, `cpu ${cpu.id} sleeps with no lock held and interrupts on`)
-    wq.waiters.push(cpu)
-    cpu.blockedOn = wq
+    wq.wait(cpu)
     yield STEP_BLOCK
   }
 }
@@ -144,9 +187,11 @@ export function* smp_call_function(sim: Simulator, cpu: Cpu, callLock: SpinLock,
   const targets = sim.cpus.filter((c) => c.online && c !== cpu)
   const call: IpiCall = { name, caller: cpu, run, pending: new Set(targets.map((c) => c.id)) }
   for (const t of targets) sim.sendIpi(t, call)
-  yield STEP_POINT
+  yield point(cpu, AT_IPI_SENT, 0)
   while (call.pending.size > 0) {
     cpu.blockedOn = new IpiWait(call, sim.cpus)
+    cpu.where = AT_IPI_WAIT
+    cpu.obj = 0
     yield STEP_BLOCK
   }
   spin_unlock(sim, cpu, callLock)

@@ -9,11 +9,17 @@ import { PG_discarded, PG_writable } from '../../../projections/pages/state'
 import { pageblockMigratetype, pcpCountIdx, zoneOf } from '../../../projections/zone/state'
 import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
+import { point, type Cpu, type Path } from '../../sim/cpu'
+import { siteAt } from '../../sim/decisions'
 import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unlock } from '../../sim/sync'
 import { free_pcppages_bulk, pcp_trim_to_high } from '../page_free'
 import { PAGE_SHIFT } from '../boot'
 import { lock_page, put_page, remove_from_page_cache, unlock_page } from '../filemap'
+
+const AT_UNMAP_ALL = siteAt('page_unmap_all', 'mm')
+const AT_FAULT_LOWCORE = siteAt('do_discard_fault:lowcore', 'page')
+const AT_FAULT_PFN_TO_PAGE = siteAt('do_discard_fault:pfn_to_page', 'page')
+const AT_SHRINK_DISCARDS = siteAt('page_shrink_discards', 'page')
 
 /**
  * page_unmap_all: clear every pte mapping the page, walking the file's i_mmap under its lock
@@ -29,7 +35,7 @@ export const page_unmap_all = function* (k: Kernel, cpu: Cpu, pfn: number): Path
   yield* spin_lock(k.sim, cpu, iMmapLock)
   const walk = [...(k.state.mms.iMmap.get(file) ?? [])]
   for (const mmId of walk) {
-    yield STEP_POINT
+    yield point(cpu, AT_UNMAP_ALL, mmId)
     const ptl = k.locks.ptl(mmId)
     yield* spin_lock(k.sim, cpu, ptl)
     const pte = k.state.mms.mms.get(mmId)?.ptes.get(vpn)
@@ -72,8 +78,8 @@ export const do_discard_fault = function* (k: Kernel, cpu: Cpu, mm: number, vpn:
   k.emit(cpu, 'DiscardFault', { pfn, absoluteAddress: pfn * (1 << PAGE_SHIFT), mm, vpn })
   // The handler's work before the pin, while other CPUs run: the absolute address from the
   // lowcore's translation-exception code, then pfn_to_page on it.
-  yield STEP_POINT
-  yield STEP_POINT
+  yield point(cpu, AT_FAULT_LOWCORE, pfn)
+  yield point(cpu, AT_FAULT_PFN_TO_PAGE, pfn)
   const gen = k.state.cpus.faultGen[cpu.id]!
   const pinned = k.pages.refcount[pfn]! > 0
   k.emit(cpu, 'DiscardFaultPinned', { pfn, pinned })
@@ -130,7 +136,7 @@ export const page_shrink_discards = function* (k: Kernel, cpu: Cpu, priority: nu
   // Nothing gathered: the collection ends with an empty free.
   if (pfns.length === 0) k.emit(cpu, 'DiscardCollectionFreed', { pfns: [], perCpu: new Array<number>(k.cpus.length).fill(0), mts: [] }, cause)
   for (let i = 0; i < pfns.length; i++) {
-    if (i > 0) yield STEP_POINT
+    if (i > 0) yield point(cpu, AT_SHRINK_DISCARDS, pfns[i]!)
     yield* free_collected_page(k, cpu, pfns[i]!, from[i]!, cause)
   }
   return pfns.length

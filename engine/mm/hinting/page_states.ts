@@ -13,10 +13,14 @@
 import { essa_set_pot_volatile, essa_set_stable_if_not_discarded, essa_set_volatile, stateName } from '../../../projections/pages/states'
 import { PG_anon, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_mlocked, PG_private, PG_uptodate, PG_writable, PG_writeback, SK_changed } from '../../../projections/pages/state'
 import type { Kernel } from '../../kernel'
-import { STEP_POINT, type Cpu, type Path } from '../../sim/cpu'
+import { point, type Cpu, type Path } from '../../sim/cpu'
+import { siteAt } from '../../sim/decisions'
 import { spin_lock, spin_trylock, spin_unlock } from '../../sim/sync'
 import { essa_page } from './essa'
 import { absurd } from '../../../lib'
+
+/** Between the checks and the ESSA that commits them: the window the stateChange variants argue about. */
+const AT_MAKE_VOLATILE = siteAt('page_make_volatile', 'page')
 
 const MUST_BE_CLEAR = PG_dirty | PG_writeback | PG_locked | PG_private | PG_discarded | PG_mlocked | PG_anon
 const MUST_BE_SET = PG_uptodate | PG_lru
@@ -65,7 +69,7 @@ export const page_make_volatile = function* (k: Kernel, cpu: Cpu, pfn: number, o
       // The checks may go stale while we hold the bit (a reader can still take a reference);
       // what the bit guarantees is that such a reader's page_make_stable runs after us.
       const go = ok()
-      yield STEP_POINT
+      yield point(cpu, AT_MAKE_VOLATILE, pfn)
       if (go) set_volatile(k, cpu, pfn)
       spin_unlock(k.sim, cpu, bit)
       return
@@ -73,14 +77,14 @@ export const page_make_volatile = function* (k: Kernel, cpu: Cpu, pfn: number, o
     case 'cas': {
       const old = k.pages.pstate[pfn]
       const go = ok()
-      yield STEP_POINT
+      yield point(cpu, AT_MAKE_VOLATILE, pfn)
       // cmpxchg(state word, old, new): it compares the page state and nothing else.
       if (go && k.pages.pstate[pfn] === old) set_volatile(k, cpu, pfn)
       return
     }
     case 'none': {
       const go = ok()
-      yield STEP_POINT
+      yield point(cpu, AT_MAKE_VOLATILE, pfn)
       if (go) set_volatile(k, cpu, pfn)
       return
     }
