@@ -1,10 +1,18 @@
-// Reading events back: streamed in seq order, filtered in SQL (seq range, type, frame), and
-// every row decoded through the codecs. A row that does not decode is an error naming the run
-// and seq, never a silent skip.
+// Reading events back: streamed in seq order, filtered by seq range, type and frame, batch by
+// batch (eventBatches.ts). A seq range reads only the batches that overlap it; a filter by type
+// or frame takes its seqs from the per-batch index tables (eventIndex.ts) and reads each batch
+// it needs once. Three forms: raw rows (exactly as stored, for integrity checks and exports),
+// events through their codecs (what `mmsim events` prints), and events checked structurally
+// (the fold's path; batchDecode.ts says why). A row that does not decode is an error naming the
+// run and seq, never a silent skip. Files of schema 1 to 3 are read through legacyEvents.ts.
 import * as E from 'fp-ts/Either'
 import { decodeEvent, type MmEvent } from '../events'
-import { SPAN_PAGES_MAX, seqsOfFrame, seqsOfTypes } from './eventIndex'
+import { scanBody } from './batchBody'
+import { decodeChecked, decodeFull, parseBody, type BatchPlace, type ElementDecoder } from './batchDecode'
+import { batchHolding, batchesIn, hashesOf, storesBatches, type BatchRow } from './eventBatches'
+import { seqsOfFrame, seqsOfTypes } from './eventIndex'
 import { StoreError } from './errors'
+import { legacyRows } from './legacyEvents'
 import type { Db } from './open'
 
 export interface EventFilter {
@@ -16,6 +24,7 @@ export interface EventFilter {
   readonly limit?: number
 }
 
+/** One event as stored: the columns of schema 3's events table, the fields of a batch's element. */
 export interface StoredRow {
   readonly seq: number
   readonly t: number
@@ -24,11 +33,11 @@ export interface StoredRow {
   readonly pfn: number | null
   readonly npages: number | null
   readonly cause: number | null
+  /** The data JSON text, exactly as stored. */
   readonly data: string
+  /** The row hash (hashChain.ts). */
   readonly h: number
 }
-
-const COLUMNS = 'seq, t, cpu, type, pfn, npages, cause, data, h'
 
 /** Seqs of the events that list `pfn` among many frames (table event_pfns), ascending. */
 const seqsListingFrame = (db: Db, runId: number, pfn: number): number[] =>
@@ -55,64 +64,88 @@ function* indexedSeqs(db: Db, runId: number, f: EventFilter, fromSeq: number, to
   yield* seqsOfTypes(db, runId, f.types!, fromSeq, toSeq)
 }
 
-const hasIndexTables = new WeakMap<Db, boolean>()
+/** A batch as one reader needs it: the event at offset i (seq - first_seq), decoded its way. */
+type Loader<T> = (b: BatchRow) => (i: number) => T
 
-/** Schema 3 and later keep the per-batch index tables; an older file, read as it is, has SQLite indexes on events. */
-const indexTables = (db: Db): boolean => {
-  let has = hasIndexTables.get(db)
-  if (has === undefined) {
-    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_types'").pluck().get() === 1
-    hasIndexTables.set(db, has)
-  }
-  return has
-}
-
-/** A filtered read of a schema 1 or 2 file, through its SQLite indexes on (run_id, pfn) and (run_id, type, seq). */
-const legacyFiltered = (db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): IterableIterator<StoredRow> => {
-  const where = ['run_id = ?', 'seq >= ?', 'seq <= ?']
-  const params: unknown[] = [runId, fromSeq, toSeq]
-  if (f.types !== undefined && f.types.length > 0) {
-    where.push(`type IN (${f.types.map(() => '?').join(', ')})`)
-    params.push(...f.types)
-  }
-  if (f.pfn !== undefined) {
-    where.push('((pfn BETWEEN ? AND ? AND pfn + npages > ?) OR seq IN (SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ?))')
-    params.push(f.pfn - SPAN_PAGES_MAX + 1, f.pfn, f.pfn, runId, f.pfn)
-  }
-  let sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq`
-  if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
-  return db.prepare(sql).iterate(...params) as IterableIterator<StoredRow>
-}
-
-/** Raw rows, for integrity checks and exports that must see exactly what is stored. */
-export function* readRows(db: Db, runId: number, f: EventFilter = {}): Generator<StoredRow> {
+/**
+ * What a filter selects, a batch at a time (the events of one stored batch, in seq order): a
+ * plain seq range batch by batch; a filter by frame or type seq by seq from the indexes, each
+ * batch loaded once (the seqs ascend) and kept while its seqs last. A batch at a time, so that a
+ * fold pays one generator step per batch rather than per event.
+ */
+function* selectBatches<T>(db: Db, runId: number, f: EventFilter, load: Loader<T>, typeOf: (x: T) => string): Generator<T[]> {
   const fromSeq = f.fromSeq ?? 1
   const toSeq = f.toSeq ?? Number.MAX_SAFE_INTEGER
-  const limit = f.limit ?? Infinity
+  let room = f.limit ?? Infinity
   const types = f.types !== undefined && f.types.length > 0 ? new Set(f.types) : null
-  if ((f.pfn !== undefined || types !== null) && !indexTables(db)) {
-    yield* legacyFiltered(db, runId, f, fromSeq, toSeq)
-    return
-  }
+  if (room <= 0) return
   if (f.pfn === undefined && types === null) {
-    let sql = `SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`
-    if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
-    yield* db.prepare(sql).iterate(runId, fromSeq, toSeq) as IterableIterator<StoredRow>
+    for (const b of batchesIn(db, runId, fromSeq, toSeq)) {
+      const at = load(b)
+      const first = Math.max(fromSeq, b.first_seq)
+      const last = Math.min(toSeq, b.last_seq, first + room - 1)
+      const out = new Array<T>(Math.max(0, last - first + 1))
+      for (let seq = first; seq <= last; seq++) out[seq - first] = at(seq - b.first_seq)
+      yield out
+      if ((room -= out.length) <= 0) return
+    }
     return
   }
-  // Point reads by primary key, one per selected seq: an index entry without its row is damage.
-  const get = db.prepare(`SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq = ?`)
-  let n = 0
+  let batch: BatchRow | undefined
+  let at: ((i: number) => T) | undefined
+  let out: T[] = []
   for (const seq of indexedSeqs(db, runId, f, fromSeq, toSeq)) {
-    if (n >= limit) return
-    const r = get.get(runId, seq) as StoredRow | undefined
-    if (r === undefined) throw new StoreError(`run ${runId}: the event index lists seq ${seq}, which is not stored`)
-    if (types !== null && !types.has(r.type)) continue
-    n++
-    yield r
+    if (batch === undefined || seq < batch.first_seq || seq > batch.last_seq) {
+      if (out.length > 0) yield out
+      out = []
+      batch = batchHolding(db, runId, seq)
+      if (batch === undefined) throw new StoreError(`${db.name}: run ${runId}: the event index lists seq ${seq}, which is not stored`)
+      at = load(batch)
+    }
+    const x = at!(seq - batch.first_seq)
+    if (types !== null && !types.has(typeOf(x))) continue
+    out.push(x)
+    if (--room <= 0) break
   }
+  if (out.length > 0) yield out
 }
 
+/** One item at a time. */
+function* each<T>(batches: Iterable<T[]>): Generator<T> {
+  for (const items of batches) yield* items
+}
+
+/** A batch's offset i, or the error that the batch holds fewer events than its seqs say. */
+const within = <T>(items: readonly T[], b: BatchRow, place: BatchPlace, i: number): T => {
+  if (i >= items.length)
+    throw new StoreError(`${place.file}: run ${place.runId} seq ${b.first_seq + i}: its batch (seq ${b.first_seq}..${b.last_seq}) holds ${items.length} events`)
+  return items[i]!
+}
+
+const rowsLoader =
+  (place: BatchPlace): Loader<StoredRow> =>
+  (b) => {
+    const rows = scanBody(b.body, b.first_seq, hashesOf(b.hashes))
+    if (!Array.isArray(rows)) throw new StoreError(`${place.file}: run ${place.runId} seq ${b.first_seq + rows.index}: the stored batch is damaged (${rows.problem})`)
+    return (i) => within(rows, b, place, i)
+  }
+
+const eventsLoader =
+  (place: BatchPlace, decode: ElementDecoder): Loader<MmEvent> =>
+  (b) => {
+    const elements = parseBody(place, b.first_seq, b.body)
+    return (i) => decode(place, b.first_seq + i, within(elements, b, place, i))
+  }
+
+/** Raw rows, for integrity checks and exports that must see exactly what is stored. */
+export const readRows = (db: Db, runId: number, f: EventFilter = {}): Generator<StoredRow> => {
+  if (storesBatches(db)) return each(selectBatches(db, runId, f, rowsLoader({ file: db.name, runId }), (r) => r.type))
+  const fromSeq = f.fromSeq ?? 1
+  const toSeq = f.toSeq ?? Number.MAX_SAFE_INTEGER
+  return legacyRows(db, runId, f, fromSeq, toSeq, () => indexedSeqs(db, runId, f, fromSeq, toSeq))
+}
+
+/** A row of a schema 1 to 3 file, through the codecs. */
 export const decodeRow = (file: string, runId: number, r: StoredRow): MmEvent => {
   let data: unknown
   try {
@@ -127,10 +160,24 @@ export const decodeRow = (file: string, runId: number, r: StoredRow): MmEvent =>
   return d.right
 }
 
-/** Decoded events in seq order. */
-export function* readEvents(db: Db, file: string, runId: number, f: EventFilter = {}): Generator<MmEvent> {
-  for (const r of readRows(db, runId, f)) yield decodeRow(file, runId, r)
+/** Events a batch at a time, each element decoded by `decode`; a file of schema 1 to 3 a row at a time, through the codecs. */
+function* decodedBatches(db: Db, file: string, runId: number, f: EventFilter, decode: ElementDecoder): Generator<MmEvent[]> {
+  if (storesBatches(db)) {
+    yield* selectBatches(db, runId, f, eventsLoader({ file, runId }, decode), (e) => e.type)
+    return
+  }
+  for (const r of readRows(db, runId, f)) yield [decodeRow(file, runId, r)]
 }
+
+/** Decoded events in seq order, each through its codec: what `mmsim events` prints. */
+export const readEvents = (db: Db, file: string, runId: number, f: EventFilter = {}): Generator<MmEvent> => each(decodedBatches(db, file, runId, f, decodeFull))
+
+/**
+ * Events in seq order, a stored batch at a time, with the structural check instead of the codecs
+ * (batchDecode.ts), for folds: the stored bytes are what the hash chain covers and `mmsim check`
+ * verifies.
+ */
+export const readEventsForFold = (db: Db, file: string, runId: number, f: EventFilter = {}): Generator<readonly MmEvent[]> => decodedBatches(db, file, runId, f, decodeChecked)
 
 /** The recorded schedule decisions of a run, in order. */
 export const readDecisions = (db: Db, runId: number): Uint32Array => {
