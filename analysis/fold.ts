@@ -28,7 +28,8 @@ export const foldRun = (
   const folder = new Folder()
   let lastSeq = 0
   for (const events of readEventsForFold(db, file, runId, upTo === undefined ? {} : { toSeq: upTo }))
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events.at(i)
       beforeEvent?.(folder.current, e)
       try {
         folder.apply(e)

@@ -93,5 +93,3 @@ export const decodeFull = (p: BatchPlace, seq: number, el: unknown): MmEvent => 
   if (E.isLeft(d)) throw new StoreError(`${p.file}: run ${p.runId} seq ${seq} (${e.type}): ${d.left}`)
   return d.right
 }
-
-export type ElementDecoder = typeof decodeChecked

@@ -138,7 +138,7 @@ describe("a batch's stored bytes", () => {
     expect(verify(file)).toMatchObject({ ok: false, seq })
     const events = await cli('events', '--db', file, '--from', String(seq - 1), '--limit', '3')
     expect(events.code).toBe(2)
-    expect(events.err).toContain(`${file}: run 1 seq ${seq}: the stored batch is not JSON`)
+    expect(events.err).toContain(`${file}: run 1 seq ${seq}: the stored batch is damaged`)
     const state = await cli('state', 'zone', '--db', file)
     expect(state.code).toBe(2)
     expect(state.err).toContain(`${file}: run 1 seq ${seq}`)
