@@ -5,8 +5,8 @@
 // head, so whatever a dead process left is a complete, verifiable prefix.
 import { EVENT_TYPES } from '../events'
 import { assert } from '../lib'
-import { bodyElement } from './batchBody'
-import { SCHEDULE_GENESIS, blockHash, cyrb53, eventFrames, headHash, rowText, scheduleHash } from './hashChain'
+import { BatchEncoder } from './batchEncoder'
+import { SCHEDULE_GENESIS, headHash, scheduleHash } from './hashChain'
 import { hashesBlob } from './eventBatches'
 import { indexBatch } from './eventIndex'
 import type { Db } from './open'
@@ -14,8 +14,6 @@ import { BLOCK_EVENTS } from './schema'
 import { chainGenesis } from './runs'
 import type { BatchMessage } from './writerProtocol'
 import type Database from 'better-sqlite3'
-
-const utf8 = new TextDecoder()
 
 export class BatchWriter {
   private readonly insertBatch: Database.Statement
@@ -26,6 +24,7 @@ export class BatchWriter {
   private readonly insertDecisions: Database.Statement
   private readonly updateHead: Database.Statement
   private readonly commit: Database.Transaction<(b: BatchMessage) => void>
+  private readonly encoder = new BatchEncoder(BLOCK_EVENTS)
   private prevH = 0
   private prevBlockHash: string
   private scheduleHead = SCHEDULE_GENESIS
@@ -97,49 +96,22 @@ export class BatchWriter {
 
   private write(b: BatchMessage): void {
     const run = this.runId
-    const data = b.textBytes === 0 ? [] : utf8.decode(b.text.subarray(0, b.textBytes - 1)).split('\n')
-    assert(data.length === b.n, 'one data string per event')
-    const types: string[] = new Array<string>(b.n)
-    const hashes = new Float64Array(b.n)
-    let body = '['
-    let block: string[] = []
-    // The batch's (pfn, seq) pairs come grouped by event in seq order: one cursor walks them.
-    const pairs = b.pfnPairs
-    let pair = 0
-    for (let i = 0; i < b.n; i++) {
-      const seq = b.firstSeq + i
-      const t = b.t[i]!
-      const cpu = b.cpu[i]! < 0 ? null : b.cpu[i]!
-      const type = EVENT_TYPES[b.type[i]!]!
-      const cause = b.cause[i]! < 0 ? null : b.cause[i]!
-      const pfn = b.pfn[i]! < 0 ? null : b.pfn[i]!
-      const npages = pfn === null ? null : b.npages[i]!
-      types[i] = type
-      let listed: number[] | null = null
-      while (pair < pairs.length && pairs[pair + 1] === seq) {
-        ;(listed ??= []).push(pairs[pair]!)
-        pair += 2
-      }
-      // rowHash is by definition cyrb53 of the row's text: the text the block hash needs anyway.
-      const row = rowText(seq, t, cpu, type, pfn, npages, cause, eventFrames(listed), data[i]!)
-      const h = cyrb53(row, this.prevH)
-      this.prevH = h
-      hashes[i] = h
-      if (i > 0) body += ','
-      body += bodyElement(t, cpu, type, pfn, npages, cause, data[i]!)
-      block.push(row)
-      if (block.length === BLOCK_EVENTS || i === b.n - 1) {
-        this.prevBlockHash = blockHash(this.prevBlockHash, block)
-        this.insertBlock.run(run, this.blockNo++, seq - block.length + 1, seq, this.prevBlockHash)
-        block = []
-      }
+    const encoded = this.encoder.encode(b, b.text.subarray(0, b.textBytes), this.prevH, this.prevBlockHash)
+    if (b.n > 0) {
+      this.prevH = encoded.hashes[b.n - 1]!
+      this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(encoded.hashes), encoded.body)
     }
-    if (b.n > 0) this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(hashes), `${body}]`)
+    let first = b.firstSeq
+    for (const [last, hash] of encoded.blocks) {
+      this.insertBlock.run(run, this.blockNo++, first, last, hash)
+      this.prevBlockHash = hash
+      first = last + 1
+    }
+    const types = Array.from(b.type.subarray(0, b.n), (code) => EVENT_TYPES[code]!)
     const index = indexBatch({ firstSeq: b.firstSeq, n: b.n, types, pfn: b.pfn, npages: b.npages })
     for (const [type, seqs] of index.types) this.insertType.run(run, type, b.firstSeq, seqs)
     for (const [bucket, entries] of index.frames) this.insertFrame.run(run, bucket, b.firstSeq, entries)
     for (let i = 0; i < b.pfnPairs.length; i += 2) this.insertPfn.run(run, b.pfnPairs[i], b.pfnPairs[i + 1])
-    assert(pair === pairs.length, 'every listed frame belongs to an event of the batch')
     for (const chunk of b.decisions) {
       const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       this.insertDecisions.run(run, this.chunkNo++, bytes)

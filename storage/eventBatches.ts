@@ -83,8 +83,11 @@ export const hashesOf = (blob: Buffer): ((i: number) => number) => {
   return (i) => (i < n ? blob.readDoubleLE(i * HASH_BYTES) : NaN)
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f
+
 /** A batch's hashes blob: float64 little-endian, one per event. */
 export const hashesBlob = (h: Float64Array): Buffer => {
+  if (LITTLE_ENDIAN) return Buffer.from(h.buffer, h.byteOffset, h.byteLength)
   const out = Buffer.allocUnsafe(h.length * HASH_BYTES)
   for (let i = 0; i < h.length; i++) out.writeDoubleLE(h[i]!, i * HASH_BYTES)
   return out
