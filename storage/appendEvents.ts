@@ -86,6 +86,8 @@ export class EventWriter {
   private pfn!: Float64Array
   private npages!: Float64Array
   private cause!: Float64Array
+  private dataLength!: Float64Array
+  private ascii = true
   private text = new Uint8Array(0)
   private textBytes = 0
   /** Data strings not yet encoded, each followed by a newline, and how many. */
@@ -93,7 +95,7 @@ export class EventWriter {
   private pendingEvents = 0
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
-  /** Column buffers the writer handed back, six per batch; and text buffers. */
+  /** Column buffers the writer handed back, seven per batch; and text buffers. */
   private readonly pool: ArrayBuffer[] = []
   private readonly textPool: ArrayBuffer[] = []
 
@@ -123,6 +125,8 @@ export class EventWriter {
     this.pfn = this.column()
     this.npages = this.column()
     this.cause = this.column()
+    this.dataLength = this.column()
+    this.ascii = true
     const t = this.textPool.pop()
     this.text = t === undefined ? new Uint8Array(this.batchEvents * TEXT_BYTES_PER_EVENT) : new Uint8Array(t)
     this.textBytes = 0
@@ -154,6 +158,7 @@ export class EventWriter {
       this.npages[i] = span.npages
     }
     this.cause[i] = e.cause ?? -1
+    this.dataLength[i] = data.length
     this.pending += `${data}\n`
     if (++this.pendingEvents === EVENTS_PER_ENCODE) this.encodePending()
     const many = eventPfns(e)
@@ -170,6 +175,8 @@ export class EventWriter {
       const r = utf8.encodeInto(s, this.text.subarray(this.textBytes))
       if (r.read === s.length) {
         this.textBytes += r.written
+        // One byte per code unit only when every character is ASCII.
+        if (r.written !== r.read) this.ascii = false
         return
       }
       const bigger = new Uint8Array(this.text.length * 2)
@@ -198,10 +205,23 @@ export class EventWriter {
       cause: this.cause,
       text: this.text,
       textBytes: this.textBytes,
+      dataLength: this.dataLength,
+      ascii: this.ascii,
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
-    const transfer = [m.t.buffer, m.cpu.buffer, m.type.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.text.buffer, m.pfnPairs.buffer, ...m.decisions.map((d) => d.buffer)]
+    const transfer = [
+      m.t.buffer,
+      m.cpu.buffer,
+      m.type.buffer,
+      m.pfn.buffer,
+      m.npages.buffer,
+      m.cause.buffer,
+      m.dataLength.buffer,
+      m.text.buffer,
+      m.pfnPairs.buffer,
+      ...m.decisions.map((d) => d.buffer),
+    ]
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()

@@ -119,8 +119,10 @@ export class BatchEncoder {
     let pair = 0
     for (let i = 0; i < b.n; i++) {
       const seq = b.firstSeq + i
+      // An ASCII batch says where each data string ends; otherwise its newline does.
       let dataEnd = dataStart
-      while (data[dataEnd] !== NEWLINE) dataEnd++
+      if (b.ascii) dataEnd += b.dataLength[i]!
+      else while (data[dataEnd] !== NEWLINE) dataEnd++
       let listed: number[] | null = null
       while (pair < pairs.length && pairs[pair + 1] === seq) {
         ;(listed ??= []).push(pairs[pair]!)
@@ -145,11 +147,15 @@ export class BatchEncoder {
         rows.uint(frames[f]!)
       }
       rows.buf[rows.len++] = SEP
-      let ascii = 0
-      for (let j = dataStart; j < dataEnd; j++) ascii |= data[j]!
+      let ascii = b.ascii
+      if (!ascii) {
+        let or = 0
+        for (let j = dataStart; j < dataEnd; j++) or |= data[j]!
+        ascii = or <= ASCII_MAX
+      }
       rows.copy(data, dataStart, dataEnd)
       // cyrb53 takes code units: a row with other characters than ASCII is hashed as its text.
-      const h = ascii <= ASCII_MAX ? cyrb53Bytes(rows.buf, rowStart, rows.len, prevH) : cyrb53(fromUtf8.decode(rows.buf.subarray(rowStart, rows.len)), prevH)
+      const h = ascii ? cyrb53Bytes(rows.buf, rowStart, rows.len, prevH) : cyrb53(fromUtf8.decode(rows.buf.subarray(rowStart, rows.len)), prevH)
       hashes[i] = prevH = h
       // The body's element: [t,cpu,"type",pfn,npages,cause,data].
       body.room(room)

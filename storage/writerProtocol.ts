@@ -22,6 +22,10 @@ export interface BatchMessage {
   /** UTF-8 of "data\n" per event, in bytes [0, textBytes). */
   readonly text: Uint8Array
   readonly textBytes: number
+  /** Each event's data length in UTF-16 code units: its length in bytes too when `ascii`. */
+  readonly dataLength: Float64Array
+  /** Every character of the text is ASCII (one byte each). */
+  readonly ascii: boolean
   /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
   readonly pfnPairs: Float64Array
   readonly decisions: Uint32Array[]

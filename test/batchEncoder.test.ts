@@ -28,6 +28,8 @@ const pack = (events: readonly MmEvent[]): { message: BatchMessage; data: Uint8A
     cause: column((e) => e.cause ?? -1),
     text,
     textBytes: text.length,
+    dataLength: column((e) => JSON.stringify(e.data).length),
+    ascii: text.every((byte) => byte < 0x80),
     pfnPairs: Float64Array.from(events.flatMap((e) => (eventPfns(e) ?? []).flatMap((pfn) => [pfn, e.seq]))),
     decisions: [],
   }
