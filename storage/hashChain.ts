@@ -1,7 +1,7 @@
 // The hashes over a stored run, as pure functions of the stored values (storage/HASHES.md
 // specifies each one byte for byte, with test vectors in test/hashChain.test.ts):
 //
-// - per event, `events.h`: cyrb53 of the row's canonical text, seeded with the previous row's h
+// - per event, `h` (event_batches.hashes): cyrb53 of the row's canonical text, seeded with the previous row's h
 //   (cheap; it locates the first altered or diverging row);
 // - per block of BLOCK_EVENTS events, `event_blocks.hash`: SHA-256 of the previous block's hash
 //   and the block's row texts, chained from the run's identity (strong);
