@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { MIGRATIONS, SCHEMA_VERSION, getRun, openForRead, openForWrite, readRows, verifyRun } from '../storage'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, tmpDir, workload } from './helpers'
-import { README_QUERIES, sqlite3Cli } from './sqlQueries'
+import { README_ONE_EVENT, README_QUERIES, sqlite3Cli } from './sqlQueries'
 
 const FIXTURE = path.resolve(__dirname, 'fixtures', 'v1.db')
 const V1_HEAD = '719f58f23aa241a6a09e5d119adb59b0f3090ea9814728b8685369c9ae257f9c'
@@ -224,7 +224,7 @@ describe('schema 4: the events of a run in batches', () => {
 
   it('the README shows these queries, as they are tested here', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-    for (const sql of README_QUERIES) expect(readme).toContain(`sqlite3 mmsim.db "${sql}"`)
+    for (const sql of [...README_QUERIES, README_ONE_EVENT]) expect(readme).toContain(`sqlite3 mmsim.db "${sql}"`)
   })
 
   it("a new run's events view has each stored event's columns, in seq order", async () => {
@@ -236,6 +236,12 @@ describe('schema 4: the events of a run in batches', () => {
       const view = db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data FROM events WHERE run_id = 1').all()
       expect(view).toEqual([...readRows(db, 1)].map(({ h: _h, ...r }) => r))
       expect(view.length).toBe(getRun(db, file, 1).head_seq)
+      // The README's query for one event finds the element of seq 3000.
+      const one = db.prepare(README_ONE_EVENT).raw().all() as [number, string][]
+      const w = view[2999] as { t: number; cpu: number | null; type: string; pfn: number | null; npages: number | null; cause: number | null; data: string }
+      expect(one).toHaveLength(1)
+      expect(one[0]![0]).toBe(3000)
+      expect(JSON.parse(one[0]![1])).toEqual([w.t, w.cpu, w.type, w.pfn, w.npages, w.cause, JSON.parse(w.data)])
     } finally {
       db.close()
     }
