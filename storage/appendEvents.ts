@@ -139,14 +139,15 @@ export class EventWriter {
   }
 
   append(e: MmEvent): void {
-    assert(e.seq === this.lastSeq + 1, `events arrive in seq order (${e.seq} after ${this.lastSeq})`)
+    // The messages are made only on failure: built per event, they cost as much as the packing.
+    if (e.seq !== this.lastSeq + 1) assert(false, `events arrive in seq order (${e.seq} after ${this.lastSeq})`)
     this.lastSeq = e.seq
     // After a failure the run is stopped by its caller; what it still emits is not stored.
     if (this.failure !== null) return
     // Everything that may throw comes before the event takes its place in the batch, so a bad
     // event never leaves a batch whose columns and text disagree (the writer would refuse it all).
     const span = eventSpan(e)
-    if (span !== null) assert(span.npages <= SPAN_PAGES_MAX, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
+    if (span !== null && span.npages > SPAN_PAGES_MAX) assert(false, `${e.type} spans at most ${SPAN_PAGES_MAX} pages`)
     const data = JSON.stringify(e.data)
     const i = this.n++
     this.t[i] = e.t
