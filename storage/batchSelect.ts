@@ -114,7 +114,11 @@ export const elementsAt = (place: BatchPlace, b: BatchRow, offsets: readonly num
     return offsets.length === all.length ? all : offsets.map((k) => all[k])
   }
   const p = boundsTo(place, b, hi)
-  if (hi - lo + 1 === offsets.length) return parseBody(place, b.first_seq + lo, `[${b.body.slice(p[lo]!, p[hi + 1]!)}]`)
+  if (hi - lo + 1 === offsets.length) {
+    const run = parseBody(place, b.first_seq + lo, `[${b.body.slice(p[lo]!, p[hi + 1]!)}]`)
+    if (run.length !== offsets.length) throw damaged(place, b.first_seq + lo, `seq ${b.first_seq + lo}..${b.first_seq + hi} read as ${run.length} events`)
+    return run
+  }
   return offsets.map((k) => parseBody(place, b.first_seq + k, `[${elementText(b.body, p, k)}]`)[0])
 }
 
