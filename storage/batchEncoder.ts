@@ -25,6 +25,10 @@ const TYPE_BYTES = EVENT_TYPES.map((type) => utf8.encode(type))
 /** Bytes an event's row or element takes besides its data, the frames it lists and its type, at most. */
 const FIXED_BYTES_MAX = 7 * 17 + 16
 
+/** 10^0 .. 10^15: the digits of an integer up to 2^53 - 1. */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i)
+const INT31_LIMIT = 2 ** 31
+
 /** A growable byte buffer, written front to back and reused. */
 class Bytes {
   buf = new Uint8Array(1 << 16)
@@ -38,12 +42,23 @@ class Bytes {
     this.buf = bigger
   }
 
-  /** A non-negative integer in decimal, as `${v}` writes it. */
+  /** A non-negative integer (at most 2^53 - 1) in decimal, as `${v}` writes it. */
   uint(v: number): void {
     const b = this.buf
     let digits = 1
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++
+    while (digits < POW10.length && v >= POW10[digits]!) digits++
     let p = (this.len += digits)
+    // Below 2^31 in integer arithmetic (most fields); above, in doubles (a long run's times).
+    if (v < INT31_LIMIT) {
+      let x = v | 0
+      while (x >= 10) {
+        const q = (x / 10) | 0
+        b[--p] = DIGIT_0 + x - q * 10
+        x = q
+      }
+      b[--p] = DIGIT_0 + x
+      return
+    }
     while (v >= 10) {
       const q = Math.floor(v / 10)
       b[--p] = DIGIT_0 + (v - q * 10)
