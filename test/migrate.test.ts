@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { MIGRATIONS, SCHEMA_VERSION, getRun, openForRead, openForWrite, readRows, verifyRun } from '../storage'
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, createSchema, getRun, openForRead, openForWrite, readRows, verifyRun } from '../storage'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, tmpDir, workload } from './helpers'
 import { README_ONE_EVENT, README_QUERIES, sqlite3Cli } from './sqlQueries'
@@ -285,6 +285,42 @@ describe('schema 4: the events of a run in batches', () => {
     expect(r.err).toContain(`${file}: run 1 seq 77`)
     expect(userVersion(file)).toBe(1)
     expect(sha(file)).toBe(before)
+  })
+
+  it('a hash version 2 run in a schema 3 file (one row per event, as schema 3 wrote it) migrates and verifies with the same head', async () => {
+    const dir = tmpDir()
+    const now = path.join(dir, 'now.db')
+    expect((await cli('run', '--db', now, '--workload', path.join(ROOT, 'workloads', 'gph-discard-list.json'), '--seed', '3', '--no-progress')).code).toBe(0)
+    const three = path.join(dir, 'three.db')
+    const db = new Database(three)
+    try {
+      db.pragma('page_size = 4096')
+      createSchema(db, 3)
+      db.pragma(`application_id = ${APPLICATION_ID}`)
+      db.pragma('user_version = 3')
+      db.exec(`ATTACH '${now}' AS now`)
+      // Everything but the events as they are; the events one row each, h as stored.
+      for (const table of ['runs', 'event_pfns', 'event_blocks', 'schedule', 'event_types', 'event_frames']) db.exec(`INSERT INTO main.${table} SELECT * FROM now.${table}`)
+      const insert = db.prepare('INSERT INTO events (run_id, seq, t, cpu, type, pfn, npages, cause, data, h) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      const reader = openForRead(now)
+      try {
+        for (const r of readRows(reader, 1)) insert.run(r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, r.data, r.h)
+      } finally {
+        reader.close()
+      }
+      db.exec('DETACH now')
+    } finally {
+      db.close()
+    }
+    const want = verify(now, 1)
+    expect(want).toMatchObject({ ok: true, hashVersion: 2 })
+    expect(verify(three, 1)).toEqual(want)
+    openForWrite(three).close()
+    expect(userVersion(three)).toBe(SCHEMA_VERSION)
+    expect(verify(three, 1)).toEqual(want)
+    expect(query(three, 'SELECT first_seq, last_seq FROM event_batches WHERE run_id = 1 ORDER BY first_seq')).toEqual(
+      query(now, 'SELECT first_seq, last_seq FROM event_batches WHERE run_id = 1 ORDER BY first_seq'),
+    )
   })
 
   it('a schema 3 database reads as it is (its events table through its index tables) and answers as the migrated one', async () => {
