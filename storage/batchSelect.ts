@@ -1,10 +1,9 @@
 // Which stored batches a read needs, and how much of each it parses. A seq range reads only the
 // batches that overlap it; a filter by type or frame takes its seqs from the per-batch index
 // tables (eventIndex.ts) and reads each batch they point into once, with all the seqs it holds.
-// A read that wants most of a batch parses its whole body; one that wants a few events walks
-// the body to the last of them (elementBounds, half a parse's cost per character) and parses
-// only those. A batch that does not hold what its columns or the index say is an error naming
-// the file, run and seq.
+// A read that wants most of a batch parses its whole body; one that wants a few events finds
+// where they stand in the body (elementBounds) and parses only those. A batch that does not hold
+// what its columns or the index say is an error naming the file, run and seq.
 import { elementBounds, elementText, scanBody } from './batchBody'
 import { parseBody, type BatchPlace } from './batchDecode'
 import { batchHolding, batchesIn, hashesOf, type BatchRow } from './eventBatches'
@@ -97,7 +96,7 @@ const damaged = (place: BatchPlace, seq: number, problem: string): StoreError =>
 
 /** Where the elements up to offset `last` stand in the body; a body that ends before names the event where it breaks. */
 const boundsTo = (place: BatchPlace, b: BatchRow, last: number): Uint32Array => {
-  const p = elementBounds(b.body, last + 1)
+  const p = elementBounds(b.body, last + 1, b.last_seq - b.first_seq + 1)
   if (p !== null) return p
   const scan = scanBody(b.body, b.first_seq, () => 0)
   throw Array.isArray(scan) ? missing(place, b, scan.length, `holds ${scan.length} events`) : damaged(place, b.first_seq + scan.index, scan.problem)

@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { eventPfns, eventSpan, type MmEvent } from '../events'
-import { StoreError, bodyElement, decodeChecked, decodeFull, eventFrames, parseBody, scanBody } from '../storage'
+import { StoreError, bodyElement, decodeChecked, decodeFull, elementBounds, elementText, eventFrames, parseBody, scanBody } from '../storage'
 import { loadWorkload } from '../workload/load'
 import { ROOT } from './built'
 import { runInMemory } from './helpers'
@@ -64,6 +64,33 @@ describe('a body reads back exactly as written', () => {
     expect(scanBody(body.slice(0, -1), 1, () => 0)).toMatchObject({ index: 10 })
     expect(scanBody(`${body} `, 1, () => 0)).toMatchObject({ index: 10 })
     expect(scanBody(body.slice(0, 40), 1, () => 0)).toMatchObject({ index: 0 })
+  })
+})
+
+describe("where a body's elements stand", () => {
+  const texts = (es: readonly MmEvent[]) => es.map(element)
+  const check = (es: readonly MmEvent[]) => {
+    const body = bodyOf(es)
+    for (const count of [0, 1, 2, Math.floor(es.length / 2), es.length]) {
+      const p = elementBounds(body, count, es.length)!
+      expect(p, `count ${count}`).not.toBeNull()
+      expect(Array.from({ length: count }, (_, k) => elementText(body, p, k))).toEqual(texts(es).slice(0, count))
+    }
+    expect(elementBounds(body, es.length + 1, es.length)).toBeNull()
+  }
+
+  it('every element of a run, found by the marks between elements', () => check(events))
+
+  it('a data string that holds the mark between elements: the walk that skips strings finds them', () => {
+    const odd: MmEvent[] = events.slice(0, 60).map((e, i) => (i % 9 === 4 ? { seq: e.seq, t: e.t, cpu: e.cpu, type: 'OpSkipped', data: { op: '}],[', reason: '"}],[0,' } } : e))
+    check(odd)
+  })
+
+  it('a batch that says it holds more or fewer events than its body: the walk decides', () => {
+    const body = bodyOf(events.slice(0, 30))
+    expect(elementText(body, elementBounds(body, 5, 31)!, 4)).toBe(element(events[4]!))
+    expect(elementText(body, elementBounds(body, 5, 12)!, 4)).toBe(element(events[4]!))
+    expect(elementBounds(body, 31, 40)).toBeNull()
   })
 })
 
