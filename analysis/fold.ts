@@ -2,7 +2,7 @@
 // seq. This is time travel's base; nothing here needs the simulator.
 import type { MmEvent } from '../events'
 import { Folder, type MmState } from '../projections'
-import { readEvents, type Db } from '../storage'
+import { readEventsForFold, type Db } from '../storage'
 import { StoreError } from '../storage/errors'
 import { AssertionFailed } from '../lib'
 
@@ -27,17 +27,19 @@ export const foldRun = (
 ): Folded => {
   const folder = new Folder()
   let lastSeq = 0
-  for (const e of readEvents(db, file, runId, upTo === undefined ? {} : { toSeq: upTo })) {
-    beforeEvent?.(folder.current, e)
-    try {
-      folder.apply(e)
-    } catch (err) {
-      if (err instanceof AssertionFailed) throw new StoreError(`${file}: run ${runId} seq ${e.seq} (${e.type}) does not apply: ${err.message}`)
-      throw err
+  for (const events of readEventsForFold(db, file, runId, upTo === undefined ? {} : { toSeq: upTo }))
+    for (let i = 0; i < events.length; i++) {
+      const e = events.at(i)
+      beforeEvent?.(folder.current, e)
+      try {
+        folder.apply(e)
+      } catch (err) {
+        if (err instanceof AssertionFailed) throw new StoreError(`${file}: run ${runId} seq ${e.seq} (${e.type}) does not apply: ${err.message}`)
+        throw err
+      }
+      lastSeq = e.seq
+      onEvent?.(folder.current!, e)
     }
-    lastSeq = e.seq
-    onEvent?.(folder.current!, e)
-  }
   if (folder.current === null) throw new StoreError(`${file}: run ${runId} has no events${upTo !== undefined ? ` up to seq ${upTo}` : ''}`)
   return { state: folder.current, lastSeq }
 }

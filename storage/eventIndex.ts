@@ -1,11 +1,14 @@
-// The secondary indexes of the events table, kept per committed batch. A SQLite index on events
-// costs a B-tree insert per row on the write path (the two indexes of schema 1 took the writer
+// The secondary indexes of the stored events, kept per committed batch. A SQLite index on events
+// (schema 1) cost a B-tree insert per row on the write path (the two indexes of schema 1 took the writer
 // from 0.72 to 0.30 of a minimal row's insert rate); instead each batch adds a few rows that
 // list, per event type and per bucket of frames, the events of that batch as packed offsets.
 // They commit in the batch's own transaction, so a run cut short at any point is indexed up to
 // its head, and a query by type or by frame reads one row per batch, never the whole run.
 import { MAX_ORDER } from '../events/codecs'
+import { scanBody } from './batchBody'
+import { batchHolding } from './eventBatches'
 import type { Db } from './open'
+import type { StoredRow } from './readEvents'
 
 /** The largest span an event may cover; "events of frame X" looks at pfn in [X - this + 1, X]. */
 export const SPAN_PAGES_MAX = 1 << (MAX_ORDER - 1)
@@ -13,7 +16,7 @@ export const SPAN_PAGES_MAX = 1 << (MAX_ORDER - 1)
 /** Frames per bucket of the frame index: a span starts in the bucket of X or the one before. */
 export const FRAME_BUCKET_PAGES = SPAN_PAGES_MAX
 
-/** Events per index row when a migration indexes a stored run (the writer's own batches differ: any size reads the same). */
+/** Events per index row when schema 3's migration indexed a stored run, and per batch when schema 4's moved events into batches where the index did not say (any size reads the same). */
 export const INDEX_BATCH_EVENTS = 16384
 
 export const EVENT_INDEX_SQL = `
@@ -137,32 +140,56 @@ export const seqsOfFrame = (db: Db, runId: number, pfn: number): number[] => {
   return out.sort((a, c) => a - c)
 }
 
-/**
- * Builds the index rows of a run stored without them (a database of schema 1, whose events
- * table had SQLite indexes instead), one batch of `batchEvents` at a time from seq 1. The
- * schema migration calls it for each run; within a transaction of the caller's.
- */
-export const indexStoredRun = (db: Db, runId: number, batchEvents: number): void => {
-  const read = db.prepare('SELECT seq, type, pfn, npages FROM events WHERE run_id = ? AND seq BETWEEN ? AND ? ORDER BY seq')
+type IndexedRow = Pick<StoredRow, 'seq' | 'type' | 'pfn' | 'npages'>
+
+/** Inserts the index rows of one stored batch (rows dense from firstSeq), within the caller's transaction. */
+const indexRows = (db: Db, runId: number, firstSeq: number, rows: readonly IndexedRow[]): void => {
+  const index = indexBatch({
+    firstSeq,
+    n: rows.length,
+    types: rows.map((r) => r.type),
+    pfn: Float64Array.from(rows, (r) => r.pfn ?? -1),
+    npages: Float64Array.from(rows, (r) => r.npages ?? 0),
+  })
   const insertType = db.prepare('INSERT INTO event_types (run_id, type, first_seq, seqs) VALUES (?, ?, ?, ?)')
   const insertFrame = db.prepare('INSERT INTO event_frames (run_id, bucket, first_seq, entries) VALUES (?, ?, ?, ?)')
+  for (const [type, seqs] of index.types) insertType.run(runId, type, firstSeq, seqs)
+  for (const [bucket, entries] of index.frames) insertFrame.run(runId, bucket, firstSeq, entries)
+}
+
+/**
+ * Builds the index rows of a stored run from its batches, one index batch per stored batch, as
+ * the writer does; within a transaction of the caller's. A stored run is dense from seq 1; a
+ * damaged one (a gap or a batch that does not read, which `mmsim check` names) is indexed up to
+ * its first missing seq only, so that no index entry points at a wrong seq.
+ */
+export const indexStoredRun = (db: Db, runId: number): void => {
+  // The batches' seqs first, then each batch in turn: a connection cannot insert while a query
+  // of it is open, and a run's bodies need not all be in memory at once.
+  const firsts = db.prepare('SELECT first_seq FROM event_batches WHERE run_id = ? ORDER BY first_seq').pluck().all(runId) as number[]
+  let next = 1
+  for (const first of firsts) {
+    const b = batchHolding(db, runId, first)
+    const rows = b === undefined || first !== next ? null : scanBody(b.body, first, () => 0)
+    if (rows === null || !Array.isArray(rows) || rows.length !== b!.last_seq - first + 1) return
+    indexRows(db, runId, first, rows)
+    next += rows.length
+  }
+}
+
+/**
+ * Schema 3's step: the index rows of a run stored in the events table of schema 1 or 2 (which
+ * had SQLite indexes instead), one batch of `batchEvents` at a time from seq 1, up to the run's
+ * first missing seq; within the migration's transaction.
+ */
+export const indexEventRows = (db: Db, runId: number, batchEvents: number): void => {
+  const read = db.prepare('SELECT seq, type, pfn, npages FROM events WHERE run_id = ? AND seq BETWEEN ? AND ? ORDER BY seq')
   for (let firstSeq = 1; ; firstSeq += batchEvents) {
-    const window = read.all(runId, firstSeq, firstSeq + batchEvents - 1) as { seq: number; type: string; pfn: number | null; npages: number | null }[]
-    // A stored run is dense from seq 1; a damaged one (a gap, which `mmsim check` names) is
-    // indexed up to its first missing seq only, so that no index entry points at a wrong seq.
+    const window = read.all(runId, firstSeq, firstSeq + batchEvents - 1) as IndexedRow[]
     let dense = 0
     while (dense < window.length && window[dense]!.seq === firstSeq + dense) dense++
-    const rows = window.slice(0, dense)
-    if (rows.length === 0) return
-    const index = indexBatch({
-      firstSeq,
-      n: rows.length,
-      types: rows.map((r) => r.type),
-      pfn: Float64Array.from(rows, (r) => r.pfn ?? -1),
-      npages: Float64Array.from(rows, (r) => r.npages ?? 0),
-    })
-    for (const [type, seqs] of index.types) insertType.run(runId, type, firstSeq, seqs)
-    for (const [bucket, entries] of index.frames) insertFrame.run(runId, bucket, firstSeq, entries)
-    if (dense < window.length || rows.length < batchEvents) return
+    if (dense === 0) return
+    indexRows(db, runId, firstSeq, window.slice(0, dense))
+    if (dense < window.length || dense < batchEvents) return
   }
 }

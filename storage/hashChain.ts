@@ -1,7 +1,7 @@
 // The hashes over a stored run, as pure functions of the stored values (storage/HASHES.md
 // specifies each one byte for byte, with test vectors in test/hashChain.test.ts):
 //
-// - per event, `events.h`: cyrb53 of the row's canonical text, seeded with the previous row's h
+// - per event, `h` (event_batches.hashes): cyrb53 of the row's canonical text, seeded with the previous row's h
 //   (cheap; it locates the first altered or diverging row);
 // - per block of BLOCK_EVENTS events, `event_blocks.hash`: SHA-256 of the previous block's hash
 //   and the block's row texts, chained from the run's identity (strong);
@@ -44,13 +44,33 @@ const cyrb53Parts = (parts: readonly string[], seed: number): number => {
       h2 = Math.imul(h2 ^ ch, 1597334677)
     }
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0)
+  return cyrb53Final(h1, h2)
+}
+
+const cyrb53Final = (h1: number, h2: number): number => {
+  const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909)
+  return 4294967296 * (2097151 & b) + (a >>> 0)
 }
 
 /** cyrb53 of a string's UTF-16 code units, with a seed of up to 53 bits. */
 export const cyrb53 = (text: string, seed = 0): number => cyrb53Parts([text], seed)
+
+/**
+ * cyrb53 of bytes [from, to), each taken as one code unit: the cyrb53 of their text when every
+ * byte is ASCII (a UTF-8 byte of another character is not its code unit). The writer hashes the
+ * row texts it writes as bytes (batchEncoder.ts).
+ */
+export const cyrb53Bytes = (bytes: Uint8Array, from: number, to: number, seed: number): number => {
+  let h1 = 0xdeadbeef ^ (seed >>> 0)
+  let h2 = 0x41c6ce57 ^ Math.floor(seed / 4294967296)
+  for (let i = from; i < to; i++) {
+    const ch = bytes[i]!
+    h1 = Math.imul(h1 ^ ch, 2654435761)
+    h2 = Math.imul(h2 ^ ch, 1597334677)
+  }
+  return cyrb53Final(h1, h2)
+}
 
 const opt = (n: number | null): string => (n === null ? '' : String(n))
 
@@ -117,6 +137,9 @@ export const GENESIS_HASH = ''
 
 /** A block's hash: SHA-256 of the previous block's hash (hex), a newline, and the rows' texts joined by newlines. */
 export const blockHash = (prevHex: string, rows: readonly string[]): string => sha256(prevHex, '\n', rows.join('\n'))
+
+/** blockHash of rows given as the UTF-8 of their texts joined by newlines (the writer's form). */
+export const blockHashOfText = (prevHex: string, rowsUtf8: Uint8Array): string => sha256(prevHex, '\n', rowsUtf8)
 
 /** What makes a run re-executable: the genesis of its block chain (hash version 2). */
 export interface RunIdentity {

@@ -1,4 +1,4 @@
-// The SQLite event store: one file, many runs, append-only events with hash chains.
+// The SQLite event store: one file, many runs, append-only batches of events with hash chains.
 export * from './errors'
 export * from './schema'
 export * from './open'
@@ -7,6 +7,9 @@ export * from './validate'
 export * from './runs'
 export * from './appendEvents'
 export * from './eventIndex'
+export * from './eventBatches'
+export * from './batchBody'
+export * from './batchDecode'
 export * from './readEvents'
 export * from './verify'
 export * from './hashChain'

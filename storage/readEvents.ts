@@ -1,11 +1,17 @@
-// Reading events back: streamed in seq order, filtered in SQL (seq range, type, frame), and
-// every row decoded through the codecs. A row that does not decode is an error naming the run
-// and seq, never a silent skip.
+// Reading events back: streamed in seq order, filtered by seq range, type and frame, from the
+// stored batches (batchSelect.ts says which and how much of each). Three forms: raw rows (exactly
+// as stored, for integrity checks and exports), events through their codecs (what `mmsim events`
+// prints), and events checked structurally (the fold's path; batchDecode.ts says why). A row
+// that does not decode is an error naming the run and seq, never a silent skip. Files of schema
+// 1 to 3 are read through legacyEvents.ts.
 import * as E from 'fp-ts/Either'
 import { decodeEvent, type MmEvent } from '../events'
 import { DECISION_WORDS, type RecordedSchedule } from '../events/schedule'
-import { SPAN_PAGES_MAX, seqsOfFrame, seqsOfTypes } from './eventIndex'
+import { decodeChecked, decodeFull } from './batchDecode'
+import { elementsAt, indexedSeqs, offsetRange, rowsAt, selectBatches } from './batchSelect'
+import { batchesIn, storesBatches } from './eventBatches'
 import { StoreError } from './errors'
+import { legacyRows } from './legacyEvents'
 import type { Db } from './open'
 
 export interface EventFilter {
@@ -17,6 +23,7 @@ export interface EventFilter {
   readonly limit?: number
 }
 
+/** One event as stored: the columns of schema 3's events table, the fields of a batch's element. */
 export interface StoredRow {
   readonly seq: number
   readonly t: number
@@ -25,95 +32,36 @@ export interface StoredRow {
   readonly pfn: number | null
   readonly npages: number | null
   readonly cause: number | null
+  /** The data JSON text, exactly as stored. */
   readonly data: string
+  /** The row hash (hashChain.ts). */
   readonly h: number
 }
 
-const COLUMNS = 'seq, t, cpu, type, pfn, npages, cause, data, h'
-
-/** Seqs of the events that list `pfn` among many frames (table event_pfns), ascending. */
-const seqsListingFrame = (db: Db, runId: number, pfn: number): number[] =>
-  db.prepare('SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ? ORDER BY seq').pluck().all(runId, pfn) as number[]
-
-/** Ascending union of two ascending lists. */
-const union = (a: readonly number[], b: readonly number[]): number[] => {
-  const out: number[] = []
-  let i = 0
-  let j = 0
-  while (i < a.length || j < b.length) {
-    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!
-    if (out.length === 0 || out[out.length - 1] !== x) out.push(x)
-  }
-  return out
-}
-
-/** The seqs a filter by frame or by type selects, from the per-batch indexes (eventIndex.ts). */
-function* indexedSeqs(db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): Generator<number> {
-  if (f.pfn !== undefined) {
-    for (const seq of union(seqsOfFrame(db, runId, f.pfn), seqsListingFrame(db, runId, f.pfn))) if (seq >= fromSeq && seq <= toSeq) yield seq
-    return
-  }
-  yield* seqsOfTypes(db, runId, f.types!, fromSeq, toSeq)
-}
-
-const hasIndexTables = new WeakMap<Db, boolean>()
-
-/** Schema 3 and later keep the per-batch index tables; an older file, read as it is, has SQLite indexes on events. */
-const indexTables = (db: Db): boolean => {
-  let has = hasIndexTables.get(db)
-  if (has === undefined) {
-    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_types'").pluck().get() === 1
-    hasIndexTables.set(db, has)
-  }
-  return has
-}
-
-/** A filtered read of a schema 1 or 2 file, through its SQLite indexes on (run_id, pfn) and (run_id, type, seq). */
-const legacyFiltered = (db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): IterableIterator<StoredRow> => {
-  const where = ['run_id = ?', 'seq >= ?', 'seq <= ?']
-  const params: unknown[] = [runId, fromSeq, toSeq]
-  if (f.types !== undefined && f.types.length > 0) {
-    where.push(`type IN (${f.types.map(() => '?').join(', ')})`)
-    params.push(...f.types)
-  }
-  if (f.pfn !== undefined) {
-    where.push('((pfn BETWEEN ? AND ? AND pfn + npages > ?) OR seq IN (SELECT seq FROM event_pfns WHERE run_id = ? AND pfn = ?))')
-    params.push(f.pfn - SPAN_PAGES_MAX + 1, f.pfn, f.pfn, runId, f.pfn)
-  }
-  let sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq`
-  if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
-  return db.prepare(sql).iterate(...params) as IterableIterator<StoredRow>
+/** One item at a time. */
+function* each<T>(batches: Iterable<T[]>): Generator<T> {
+  for (const items of batches) yield* items
 }
 
 /** Raw rows, for integrity checks and exports that must see exactly what is stored. */
-export function* readRows(db: Db, runId: number, f: EventFilter = {}): Generator<StoredRow> {
+export const readRows = (db: Db, runId: number, f: EventFilter = {}): Generator<StoredRow> => {
+  const place = { file: db.name, runId }
+  if (storesBatches(db))
+    return each(
+      selectBatches(
+        db,
+        runId,
+        f,
+        (b, offsets) => rowsAt(place, b, offsets),
+        (r) => r.type,
+      ),
+    )
   const fromSeq = f.fromSeq ?? 1
   const toSeq = f.toSeq ?? Number.MAX_SAFE_INTEGER
-  const limit = f.limit ?? Infinity
-  const types = f.types !== undefined && f.types.length > 0 ? new Set(f.types) : null
-  if ((f.pfn !== undefined || types !== null) && !indexTables(db)) {
-    yield* legacyFiltered(db, runId, f, fromSeq, toSeq)
-    return
-  }
-  if (f.pfn === undefined && types === null) {
-    let sql = `SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`
-    if (f.limit !== undefined) sql += ` LIMIT ${Math.floor(f.limit)}`
-    yield* db.prepare(sql).iterate(runId, fromSeq, toSeq) as IterableIterator<StoredRow>
-    return
-  }
-  // Point reads by primary key, one per selected seq: an index entry without its row is damage.
-  const get = db.prepare(`SELECT ${COLUMNS} FROM events WHERE run_id = ? AND seq = ?`)
-  let n = 0
-  for (const seq of indexedSeqs(db, runId, f, fromSeq, toSeq)) {
-    if (n >= limit) return
-    const r = get.get(runId, seq) as StoredRow | undefined
-    if (r === undefined) throw new StoreError(`run ${runId}: the event index lists seq ${seq}, which is not stored`)
-    if (types !== null && !types.has(r.type)) continue
-    n++
-    yield r
-  }
+  return legacyRows(db, runId, f, fromSeq, toSeq, () => indexedSeqs(db, runId, f, fromSeq, toSeq))
 }
 
+/** A row of a schema 1 to 3 file, through the codecs. */
 export const decodeRow = (file: string, runId: number, r: StoredRow): MmEvent => {
   let data: unknown
   try {
@@ -128,9 +76,55 @@ export const decodeRow = (file: string, runId: number, r: StoredRow): MmEvent =>
   return d.right
 }
 
-/** Decoded events in seq order. */
-export function* readEvents(db: Db, file: string, runId: number, f: EventFilter = {}): Generator<MmEvent> {
+/** Decoded events in seq order, each through its codec: what `mmsim events` prints. */
+export const readEvents = (db: Db, file: string, runId: number, f: EventFilter = {}): Generator<MmEvent> => {
+  if (!storesBatches(db)) return legacyEvents(db, file, runId, f)
+  const place = { file, runId }
+  return each(
+    selectBatches(
+      db,
+      runId,
+      f,
+      (b, offsets) => {
+        const elements = elementsAt(place, b, offsets)
+        return offsets.map((k, i) => decodeFull(place, b.first_seq + k, elements[i]))
+      },
+      (e) => e.type,
+    ),
+  )
+}
+
+function* legacyEvents(db: Db, file: string, runId: number, f: EventFilter): Generator<MmEvent> {
   for (const r of readRows(db, runId, f)) yield decodeRow(file, runId, r)
+}
+
+/** Some events in seq order, each decoded when asked for: a fold keeps none alive longer than it needs. */
+export interface EventsOfBatch {
+  readonly length: number
+  at(i: number): MmEvent
+}
+
+/**
+ * The events of a seq range in order, a stored batch at a time, with the structural check
+ * instead of the codecs (batchDecode.ts), for folds: the stored bytes are what the hash chain
+ * covers and `mmsim check` verifies. Each event is made when the fold asks for it, so that it
+ * dies young: made a batch at a time, they outlived two scavenges and a fold spent a quarter of
+ * its time collecting them.
+ */
+export function* readEventsForFold(db: Db, file: string, runId: number, range: Pick<EventFilter, 'fromSeq' | 'toSeq'> = {}): Generator<EventsOfBatch> {
+  const fromSeq = range.fromSeq ?? 1
+  const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER
+  if (!storesBatches(db)) {
+    for (const e of legacyEvents(db, file, runId, { fromSeq, toSeq })) yield { length: 1, at: () => e }
+    return
+  }
+  const place = { file, runId }
+  for (const b of batchesIn(db, runId, fromSeq, toSeq)) {
+    const lo = Math.max(fromSeq, b.first_seq) - b.first_seq
+    const elements = elementsAt(place, b, offsetRange(lo, Math.min(toSeq, b.last_seq) - b.first_seq))
+    const seq0 = b.first_seq + lo
+    yield { length: elements.length, at: (i) => decodeChecked(place, seq0 + i, elements[i]) }
+  }
 }
 
 /**

@@ -3,9 +3,11 @@
 // one are the same. A change to the tables is a new step at the end, never an edit of an old one
 // (databases in users' hands were made by the old steps). One file holds many runs; events are
 // append-only (the triggers refuse UPDATE and DELETE); the hashes of hashChain.ts make any altered
-// row detected and located (verify.ts).
+// event detected and located (verify.ts).
 import type Database from 'better-sqlite3'
-import { EVENT_INDEX_SQL, INDEX_BATCH_EVENTS, indexStoredRun } from './eventIndex'
+import { EVENTS_VIEW_SQL, EVENT_BATCHES_SQL } from './eventBatches'
+import { EVENT_INDEX_SQL, INDEX_BATCH_EVENTS, indexEventRows } from './eventIndex'
+import { eventsToBatches } from './eventsToBatches'
 
 /** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
 export const APPLICATION_ID = 0x6d6d5349
@@ -112,13 +114,13 @@ ${appendOnly('event_frames')}
 `
 
 /**
- * Schema 4: a run's lineage. A replay or a fork names the run it came from (`parent_run`), how
+ * Schema 5: a run's lineage. A replay or a fork names the run it came from (`parent_run`), how
  * (`derivation`), where a fork leaves its parent (`fork_seq`), the seed of the schedule strategy
  * that decides once the parent's schedule no longer does (`schedule_seed`), and the seq and
  * decision index at which that happened (`departed_seq`, `departed_decision`; null when every
  * decision came from the parent). Runs stored before keep null in every one of them.
  */
-const SCHEMA_4 = `
+const SCHEMA_5 = `
 ALTER TABLE runs ADD COLUMN parent_run        INTEGER REFERENCES runs (id);
 ALTER TABLE runs ADD COLUMN derivation        TEXT CHECK (derivation IN ('replay', 'fork'));
 ALTER TABLE runs ADD COLUMN fork_seq          INTEGER;
@@ -128,7 +130,25 @@ ALTER TABLE runs ADD COLUMN departed_decision INTEGER;
 `
 
 const indexStoredRuns = (db: Database.Database): void => {
-  for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexStoredRun(db, id, INDEX_BATCH_EVENTS)
+  for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexEventRows(db, id, INDEX_BATCH_EVENTS)
+}
+
+/**
+ * Schema 4: one row per batch of events (eventBatches.ts, batchBody.ts) instead of one per event.
+ * Storing a batch is then one INSERT instead of thousands, and reading one is one JSON.parse
+ * instead of a row and a JSON.parse per event. Stored runs move into batches with their hashes
+ * unchanged (the step's `after`); the events table gives way to a view of the same name and
+ * columns (but h), so that queries of the sqlite3 shell keep working.
+ */
+const SCHEMA_4 = `
+${EVENT_BATCHES_SQL}
+${appendOnly('event_batches')}
+`
+
+const moveEventsIntoBatches = (db: Database.Database): void => {
+  eventsToBatches(db)
+  // Its triggers go with the table.
+  db.exec(`DROP TABLE events; ${EVENTS_VIEW_SQL}`)
 }
 
 export interface Migration {
@@ -136,7 +156,11 @@ export interface Migration {
   readonly version: number
   readonly what: string
   readonly sql: string
-  /** Work on the rows already stored, after the step's SQL, in the same transaction. */
+  /**
+   * Work on the rows already stored, after the step's SQL, in the same transaction; it may end
+   * with SQL of its own (schema 4 drops a table once its rows moved). It runs on a new, empty
+   * database too, so a new file and a migrated one are the same.
+   */
   readonly after?: (db: Database.Database) => void
 }
 
@@ -144,7 +168,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, what: 'runs, events, event_pfns, event_blocks, schedule', sql: SCHEMA_1 },
   { version: 2, what: "each run's hash version, schedule hash and seal", sql: SCHEMA_2 },
   { version: 3, what: 'per-batch index tables for queries by type and by frame', sql: SCHEMA_3, after: indexStoredRuns },
-  { version: 4, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_4 },
+  { version: 4, what: 'one row per batch of events; events becomes a view', sql: SCHEMA_4, after: moveEventsIntoBatches },
+  { version: 5, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_5 },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */
@@ -165,5 +190,11 @@ export const PAGE_SIZE = 16384
 /** Connection settings for writing: WAL, and durable at each committed batch's checkpoint. */
 export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY', 'cache_size = -65536']
 
-/** Every step from schema 0: the tables of a new database. */
-export const SCHEMA_SQL = MIGRATIONS.map((m) => m.sql).join('\n')
+/** Runs the steps up to `version` (every step by default) on `db`: the tables of a new database. */
+export const createSchema = (db: Database.Database, version = SCHEMA_VERSION): void => {
+  for (const m of MIGRATIONS)
+    if (m.version <= version) {
+      db.exec(m.sql)
+      m.after?.(db)
+    }
+}

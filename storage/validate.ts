@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { StoreError } from './errors'
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SCHEMA_VERSION_READABLE } from './schema'
+import { APPLICATION_ID, SCHEMA_VERSION, SCHEMA_VERSION_READABLE, createSchema } from './schema'
 
 type Db = Database.Database
 
@@ -69,11 +69,11 @@ export const checkPath = (file: string, mode: 'read' | 'write'): void => {
   }
 }
 
-/** Tables and their columns, as each schema version has them: made by the migrations, in memory. */
+/** Tables and views and their columns, as each schema version has them: made by the migrations, in memory. */
 const shapes = new Map<number, Map<string, string[]>>()
 
 const shapeOf = (db: Db): Map<string, string[]> => {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name").pluck().all() as string[]
   return new Map(tables.map((t) => [t, (db.pragma(`table_info(${t})`) as { name: string }[]).map((c) => c.name)]))
 }
 
@@ -82,7 +82,7 @@ const expectedShape = (version: number): Map<string, string[]> => {
   if (s === undefined) {
     const mem = new Database(':memory:')
     try {
-      for (const m of MIGRATIONS) if (m.version <= version) mem.exec(m.sql)
+      createSchema(mem, version)
       s = shapeOf(mem)
     } finally {
       mem.close()

@@ -1,9 +1,14 @@
 // Integrity of a stored run: recompute every hash over it (hashChain.ts) and compare. The run's
 // seal is checked first (a changed seed, workload, config, status or violation count); then the
-// per-event chain names the first row whose columns or frame list were altered (or the first
+// per-event chain names the first event whose fields or frame list were altered (or the first
 // where two runs diverge), the block chain catches an alteration that also rewrote the per-event
 // hashes, a run cut short names its first missing seq, and the head ties the last block, the
 // head seq and the schedule together. Runs of hash version 1 are checked as they were written.
+// A batch's body is read exactly as stored (batchBody.ts scanBody): any byte of it that differs
+// from what the writer wrote changes an event's row text or breaks the body's shape, and either
+// names the event where it happens.
+import { scanBody } from './batchBody'
+import { HASH_BYTES, batchesIn, hashesOf, storesBatches, type BatchRow } from './eventBatches'
 import { GENESIS_HASH, SCHEDULE_GENESIS, blockHash, headHash as runHeadHash, rowHash, rowHashV1, rowText, rowTextV1, scheduleHash } from './hashChain'
 import type { Db } from './open'
 import { readRows, type StoredRow } from './readEvents'
@@ -66,6 +71,39 @@ class FrameLists {
   }
 }
 
+/**
+ * The run's events as stored, in seq order, or the first fault of a batch that its events' hashes
+ * cannot see: a body that does not have the writer's shape, a batch whose seqs, times or hash
+ * count disagree with its body.
+ */
+function* storedEvents(db: Db, runId: number): Generator<StoredRow | Fail> {
+  if (!storesBatches(db)) {
+    yield* readRows(db, runId)
+    return
+  }
+  for (const b of batchesIn(db, runId, 1, Number.MAX_SAFE_INTEGER)) {
+    const scan = scanBody(b.body, b.first_seq, hashesOf(b.hashes))
+    const rows = Array.isArray(scan) ? scan : scan.rows
+    yield* rows
+    const fault = Array.isArray(scan) ? batchFault(b, rows) : fail(b.first_seq + scan.index, `the batch of seq ${b.first_seq}..${b.last_seq} is damaged: ${scan.problem}`)
+    if (fault !== null) {
+      yield fault
+      return
+    }
+  }
+}
+
+/** What a batch's own columns say that its body does not. */
+const batchFault = (b: BatchRow, rows: readonly StoredRow[]): Fail | null => {
+  const n = rows.length
+  const at = `the batch of seq ${b.first_seq}..${b.last_seq}`
+  if (b.last_seq !== b.first_seq + n - 1) return fail(Math.min(b.last_seq, b.first_seq + n - 1) + 1, `${at} holds ${n} events`)
+  if (b.hashes.byteLength !== n * HASH_BYTES) return fail(b.first_seq + n, `${at} stores ${b.hashes.byteLength / HASH_BYTES} hashes for its ${n} events`)
+  if (n > 0 && (b.first_t !== rows[0]!.t || b.last_t !== rows[n - 1]!.t))
+    return fail(b.first_seq, `${at} records times ${b.first_t}..${b.last_t} but its events are at ${rows[0]!.t}..${rows[n - 1]!.t}`)
+  return null
+}
+
 const verifyEvents = (db: Db, run: RunRow, genesis: string): { events: number; blocks: number; blockHead: string } | Fail => {
   const v2 = run.hash_version >= 2
   const blocks = db.prepare('SELECT block, first_seq, last_seq, hash FROM event_blocks WHERE run_id = ? ORDER BY block').all(run.id) as Block[]
@@ -88,13 +126,14 @@ const walk = (db: Db, run: RunRow, genesis: string, blocks: readonly Block[], fr
     v2 ? rowText(r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, f, r.data) : rowTextV1(r.seq, r.t, r.cpu, r.type, r.cause, r.data)
   const hash = (r: StoredRow, f: readonly number[]): number =>
     v2 ? rowHash(prevH, r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, f, r.data) : rowHashV1(prevH, r.seq, r.t, r.cpu, r.type, r.cause, r.data)
-  for (const r of readRows(db, run.id)) {
+  for (const r of storedEvents(db, run.id)) {
+    if ('ok' in r) return r
     if (r.seq !== expectSeq) return fail(expectSeq, `seq ${expectSeq} is missing (next stored is ${r.seq})`)
     const orphan = frames?.orphanBefore(r.seq) ?? null
     if (orphan !== null) return fail(orphan, `event_pfns lists frames for seq ${orphan}, which has no event`)
     const f = frames?.take(r.seq) ?? []
     const h = hash(r, f)
-    if (h !== r.h) return fail(r.seq, `row ${r.seq}${v2 ? ' (its columns or its frames in event_pfns)' : ''} does not match its hash: it was altered`)
+    if (h !== r.h) return fail(r.seq, `event ${r.seq}${v2 ? ' (its fields or its frames in event_pfns)' : ''} does not match its hash: it was altered`)
     prevH = h
     rows.push(text(r, f))
     const b = blocks[blockIdx]

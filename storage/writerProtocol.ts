@@ -1,8 +1,9 @@
 // What the simulation thread and the writer thread say to each other. A batch travels as
-// transferable buffers only: numeric columns, and the type and JSON data of each event as UTF-8,
-// each followed by a newline (JSON.stringify escapes control characters, and type names are
-// identifiers). Encoding each string as it is made lets it die young: holding a batch's strings
-// until it is sent promoted them to the old generation, where collecting them cost more.
+// transferable buffers only: numeric columns (the type as its index in EVENT_TYPES), and the JSON
+// data of each event as UTF-8, each followed by a newline (JSON.stringify escapes control
+// characters). Encoding the strings a few events at a time lets them die young: holding a
+// batch's strings until it is sent promoted them to the old generation, where collecting them
+// cost more.
 
 export interface BatchMessage {
   readonly kind: 'batch'
@@ -11,14 +12,20 @@ export interface BatchMessage {
   readonly t: Float64Array
   /** -1 for null. */
   readonly cpu: Float64Array
+  /** The event's type, as its index in EVENT_TYPES. */
+  readonly type: Float64Array
   /** -1 for an event without a span. */
   readonly pfn: Float64Array
   readonly npages: Float64Array
   /** -1 for null. */
   readonly cause: Float64Array
-  /** UTF-8 of "type\ndata\n" per event, in bytes [0, textBytes). */
+  /** UTF-8 of "data\n" per event, in bytes [0, textBytes). */
   readonly text: Uint8Array
   readonly textBytes: number
+  /** Each event's data length in UTF-16 code units: its length in bytes too when `ascii`. */
+  readonly dataLength: Float64Array
+  /** Every character of the text is ASCII (one byte each). */
+  readonly ascii: boolean
   /** (pfn, seq) pairs of events that list many frames (table event_pfns). */
   readonly pfnPairs: Float64Array
   readonly decisions: Uint32Array[]

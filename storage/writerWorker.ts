@@ -45,7 +45,7 @@ parentPort!.on('message', (m: ToWriter) => {
   if (writer !== null && Atomics.load(ctrl, CTRL_FAILED) === 0 && Atomics.load(ctrl, CTRL_ABANDON) === 0) {
     try {
       writer.writeBatch(m)
-      const columns = [m.t.buffer, m.cpu.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer] as ArrayBuffer[]
+      const columns = [m.t.buffer, m.cpu.buffer, m.type.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.dataLength.buffer] as ArrayBuffer[]
       const text = m.text.buffer as ArrayBuffer
       reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns, text }, [...columns, text])
     } catch (err) {

@@ -2,7 +2,8 @@
 // columns, to the frame lists of event_pfns, to the run's identity (seed, workload, config), its
 // recorded end (status, violations), or its schedule is found, and a run cut short names the
 // first seq that is missing. Each case edits a copy of one stored run as an attacker with the
-// sqlite3 shell would: behind the append-only triggers, without recomputing any hash.
+// sqlite3 shell would: behind the append-only triggers, without recomputing any hash (an event is
+// edited in its batch's body, spelt as the writer spells it: test/tamper.ts).
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -29,6 +30,7 @@ import {
 import { loadWorkload } from '../workload/load'
 import { ROOT, ensureBuilt } from './built'
 import { cli, tmpDir } from './helpers'
+import { cutEvents, dropTriggers, elementOf, rewriteRow } from './tamper'
 
 let template: string
 /** The stored run's event count, as its run returned it. */
@@ -48,7 +50,7 @@ const tampered = (edit: (db: Database.Database) => void): string => {
   fs.copyFileSync(template, file)
   const db = new Database(file)
   try {
-    for (const t of ['events', 'event_pfns', 'event_blocks', 'schedule']) db.exec(`DROP TRIGGER ${t}_no_update; DROP TRIGGER ${t}_no_delete`)
+    dropTriggers(db, ['event_batches', 'event_pfns', 'event_blocks', 'schedule'])
     edit(db)
   } finally {
     db.close()
@@ -79,7 +81,7 @@ describe("an event's frame columns", () => {
     let seq = 0
     const file = tampered((db) => {
       seq = one<{ seq: number }>(db, 'SELECT seq FROM events WHERE run_id = 1 AND pfn IS NOT NULL AND seq > 100 ORDER BY seq LIMIT 1').seq
-      db.prepare('UPDATE events SET pfn = pfn + 1 WHERE run_id = 1 AND seq = ?').run(seq)
+      rewriteRow(db, 1, seq, (r) => ({ ...r, pfn: r.pfn! + 1 }))
     })
     expect(verify(file)).toMatchObject({ ok: false, seq })
   })
@@ -88,9 +90,71 @@ describe("an event's frame columns", () => {
     let seq = 0
     const file = tampered((db) => {
       seq = one<{ seq: number }>(db, 'SELECT seq FROM events WHERE run_id = 1 AND npages IS NOT NULL AND seq > 200 ORDER BY seq LIMIT 1').seq
-      db.prepare('UPDATE events SET npages = npages * 2 WHERE run_id = 1 AND seq = ?').run(seq)
+      rewriteRow(db, 1, seq, (r) => ({ ...r, npages: r.npages! * 2 }))
     })
     expect(verify(file)).toMatchObject({ ok: false, seq })
+  })
+})
+
+describe("a batch's stored bytes", () => {
+  const batchOf = (db: Database.Database, seq: number) =>
+    one<{ first_seq: number; last_seq: number; body: string; hashes: Buffer }>(
+      db,
+      'SELECT first_seq, last_seq, body, hashes FROM event_batches WHERE run_id = 1 AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
+      seq,
+    )
+  const setBatch = (db: Database.Database, first: number, column: string, value: unknown) =>
+    db.prepare(`UPDATE event_batches SET ${column} = ? WHERE run_id = 1 AND first_seq = ?`).run(value, first)
+
+  it("a changed hash in a batch's hashes fails at exactly that seq", () => {
+    const file = tampered((db) => {
+      const b = batchOf(db, 777)
+      const hashes = Buffer.from(b.hashes)
+      hashes.writeDoubleLE(hashes.readDoubleLE((777 - b.first_seq) * 8) + 1, (777 - b.first_seq) * 8)
+      setBatch(db, b.first_seq, 'hashes', hashes)
+    })
+    expect(verify(file)).toMatchObject({ ok: false, seq: 777 })
+  })
+
+  it('an event respelt with a space between its fields fails at that seq: the body is read exactly as written', () => {
+    const seq = 900
+    const file = tampered((db) => {
+      // The event's first comma made ", ": the same JSON value, other bytes.
+      const e = elementOf(db, 1, seq)
+      const comma = e.body.indexOf(',', e.start)
+      setBatch(db, e.first, 'body', `${e.body.slice(0, comma)}, ${e.body.slice(comma + 1)}`)
+    })
+    const r = verify(file)
+    expect(r).toMatchObject({ ok: false, seq })
+    expect((r as { problem: string }).problem).toContain('damaged')
+  })
+
+  it('a body cut off mid-event fails at that event, and reading it names the file, run and seq', async () => {
+    const seq = 1003
+    const file = tampered((db) => {
+      const e = elementOf(db, 1, seq)
+      setBatch(db, e.first, 'body', e.body.slice(0, e.start + 5))
+    })
+    expect(verify(file)).toMatchObject({ ok: false, seq })
+    const events = await cli('events', '--db', file, '--from', String(seq - 1), '--limit', '3')
+    expect(events.code).toBe(2)
+    expect(events.err).toContain(`${file}: run 1 seq ${seq}: the stored batch is damaged`)
+    const state = await cli('state', 'zone', '--db', file)
+    expect(state.code).toBe(2)
+    expect(state.err).toContain(`${file}: run 1 seq ${seq}`)
+  })
+
+  it("a batch's recorded times or seqs that disagree with its body fail at the batch", () => {
+    const b = (() => {
+      const db = new Database(template, { readonly: true })
+      try {
+        return batchOf(db, 1)
+      } finally {
+        db.close()
+      }
+    })()
+    expect(verify(tampered((db) => setBatch(db, b.first_seq, 'first_t', 12345)))).toMatchObject({ ok: false, seq: b.first_seq })
+    expect(verify(tampered((db) => setBatch(db, b.first_seq, 'last_seq', b.last_seq - 1)))).toMatchObject({ ok: false, seq: b.last_seq })
   })
 })
 
@@ -224,7 +288,7 @@ describe('a run cut short', () => {
       const tail = one<{ block: number; first_seq: number }>(db, 'SELECT block, first_seq FROM event_blocks WHERE run_id = 1 ORDER BY block DESC LIMIT 1')
       expect(tail.block).toBeGreaterThan(0)
       const prev = one<{ hash: string }>(db, 'SELECT hash FROM event_blocks WHERE run_id = 1 AND block = ?', tail.block - 1).hash
-      db.prepare('DELETE FROM events WHERE run_id = 1 AND seq >= ?').run(tail.first_seq)
+      cutEvents(db, 1, tail.first_seq)
       db.prepare('DELETE FROM event_pfns WHERE run_id = 1 AND seq >= ?').run(tail.first_seq)
       db.prepare('DELETE FROM event_blocks WHERE run_id = 1 AND block = ?').run(tail.block)
       db.prepare('UPDATE runs SET head_seq = ?, head_hash = ? WHERE id = 1').run(tail.first_seq - 1, prev)
@@ -233,13 +297,13 @@ describe('a run cut short', () => {
   })
 
   it('events removed from inside the last block name the first missing seq, not the block start', () => {
-    const file = tampered((db) => db.prepare('DELETE FROM events WHERE run_id = 1 AND seq >= 5000').run())
+    const file = tampered((db) => cutEvents(db, 1, 5000))
     expect(verify(file)).toMatchObject({ ok: false, seq: 5000 })
     expect((verify(file) as { problem: string }).problem).toContain('5000')
   })
 
   it('`mmsim check` says where the run was cut', async () => {
-    const file = tampered((db) => db.prepare('DELETE FROM events WHERE run_id = 1 AND seq >= 5000').run())
+    const file = tampered((db) => cutEvents(db, 1, 5000))
     const r = await cli('check', '--db', file)
     expect(r.code).toBe(1)
     expect(r.out).toContain('integrity: FAILED at seq 5000')

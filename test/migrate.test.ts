@@ -7,9 +7,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { MIGRATIONS, SCHEMA_VERSION, getRun, openForRead, openForWrite, verifyRun } from '../storage'
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, createSchema, getRun, openForRead, openForWrite, readRows, verifyRun } from '../storage'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, tmpDir, workload } from './helpers'
+import { README_ONE_EVENT, README_QUERIES, sqlite3Cli } from './sqlQueries'
 
 const FIXTURE = path.resolve(__dirname, 'fixtures', 'v1.db')
 const V1_HEAD = '719f58f23aa241a6a09e5d119adb59b0f3090ea9814728b8685369c9ae257f9c'
@@ -50,7 +51,7 @@ const small = (dir: string): string => {
 describe('schema migrations', () => {
   it('are an ordered list, one version per step, ending at this schema', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
-    expect(SCHEMA_VERSION).toBe(4)
+    expect(SCHEMA_VERSION).toBe(5)
   })
 
   it('a new database has the same tables and columns as a migrated schema 1 database', () => {
@@ -62,7 +63,7 @@ describe('schema migrations', () => {
     const shape = (file: string) => {
       const db = new Database(file, { readonly: true })
       try {
-        return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') ORDER BY name").pluck().all() as string[]).map((t) => [
+        return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view', 'index', 'trigger') ORDER BY name").pluck().all() as string[]).map((t) => [
           t,
           db.pragma(`table_info(${t})`),
         ])
@@ -154,7 +155,7 @@ describe('a schema 3 database (test/fixtures/v3.db: hash version 2, a schedule o
     return file
   }
 
-  it('reads and verifies as written, unchanged; `mmsim run` migrates it to schema 4 and its run still verifies', async () => {
+  it('reads and verifies as written, unchanged; `mmsim run` migrates it to the current schema and its run still verifies', async () => {
     const file = copyOfV3()
     const before = sha(file)
     const check = await cli('check', '--db', file, '--json')
@@ -163,7 +164,7 @@ describe('a schema 3 database (test/fixtures/v3.db: hash version 2, a schedule o
     expect(sha(file)).toBe(before)
     const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
     expect(r.code).toBe(0)
-    expect(userVersion(file)).toBe(4)
+    expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, events: 4320, headHash: V3_HEAD, hashVersion: 2 })
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3 })
     const runs = (await cli('runs', '--db', file, '--json')).out
@@ -198,5 +199,157 @@ describe('two writers opening a schema 1 database at once', () => {
     expect(verify(file, 1)).toMatchObject({ ok: true, headHash: V1_HEAD, hashVersion: 1 })
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3 })
     expect(verify(file, 3)).toMatchObject({ ok: true, hashVersion: 3 })
+  })
+})
+
+/** A copy of the v1 fixture taken to `version` by this mmsim's own steps, as an older mmsim left it. */
+const v1At = (version: number): string => {
+  const file = copyOfV1()
+  const db = new Database(file)
+  try {
+    db.transaction(() => {
+      for (const m of MIGRATIONS)
+        if (m.version > 1 && m.version <= version) {
+          db.exec(m.sql)
+          m.after?.(db)
+        }
+      db.pragma(`user_version = ${version}`)
+    })()
+  } finally {
+    db.close()
+  }
+  return file
+}
+
+const query = (file: string, sql: string): unknown[] => {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare(sql).raw().all()
+  } finally {
+    db.close()
+  }
+}
+
+describe('schema 4: the events of a run in batches', () => {
+  it('the migration moves each run into batches on the boundaries of its index rows, and drops the events table for a view', () => {
+    const file = copyOfV1()
+    openForWrite(file).close()
+    expect(query(file, "SELECT type FROM sqlite_master WHERE name = 'events'")).toEqual([['view']])
+    const firsts = query(file, 'SELECT DISTINCT first_seq FROM event_types WHERE run_id = 1 ORDER BY first_seq')
+    expect(query(file, 'SELECT first_seq FROM event_batches WHERE run_id = 1 ORDER BY first_seq')).toEqual(firsts)
+    expect(query(file, 'SELECT sum(last_seq - first_seq + 1), min(first_seq), max(last_seq) FROM event_batches WHERE run_id = 1')).toEqual([[5841, 1, 5841]])
+  })
+
+  it("the README's sqlite3 queries answer the same from the events view as from schema 1's table (better-sqlite3 and, where installed, the sqlite3 shell)", () => {
+    const old = copyOfV1()
+    const migrated = copyOfV1()
+    openForWrite(migrated).close()
+    for (const sql of README_QUERIES) {
+      const before = query(old, sql)
+      expect(before.length, sql).toBeGreaterThan(0)
+      expect(query(migrated, sql), sql).toEqual(before)
+      const shell = sqlite3Cli(migrated, sql)
+      if (shell !== null) expect(shell, sql).toBe(sqlite3Cli(old, sql))
+    }
+  })
+
+  it('the README shows these queries, as they are tested here', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    for (const sql of [...README_QUERIES, README_ONE_EVENT]) expect(readme).toContain(`sqlite3 mmsim.db "${sql}"`)
+  })
+
+  it("a new run's events view has each stored event's columns, in seq order", async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'new.db')
+    expect((await cli('run', '--db', file, '--workload', path.join(ROOT, 'workloads', 'gph-discard-list.json'), '--no-progress')).code).toBe(0)
+    const db = openForRead(file)
+    try {
+      const view = db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data FROM events WHERE run_id = 1').all()
+      expect(view).toEqual([...readRows(db, 1)].map(({ h: _h, ...r }) => r))
+      expect(view.length).toBe(getRun(db, file, 1).head_seq)
+      // The README's query for one event finds the element of seq 3000.
+      const one = db.prepare(README_ONE_EVENT).raw().all() as [number, string][]
+      const w = view[2999] as { t: number; cpu: number | null; type: string; pfn: number | null; npages: number | null; cause: number | null; data: string }
+      expect(one).toHaveLength(1)
+      expect(one[0]![0]).toBe(3000)
+      expect(JSON.parse(one[0]![1])).toEqual([w.t, w.cpu, w.type, w.pfn, w.npages, w.cause, JSON.parse(w.data)])
+    } finally {
+      db.close()
+    }
+  })
+
+  it('a run altered before the migration fails verification at the same seq after it', () => {
+    const file = copyOfV1()
+    const db = new Database(file)
+    try {
+      db.exec('DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete')
+      // The same event, spelt differently; and a gap further on.
+      db.prepare(`UPDATE events SET data = replace(data, '{"', '{ "') WHERE run_id = 1 AND seq = 1234`).run()
+      db.prepare('DELETE FROM events WHERE run_id = 1 AND seq = 4000').run()
+    } finally {
+      db.close()
+    }
+    const before = verify(file, 1)
+    expect(before).toMatchObject({ ok: false, seq: 1234 })
+    openForWrite(file).close()
+    expect(userVersion(file)).toBe(SCHEMA_VERSION)
+    expect(verify(file, 1)).toEqual(before)
+    // The batch after the gap starts at the next stored seq.
+    expect(query(file, 'SELECT first_seq, last_seq FROM event_batches WHERE run_id = 1 ORDER BY first_seq')).toEqual([
+      [1, 3999],
+      [4001, 5841],
+    ])
+  })
+
+  it('a row a batch cannot hold (data that is not JSON) stops the migration, names the run and seq, and leaves the file as it was', async () => {
+    const file = copyOfV1()
+    const db = new Database(file)
+    try {
+      db.exec('DROP TRIGGER events_no_update')
+      db.prepare(`UPDATE events SET data = '{"pfn":' WHERE run_id = 1 AND seq = 77`).run()
+    } finally {
+      db.close()
+    }
+    const before = sha(file)
+    const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress')
+    expect(r.code).toBe(2)
+    expect(r.err).toContain(`${file}: run 1 seq 77`)
+    expect(userVersion(file)).toBe(1)
+    expect(sha(file)).toBe(before)
+  })
+
+  it('a hash version 2 run in a schema 3 file (one row per event, as schema 3 wrote it) migrates into batches and verifies with the same head', () => {
+    // test/fixtures/v3.db was written by schema 3 (8bb97cd): its events one row each, h as stored.
+    const three = path.join(tmpDir(), 'three.db')
+    fs.copyFileSync(path.resolve(__dirname, 'fixtures', 'v3.db'), three)
+    expect(userVersion(three)).toBe(3)
+    const want = verify(three, 1)
+    expect(want).toMatchObject({ ok: true, hashVersion: 2 })
+    openForWrite(three).close()
+    expect(userVersion(three)).toBe(SCHEMA_VERSION)
+    expect(verify(three, 1)).toEqual(want)
+    const head = query(three, 'SELECT head_seq FROM runs WHERE id = 1')[0] as number[]
+    expect(query(three, 'SELECT min(first_seq), max(last_seq), sum(last_seq - first_seq + 1) FROM event_batches WHERE run_id = 1')).toEqual([[1, head[0], head[0]]])
+  })
+
+  it('a schema 3 database reads as it is (its events table through its index tables) and answers as the migrated one', async () => {
+    const three = v1At(3)
+    expect(userVersion(three)).toBe(3)
+    const before = sha(three)
+    const migrated = v1At(3)
+    openForWrite(migrated).close()
+    for (const q of [
+      ['--type', 'PageFreed,PcpFreed', '--limit', '40'],
+      ['--pfn', '512'],
+      ['--from', '5000', '--limit', '20'],
+    ]) {
+      const a = await cli('events', '--db', three, '--json', ...q)
+      expect(a.code).toBe(0)
+      expect(a.out.length).toBeGreaterThan(0)
+      expect(await cli('events', '--db', migrated, '--json', ...q)).toEqual(a)
+    }
+    const check = await cli('check', '--db', three, '--json')
+    expect(JSON.parse(check.out)).toMatchObject({ integrity: { ok: true, events: 5841, headHash: V1_HEAD } })
+    expect(sha(three)).toBe(before)
   })
 })

@@ -16,6 +16,7 @@ import type { Variants } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 import { ROOT } from './built'
 import { cli, tmpDir } from './helpers'
+import { dropTriggers, rewriteRow } from './tamper'
 
 const WORKLOADS = path.join(ROOT, 'workloads')
 
@@ -136,9 +137,9 @@ describe('a replay of a tampered run', () => {
     const raw = new Database(db)
     let seq = 0
     try {
-      raw.exec('DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete')
+      dropTriggers(raw, ['event_batches'])
       seq = (raw.prepare("SELECT seq FROM events WHERE run_id = 1 AND type = 'PageAllocated' AND seq > 1000 ORDER BY seq LIMIT 1").get() as { seq: number }).seq
-      raw.prepare(`UPDATE events SET data = replace(data, '"order":0', '"order":1') WHERE run_id = 1 AND seq = ?`).run(seq)
+      rewriteRow(raw, 1, seq, (r) => ({ ...r, data: r.data.replace('"order":0', '"order":1') }))
     } finally {
       raw.close()
     }

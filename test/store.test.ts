@@ -11,10 +11,11 @@ import { foldRun } from '../analysis/fold'
 import { resolveConfig } from '../engine/config'
 import { runToStore, type RunSummary } from '../cli/commands/run'
 import { Folder, diffStates, renderBuddyinfo } from '../projections'
-import { getRun, rowHash, openForRead, readEvents, verifyRun, type RunRow } from '../storage'
+import { getRun, rowHash, openForRead, readEvents, readRows, verifyRun, type RunRow, type StoredRow } from '../storage'
 import type { Workload } from '../workload/codec'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, runInMemory, tmpDir, workload } from './helpers'
+import { cutEvents, rewriteRow, rewriteRows, storedRow } from './tamper'
 
 // Allocations of several orders and migratetypes, two CPUs churning, pressure to the low
 // watermark and a drain: about 40,000 events, so more than one batch and many hash blocks.
@@ -47,7 +48,7 @@ const verify = (file: string, id = 1) =>
     const r = getRun(db, file, id)
     return verifyRun(db, id, r.head_seq, r.head_hash)
   })
-const hColumn = (file: string, id: number): number[] => reading(file, (db) => db.prepare('SELECT h FROM events WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[])
+const hColumn = (file: string, id: number): number[] => reading(file, (db) => [...readRows(db, id)].map((r) => r.h))
 
 describe('a stored run folds back to the live state', () => {
   it('fold of the store in a fresh connection equals the engine state field by field (seed 7)', async () => {
@@ -118,10 +119,10 @@ describe('append-only tables', () => {
   })
 
   const statements: [string, string][] = [
-    ['events', 'UPDATE events SET data = data WHERE run_id = 1 AND seq = 500'],
-    ['events', "UPDATE events SET type = 'PageFreed'"],
-    ['events', 'DELETE FROM events WHERE run_id = 1 AND seq = 500'],
-    ['events', 'DELETE FROM events'],
+    ['event_batches', 'UPDATE event_batches SET body = body WHERE run_id = 1 AND first_seq = 1'],
+    ['event_batches', "UPDATE event_batches SET hashes = x''"],
+    ['event_batches', 'DELETE FROM event_batches WHERE run_id = 1 AND first_seq = 1'],
+    ['event_batches', 'DELETE FROM event_batches'],
     ['event_blocks', "UPDATE event_blocks SET hash = 'x' WHERE run_id = 1 AND block = 0"],
     ['event_blocks', 'DELETE FROM event_blocks WHERE run_id = 1'],
     ['schedule', 'UPDATE schedule SET decisions = decisions WHERE run_id = 1'],
@@ -139,6 +140,16 @@ describe('append-only tables', () => {
       }
     })
 
+  it('the events view cannot be written either', () => {
+    const db = new Database(file)
+    try {
+      expect(() => db.prepare("UPDATE events SET type = 'PageFreed' WHERE run_id = 1 AND seq = 500").run()).toThrow(/view/)
+      expect(() => db.prepare('DELETE FROM events WHERE run_id = 1').run()).toThrow(/view/)
+    } finally {
+      db.close()
+    }
+  })
+
   it('leaves the run intact after the refused statements', () => {
     const r = verify(file)
     expect(r.ok).toBe(true)
@@ -154,26 +165,15 @@ describe('integrity: a change behind the triggers is found and located', () => {
     expect(verify(file).ok).toBe(true)
     const db = new Database(file)
     try {
-      db.exec('DROP TRIGGER events_no_update')
+      db.exec('DROP TRIGGER event_batches_no_update')
       edit(db)
     } finally {
       db.close()
     }
     return file
   }
-  const row = (db: Database.Database, seq: number) =>
-    db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data, h FROM events WHERE run_id = 1 AND seq = ?').get(seq) as {
-      seq: number
-      t: number
-      cpu: number | null
-      type: string
-      pfn: number | null
-      npages: number | null
-      cause: number | null
-      data: string
-      h: number
-    }
-  const setRow = (db: Database.Database, seq: number, data: string, h: number) => db.prepare('UPDATE events SET data = ?, h = ? WHERE run_id = 1 AND seq = ?').run(data, h, seq)
+  const row = (db: Database.Database, seq: number): StoredRow => storedRow(db, 1, seq)
+  const setRow = (db: Database.Database, seq: number, data: string, h: number) => rewriteRow(db, 1, seq, (r) => ({ ...r, data, h }))
   // The same event, spelt differently: the fold is unchanged, only the stored bytes differ.
   const respell = (data: string) => data.replace('{"', '{ "')
 
@@ -215,13 +215,12 @@ describe('integrity: a change behind the triggers is found and located', () => {
     let blockOf500: { first_seq: number; last_seq: number } | undefined
     const file = await tampered((db) => {
       blockOf500 = db.prepare('SELECT first_seq, last_seq FROM event_blocks WHERE run_id = 1 AND first_seq <= 500 AND last_seq >= 500').get() as typeof blockOf500
-      const rows = db.prepare('SELECT seq, t, cpu, type, pfn, npages, cause, data FROM events WHERE run_id = 1 AND seq >= 500 ORDER BY seq').all() as ReturnType<typeof row>[]
       let h = row(db, 499).h
-      for (const r of rows) {
+      rewriteRows(db, 1, 500, (r) => {
         const data = r.seq === 500 ? respell(r.data) : r.data
         h = rowHash(h, r.seq, r.t, r.cpu, r.type, r.pfn, r.npages, r.cause, [], data)
-        setRow(db, r.seq, data, h)
-      }
+        return { ...r, data, h }
+      })
     })
     const result = verify(file)
     expect(result.ok).toBe(false)
@@ -237,13 +236,13 @@ describe('integrity: a change behind the triggers is found and located', () => {
     // if the run had ended there; event_blocks still records the removed block.
     let tail = { block: 0, first_seq: 0 }
     const file = await tampered((db) => {
-      db.exec('DROP TRIGGER events_no_delete')
+      db.exec('DROP TRIGGER event_batches_no_delete')
       tail = db.prepare('SELECT block, first_seq FROM event_blocks WHERE run_id = 1 ORDER BY block DESC LIMIT 1').get() as typeof tail
       const prev = db
         .prepare('SELECT hash FROM event_blocks WHERE run_id = 1 AND block = ?')
         .pluck()
         .get(tail.block - 1) as string
-      db.prepare('DELETE FROM events WHERE run_id = 1 AND seq >= ?').run(tail.first_seq)
+      cutEvents(db, 1, tail.first_seq)
       db.prepare('UPDATE runs SET head_seq = ?, head_hash = ? WHERE id = 1').run(tail.first_seq - 1, prev)
     })
     expect(tail.block).toBeGreaterThan(0)
@@ -266,13 +265,11 @@ describe('integrity: a change behind the triggers is found and located', () => {
     // user asked whether the run is intact; the answer is still "no, from seq N", exit 1.
     let seq = 0
     const file = await tampered((db) => {
-      const r = db
-        .prepare("SELECT seq, t, cpu, type, cause, data, h FROM events WHERE run_id = 1 AND seq >= 500 AND type = 'PageAllocated' ORDER BY seq LIMIT 1")
-        .get() as ReturnType<typeof row>
-      seq = r.seq
+      seq = db.prepare("SELECT seq FROM events WHERE run_id = 1 AND seq >= 500 AND type = 'PageAllocated' ORDER BY seq LIMIT 1").pluck().get() as number
+      const r = row(db, seq)
       const data = JSON.parse(r.data) as { pfn: number }
       data.pfn += 1
-      setRow(db, r.seq, JSON.stringify(data), r.h)
+      setRow(db, seq, JSON.stringify(data), r.h)
     })
     const r = await cli('check', '--db', file, '--run', '1')
     expect(r.out).toContain(`integrity: FAILED at seq ${seq}`)

@@ -85,7 +85,7 @@ describe('the per-batch indexes answer like a scan of the run', () => {
     expect(query({ pfn, types: ['DiscardListSpliced'] })).toEqual(all.filter((e) => e.type === 'DiscardListSpliced' && covers(e, pfn)).map((e) => e.seq))
   })
 
-  it('indexStoredRun (for runs of schema 1) rebuilds exactly the rows the writer stored', () => {
+  it('indexStoredRun rebuilds from the stored batches exactly the rows the writer indexed', () => {
     const rows = (db: Database.Database) => [
       db.prepare('SELECT type, first_seq, hex(seqs) FROM event_types WHERE run_id = 1 ORDER BY type, first_seq').raw().all(),
       db.prepare('SELECT bucket, first_seq, hex(entries) FROM event_frames WHERE run_id = 1 ORDER BY bucket, first_seq').raw().all(),
@@ -97,7 +97,7 @@ describe('the per-batch indexes answer like a scan of the run', () => {
       const stored = rows(db)
       expect(stored[0]!.length).toBeGreaterThan(0)
       db.exec('DROP TRIGGER event_types_no_delete; DROP TRIGGER event_frames_no_delete; DELETE FROM event_types; DELETE FROM event_frames')
-      db.transaction(() => indexStoredRun(db, 1, 4096))()
+      db.transaction(() => indexStoredRun(db, 1))()
       expect(rows(db)).toEqual(stored)
     } finally {
       db.close()
