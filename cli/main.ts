@@ -15,6 +15,7 @@ import { completionSpec } from './commands/completion'
 import { eventsSpec } from './commands/events'
 import { runSpec } from './commands/run'
 import { runsSpec } from './commands/runs'
+import { snapshotSpec } from './commands/snapshot'
 import { stateHelp, stateViews } from './commands/state'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
 import { capMessage } from './text'
@@ -50,6 +51,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
     .addHelpText('after', `\nExamples:\n${stateHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
   for (const view of stateViews) addCommand(state, view, io, outcome)
   addCommand(program, checkSpec, io, outcome)
+  addCommand(program, snapshotSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

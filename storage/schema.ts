@@ -111,6 +111,29 @@ ${appendOnly('event_types')}
 ${appendOnly('event_frames')}
 `
 
+/**
+ * Schema 4: snapshots of the projected state (storage/snapshotStore.ts), so that the state at any
+ * seq is a restore plus a short fold. Derived data: runs stored before have none until `mmsim
+ * snapshot` builds them, and reading works without them. Rows may be deleted (a rebuild replaces
+ * a run's set in one transaction) but never changed; every use verifies a snapshot first.
+ */
+const SCHEMA_4 = `
+CREATE TABLE snapshots (
+  run_id    INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  kind      TEXT    NOT NULL CHECK (kind IN ('full', 'delta')),
+  base_seq  INTEGER CHECK (base_seq < seq),
+  head_hash TEXT    NOT NULL,
+  checksum  TEXT    NOT NULL,
+  raw_bytes INTEGER NOT NULL,
+  bytes     BLOB    NOT NULL,
+  PRIMARY KEY (run_id, seq),
+  CHECK ((kind = 'full') = (base_seq IS NULL))
+);
+CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots
+  BEGIN SELECT RAISE(ABORT, 'snapshots are never changed: mmsim snapshot replaces a run''s set'); END;
+`
+
 const indexStoredRuns = (db: Database.Database): void => {
   for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexStoredRun(db, id, INDEX_BATCH_EVENTS)
 }
@@ -128,6 +151,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, what: 'runs, events, event_pfns, event_blocks, schedule', sql: SCHEMA_1 },
   { version: 2, what: "each run's hash version, schedule hash and seal", sql: SCHEMA_2 },
   { version: 3, what: 'per-batch index tables for queries by type and by frame', sql: SCHEMA_3, after: indexStoredRuns },
+  { version: 4, what: 'snapshots of the projected state', sql: SCHEMA_4 },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */

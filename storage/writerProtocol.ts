@@ -3,6 +3,7 @@
 // each followed by a newline (JSON.stringify escapes control characters, and type names are
 // identifiers). Encoding each string as it is made lets it die young: holding a batch's strings
 // until it is sent promoted them to the old generation, where collecting them cost more.
+import type { CapturedImage } from './snapshotChain'
 
 export interface BatchMessage {
   readonly kind: 'batch'
@@ -28,7 +29,12 @@ export interface CloseMessage {
   readonly kind: 'close'
 }
 
-export type ToWriter = BatchMessage | CloseMessage
+/** What changed in the state's image at snapshot `seq` (storage/snapshotWriter.ts); flow-controlled like a batch. */
+export interface SnapshotMessage extends CapturedImage {
+  readonly kind: 'snapshot'
+}
+
+export type ToWriter = BatchMessage | SnapshotMessage | CloseMessage
 
 /** After each committed batch, and once on failure, on the reply port. */
 export type FromWriter =
