@@ -4,7 +4,21 @@
 // the run's old set is replaced.
 import type { MmEvent } from '../events'
 import { StateCapture, type MmState } from '../projections'
-import { BLOCK_EVENTS, SnapshotChain, StoreError, blockHashAt, deleteSnapshots, getRun, insertSnapshot, isStale, listSnapshots, type Db, type SnapshotRow } from '../storage'
+import {
+  BLOCK_EVENTS,
+  CHAIN_POLICY_DEFAULT,
+  SnapshotChain,
+  StoreError,
+  blockHashAt,
+  deleteSnapshots,
+  getRun,
+  insertSnapshot,
+  isStale,
+  listSnapshots,
+  type ChainPolicy,
+  type Db,
+  type SnapshotRow,
+} from '../storage'
 import { foldRun } from './fold'
 
 export interface SnapshotSummary {
@@ -38,13 +52,16 @@ const PENDING_BYTES_MAX = 32 << 20
 
 /** Takes a snapshot of the folded state every `every` events: the rows the writer thread would have stored. */
 class Taker {
-  private readonly chain = new SnapshotChain()
+  private readonly chain: SnapshotChain
   private readonly capture = new StateCapture()
 
   constructor(
     private readonly db: Db,
     private readonly runId: number,
-  ) {}
+    policy: ChainPolicy,
+  ) {
+    this.chain = new SnapshotChain(policy)
+  }
 
   take(s: MmState, seq: number): SnapshotRow {
     const head = blockHashAt(this.db, this.runId, seq)
@@ -58,11 +75,11 @@ class Taker {
  * BLOCK_EVENTS), built by folding its events. A run still being written is refused: its writer
  * stores its own.
  */
-export const buildSnapshots = (db: Db, file: string, runId: number, every: number): SnapshotSummary => {
+export const buildSnapshots = (db: Db, file: string, runId: number, every: number, policy: ChainPolicy = CHAIN_POLICY_DEFAULT): SnapshotSummary => {
   if (every <= 0 || every % BLOCK_EVENTS !== 0) throw new StoreError(`snapshots are taken at hash block boundaries: every must be a multiple of ${BLOCK_EVENTS}, not ${every}`)
   const run = getRun(db, file, runId)
   if (run.status === 'running' && !isStale(run)) throw new StoreError(`${file}: run ${runId} is still running (process ${run.pid}); build its snapshots once it has ended`)
-  const taker = new Taker(db, runId)
+  const taker = new Taker(db, runId, policy)
   let pending: SnapshotRow[] = []
   let pendingBytes = 0
   let replaced = false

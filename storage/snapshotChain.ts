@@ -1,7 +1,7 @@
 // Which snapshots of a run are full and which are deltas, and what each holds. Snapshots are
 // taken every K events; each is a delta on the one before (the chunks of the state's image that
 // changed, plus the small structures in full) until the deltas since the last full snapshot would
-// add up to more than that full snapshot, or DELTAS_PER_FULL_MAX of them follow it; then a full
+// add up to more than that full snapshot, or 63 of them follow it (CHAIN_POLICY_DEFAULT); then a full
 // one is taken. So restoring any snapshot reads at most about twice a full snapshot's bytes, and
 // the snapshots of a run are about its deltas' bytes. A full snapshot is itself small when most
 // of memory is as it booted: each array is first filled with its commonest element, then only
@@ -42,8 +42,16 @@ export interface SnapshotRow {
  */
 export const SNAPSHOT_EVERY_DEFAULT = 16384
 
-/** At most this many deltas follow a full snapshot, whatever their size. */
-export const DELTAS_PER_FULL_MAX = 63
+/** When a full snapshot is taken instead of a delta. */
+export interface ChainPolicy {
+  /** At most this many deltas follow a full snapshot, whatever their size. */
+  readonly deltasPerFullMax: number
+  /** A full one is taken when the deltas since the last (their payload bytes) would exceed this many times its own. */
+  readonly fullRatio: number
+}
+
+/** Restoring reads at most about twice a full snapshot's bytes, and at most 64 rows. */
+export const CHAIN_POLICY_DEFAULT: ChainPolicy = { deltasPerFullMax: 63, fullRatio: 1 }
 /** Elements of an array looked at to choose the one it is filled with. */
 const FILL_SAMPLES = 64
 
@@ -87,6 +95,8 @@ const chunksUnlikeFill = (image: Uint8Array, [, offset, bytes]: SectionSpec, fil
 }
 
 export class SnapshotChain {
+  constructor(private readonly policy: ChainPolicy = CHAIN_POLICY_DEFAULT) {}
+
   private prevSeq: number | null = null
   /** The image as of the last snapshot: each capture's chunks are written into it. */
   private image = new Uint8Array(0)
@@ -108,9 +118,10 @@ export class SnapshotChain {
     const chunk = (i: number) => this.image.subarray(i * cb, (i + 1) * cb)
     let encoded: { bytes: Buffer; rawBytes: number } | null = null
     let kind: SnapshotKind = 'delta'
-    if (this.prevSeq !== null && this.deltas < DELTAS_PER_FULL_MAX && this.deltaRawBytes + c.indices.length * (cb + 4) + c.rest.length <= this.fullRawBytes)
+    const allowed = this.policy.fullRatio * this.fullRawBytes
+    if (this.prevSeq !== null && this.deltas < this.policy.deltasPerFullMax && this.deltaRawBytes + c.indices.length * (cb + 4) + c.rest.length <= allowed)
       encoded = encodeSnapshot({ ...base, kind, base: this.prevSeq, fills: null }, c.rest, [...c.indices], chunk)
-    if (encoded === null || this.deltaRawBytes + encoded.rawBytes > this.fullRawBytes) {
+    if (encoded === null || this.deltaRawBytes + encoded.rawBytes > allowed) {
       kind = 'full'
       const fills = c.sections.map((s) => fillOf(this.image, s))
       const unlike: number[] = []
