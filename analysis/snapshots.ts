@@ -15,6 +15,7 @@ import {
   insertSnapshot,
   isStale,
   listSnapshots,
+  openForRead,
   type ChainPolicy,
   type Db,
   type SnapshotRow,
@@ -72,8 +73,8 @@ class Taker {
 
 /**
  * Replaces the snapshots of run `runId` with one every `every` events (a multiple of
- * BLOCK_EVENTS), built by folding its events. A run still being written is refused: its writer
- * stores its own.
+ * BLOCK_EVENTS), built by folding its events; `db` is a connection that may write to `file`. A
+ * run still being written is refused: its writer stores its own.
  */
 export const buildSnapshots = (db: Db, file: string, runId: number, every: number, policy: ChainPolicy = CHAIN_POLICY_DEFAULT): SnapshotSummary => {
   if (every <= 0 || every % BLOCK_EVENTS !== 0) throw new StoreError(`snapshots are taken at hash block boundaries: every must be a multiple of ${BLOCK_EVENTS}, not ${every}`)
@@ -101,7 +102,13 @@ export const buildSnapshots = (db: Db, file: string, runId: number, every: numbe
     pending = []
     pendingBytes = 0
   }
-  if (run.head_seq > 0) foldRun(db, file, runId, run.head_seq, onEvent)
+  // The fold reads on a connection of its own: this one commits rows while it goes on.
+  const reader = openForRead(file)
+  try {
+    if (run.head_seq > 0) foldRun(reader, file, runId, run.head_seq, onEvent)
+  } finally {
+    reader.close()
+  }
   commit()
   return snapshotSummary(db, runId)
 }

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either'
 import type { Logger } from 'pino'
 import type { MmState } from '../projections'
-import { StoreError, listSnapshots, readRows, type Db, type SnapshotContent, type SnapshotKind, type SnapshotMeta } from '../storage'
+import { StoreError, readRows, snapshotAt, snapshotBefore, type Db, type SnapshotContent, type SnapshotKind, type SnapshotMeta } from '../storage'
 import { foldFrom, type FoldStart } from './fold'
 import { Restorer, loadSnapshot } from './restore'
 
@@ -30,13 +30,14 @@ interface Restored extends FoldStart {
 }
 
 /** The links from a full snapshot to `target`, in restore order; `complete` is false when one is not stored. */
-const chainTo = (target: SnapshotMeta, bySeq: ReadonlyMap<number, SnapshotMeta>): { chain: SnapshotMeta[]; complete: boolean } => {
-  const chain: SnapshotMeta[] = []
-  for (let m: SnapshotMeta | undefined = target; m !== undefined; m = m.baseSeq === null ? undefined : bySeq.get(m.baseSeq)) {
-    chain.push(m)
-    if (m.kind === 'full') return { chain: chain.reverse(), complete: true }
+const chainTo = (db: Db, runId: number, target: SnapshotMeta): { chain: SnapshotMeta[]; complete: boolean } => {
+  const chain = [target]
+  for (let m = target; m.kind === 'delta';) {
+    const base = m.baseSeq === null || m.baseSeq >= m.seq ? null : snapshotAt(db, runId, m.baseSeq)
+    if (base === null) return { chain: chain.reverse(), complete: false }
+    chain.push((m = base))
   }
-  return { chain: chain.reverse(), complete: false }
+  return { chain: chain.reverse(), complete: true }
 }
 
 /**
@@ -45,17 +46,13 @@ const chainTo = (target: SnapshotMeta, bySeq: ReadonlyMap<number, SnapshotMeta>)
  * it; when the full snapshot itself fails, tries the chains before it.
  */
 const restoreNearest = (db: Db, runId: number, seq: number, ignore: (m: SnapshotMeta, problem: string) => void): Restored | null => {
-  const metas = listSnapshots(db, runId, seq)
-  const bySeq = new Map(metas.map((m) => [m.seq, m]))
-  let below = seq + 1
-  for (let i = metas.length - 1; i >= 0; i--) {
-    const target = metas[i]!
-    if (target.seq >= below) continue
-    const { chain, complete } = chainTo(target, bySeq)
+  // Each pass looks only below where the last one failed, so this ends.
+  for (let target = snapshotBefore(db, runId, seq + 1); target !== null;) {
+    const { chain, complete } = chainTo(db, runId, target)
     if (!complete) {
       // Every delta from the first one whose base is gone up to the target depends on it.
       ignore(chain[0]!, `the snapshot it is a delta on (seq ${chain[0]!.baseSeq}) is not stored`)
-      below = chain[0]!.seq
+      target = snapshotBefore(db, runId, chain[0]!.seq)
       continue
     }
     const r = new Restorer()
@@ -75,7 +72,7 @@ const restoreNearest = (db: Db, runId: number, seq: number, ignore: (m: Snapshot
       ignore(last.meta, state.left)
     }
     // Everything from this chain's full snapshot on depends on what failed.
-    below = Math.min(below, last?.meta.seq ?? chain[0]!.seq)
+    target = snapshotBefore(db, runId, last?.meta.seq ?? chain[0]!.seq)
   }
   return null
 }

@@ -37,16 +37,21 @@ export const insertSnapshot = (db: Db, runId: number, r: SnapshotRow): void => {
   )
 }
 
+const META = 'seq, kind, base_seq AS baseSeq, head_hash AS headHash, checksum, raw_bytes AS rawBytes, length(bytes) AS storedBytes'
+
 /** A run's snapshots at or before `upTo`, by seq. */
 export const listSnapshots = (db: Db, runId: number, upTo = Number.MAX_SAFE_INTEGER): SnapshotMeta[] =>
+  hasSnapshotsTable(db) ? (db.prepare(`SELECT ${META} FROM snapshots WHERE run_id = ? AND seq <= ? ORDER BY seq`).all(runId, upTo) as SnapshotMeta[]) : []
+
+/** The run's snapshot at `seq`, if any. */
+export const snapshotAt = (db: Db, runId: number, seq: number): SnapshotMeta | null =>
+  hasSnapshotsTable(db) ? ((db.prepare(`SELECT ${META} FROM snapshots WHERE run_id = ? AND seq = ?`).get(runId, seq) as SnapshotMeta | undefined) ?? null) : null
+
+/** The run's last snapshot before `seq`, if any (one index lookup: a run may have thousands). */
+export const snapshotBefore = (db: Db, runId: number, seq: number): SnapshotMeta | null =>
   hasSnapshotsTable(db)
-    ? (db
-        .prepare(
-          `SELECT seq, kind, base_seq AS baseSeq, head_hash AS headHash, checksum, raw_bytes AS rawBytes, length(bytes) AS storedBytes
-           FROM snapshots WHERE run_id = ? AND seq <= ? ORDER BY seq`,
-        )
-        .all(runId, upTo) as SnapshotMeta[])
-    : []
+    ? ((db.prepare(`SELECT ${META} FROM snapshots WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1`).get(runId, seq) as SnapshotMeta | undefined) ?? null)
+    : null
 
 export const snapshotBytes = (db: Db, runId: number, seq: number): Buffer | null =>
   (db.prepare('SELECT bytes FROM snapshots WHERE run_id = ? AND seq = ?').pluck().get(runId, seq) as Buffer | undefined) ?? null

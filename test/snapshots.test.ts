@@ -265,8 +265,9 @@ describe('snapshots', () => {
     const after = await ask()
     expect(after.map((a) => a.from)).toEqual(views.map(() => ({ snapshotSeq: 5 * EVERY, kind: expect.any(String) as string })))
     expect(after.map(({ from: _, ...a }) => a)).toEqual(before.map(({ from: _, ...a }) => a))
-    const text = await cli('snapshot', '--db', f)
-    expect(text.out).toMatch(/^run 1: \d+ snapshots every 16,384 events \(seq 16384\.\.\d+\): \d+ full, \d+ delta; [\d.]+ MiB stored/)
+    const text = await cli('snapshot', '--db', f, '--every', '8192')
+    expect(text.out).toMatch(/^run 1: 4 snapshots every 8,192 events \(seq 8192\.\.32768\): \d+ full, \d+ delta; [\d.]+ MiB stored \([\d.]+ MiB before compression\)\n$/)
+    expect((await cli('snapshot', '--db', f)).out).toBe('run 1: no snapshots (it has fewer than 65,536 events)\n')
   })
 
   it('state --at-time picks the last event at or before that time; a time past the run, or both --at and --at-time, exit 2', async () => {
