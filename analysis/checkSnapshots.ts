@@ -5,7 +5,7 @@
 // named by its seq.
 import * as E from 'fp-ts/Either'
 import type { MmState } from '../projections'
-import { listSnapshots, type Db, type SnapshotMeta } from '../storage'
+import { listSnapshots, type Db, type SnapshotContent, type SnapshotMeta } from '../storage'
 import { Restorer, loadSnapshot } from './restore'
 
 export interface SnapshotFailure {
@@ -40,8 +40,10 @@ export class SnapshotChecker {
 
   private check(m: SnapshotMeta, folded: MmState): void {
     const c = loadSnapshot(this.db, this.runId, m)
-    const why = E.isLeft(c) ? c.left : (this.restorer.apply(c.right) ?? this.restorer.differs(c.right, folded))
-    if (why !== null) this.failures.push({ seq: m.seq, problem: E.isLeft(c) ? why : `it does not match the fold of events 1..${m.seq}: ${why}` })
+    const unusable = E.isLeft(c) ? c.left : this.restorer.apply(c.right)
+    if (unusable !== null) return void this.failures.push({ seq: m.seq, problem: unusable })
+    const differs = this.restorer.differs((c as E.Right<SnapshotContent>).right, folded)
+    if (differs !== null) this.failures.push({ seq: m.seq, problem: `it does not match the fold of events 1..${m.seq}: ${differs}` })
   }
 
   /** What was checked, up to the last seq the fold reached. */
