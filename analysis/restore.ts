@@ -35,25 +35,13 @@ export const loadSnapshot = (db: Db, runId: number, m: SnapshotMeta): E.Either<s
   return c
 }
 
-const sameSections = (a: ImageLayout, h: SnapshotContent['header']): boolean =>
-  h.chunkBytes === a.chunkBytes &&
-  layoutMismatch(
-    a,
-    h.sections.map(([name, , bytes]) => ({ name, bytes })),
-  ) === null &&
-  h.sections.every(([, offset, , size], i) => a.sections[i]!.offset === offset && a.sections[i]!.elementBytes === size)
-
 /** Writes a chain of verified snapshots (a full one, then deltas each on the one before) into a state. */
 export class Restorer {
   private s: MmState | null = null
   private layout: ImageLayout | null = null
   private views: Uint8Array[] = []
-  private at: number | null = null
-
   /** The seq whose image the state holds, or null. */
-  get seq(): number | null {
-    return this.at
-  }
+  private at: number | null = null
 
   /** Applies the next link's arrays; the reason when it does not fit, after which the restorer holds nothing. */
   apply(c: SnapshotContent): string | null {
@@ -72,7 +60,8 @@ export class Restorer {
       this.s = restoreTarget(m.right)
       this.layout = imageLayout(this.s, h.chunkBytes)
       this.views = sectionViews(this.s)
-      if (!sameSections(this.layout, h)) return "its arrays are not the machine's"
+      const mismatch = layoutMismatch(this.layout, h.sections, h.chunkBytes)
+      if (mismatch !== null) return mismatch
       if (h.fills === null || h.fills.length !== h.sections.length) return 'it is full but does not say what each array holds first'
       for (const [i, f] of h.fills.entries()) {
         const fill = fromHex(f)
@@ -81,7 +70,8 @@ export class Restorer {
       }
     } else {
       if (this.s === null || this.layout === null || this.at !== h.base) return `its base, seq ${h.base}, is not restored`
-      if (!sameSections(this.layout, h)) return "its arrays are not its base's"
+      const mismatch = layoutMismatch(this.layout, h.sections, h.chunkBytes)
+      if (mismatch !== null) return `its base's layout differs: ${mismatch}`
     }
     return applyChunks(this.views, this.layout, indices, data)
   }

@@ -135,13 +135,15 @@ export const restMachine = (rest: unknown): E.Either<string, MachineBooted['data
   return E.isLeft(r) ? E.left(`its machine does not decode: ${formatErrors(r.left)}`) : E.right(r.right.machine)
 }
 
-/** A layout fits a state when every section has the same name and size, in the same order. */
-export const layoutMismatch = (want: ImageLayout, got: readonly { readonly name: string; readonly bytes: number }[]): string | null => {
+/** Why a saved layout ([name, offset, bytes, element bytes] per section) is not `want`'s, or null when it is. */
+export const layoutMismatch = (want: ImageLayout, got: readonly (readonly [string, number, number, number])[], chunkBytes: number): string | null => {
+  if (chunkBytes !== want.chunkBytes) return `its chunks are ${chunkBytes} bytes, not ${want.chunkBytes}`
   if (want.sections.length !== got.length) return `it has ${got.length} arrays, the machine's state has ${want.sections.length}`
   for (let i = 0; i < got.length; i++) {
     const a = want.sections[i]!
-    const b = got[i]!
-    if (a.name !== b.name || a.bytes !== b.bytes) return `array ${i} is ${b.name} of ${b.bytes} bytes, the machine's state has ${a.name} of ${a.bytes}`
+    const [name, offset, bytes, size] = got[i]!
+    if (a.name !== name || a.offset !== offset || a.bytes !== bytes || a.elementBytes !== size)
+      return `array ${i} is ${name} of ${bytes} bytes at ${offset}, the machine's state has ${a.name} of ${a.bytes} bytes at ${a.offset}`
   }
   return null
 }
