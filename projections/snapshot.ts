@@ -5,7 +5,7 @@
 // page cache is an LRU) as JSON. Sections of the image start at chunk boundaries, so that the
 // store can keep a snapshot as the chunks that changed since the one before; a restore writes
 // chunks straight into the arrays of a state that createState built from the same machine.
-// A projection added later is one more entry in SNAPSHOT_PARTS.
+// A projection added later is one more entry in SNAPSHOT_PART_OF, whose type demands one per projection.
 import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
 import { MachineBooted } from '../events/machine'
@@ -20,9 +20,22 @@ import type { SnapshotPart, StateArray } from './snapshotPart'
 
 export type { SnapshotPart, StateArray } from './snapshotPart'
 
-/** Every projection that a snapshot holds; `machine` is saved beside them. */
+/**
+ * How each projection of MmState is saved; `machine` is saved beside them. The record's type
+ * names every projection, so one added to MmState does not compile until it has its entry here.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SNAPSHOT_PARTS: readonly SnapshotPart<any>[] = [zoneSnapshot, pagesSnapshot, cpusSnapshot, mmsSnapshot, statsSnapshot]
+export const SNAPSHOT_PART_OF: { readonly [K in Exclude<keyof MmState, 'machine'>]: SnapshotPart<any> } = {
+  zone: zoneSnapshot,
+  pages: pagesSnapshot,
+  cpus: cpusSnapshot,
+  mms: mmsSnapshot,
+  stats: statsSnapshot,
+}
+
+/** The parts in a fixed order (the record's): the order of the image's sections. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const SNAPSHOT_PARTS: readonly (readonly [string, SnapshotPart<any>])[] = Object.entries(SNAPSHOT_PART_OF)
 
 /** Bytes per chunk: the unit in which snapshots record what changed. */
 export const SNAPSHOT_CHUNK_BYTES = 256
@@ -43,14 +56,14 @@ export interface ImageLayout {
   readonly imageBytes: number
 }
 
-const stateArrays = (s: MmState): StateArray[] => SNAPSHOT_PARTS.flatMap((p) => p.arrays(s).map(([, a]) => a))
+const stateArrays = (s: MmState): StateArray[] => SNAPSHOT_PARTS.flatMap(([, p]) => p.arrays(s).map(([, a]) => a))
 
 export const imageLayout = (s: MmState, chunkBytes = SNAPSHOT_CHUNK_BYTES): ImageLayout => {
   const sections: ImageSection[] = []
   let offset = 0
-  for (const p of SNAPSHOT_PARTS)
+  for (const [part, p] of SNAPSHOT_PARTS)
     for (const [name, a] of p.arrays(s)) {
-      sections.push({ name: `${p.name}.${name}`, offset, bytes: a.byteLength, elementBytes: a.BYTES_PER_ELEMENT })
+      sections.push({ name: `${part}.${name}`, offset, bytes: a.byteLength, elementBytes: a.BYTES_PER_ELEMENT })
       offset += Math.ceil(a.byteLength / chunkBytes) * chunkBytes
     }
   return { sections, chunkBytes, imageBytes: offset }
@@ -125,7 +138,7 @@ export interface SnapshotRest {
   readonly parts: Record<string, unknown>
 }
 
-export const saveRest = (s: MmState): SnapshotRest => ({ machine: s.machine, parts: Object.fromEntries(SNAPSHOT_PARTS.map((p) => [p.name, p.save(s)])) })
+export const saveRest = (s: MmState): SnapshotRest => ({ machine: s.machine, parts: Object.fromEntries(SNAPSHOT_PARTS.map(([part, p]) => [part, p.save(s)])) })
 
 const RestShape = t.type({ machine: MachineBooted.props.data, parts: t.UnknownRecord })
 
@@ -191,11 +204,11 @@ export const loadRest = (s: MmState, rest: unknown): string | null => {
   const r = RestShape.decode(rest)
   if (E.isLeft(r)) return `its saved state does not decode: ${formatErrors(r.left)}`
   if (JSON.stringify(r.right.machine) !== JSON.stringify(s.machine)) return 'it was taken on another machine'
-  for (const p of SNAPSHOT_PARTS) {
-    const v = p.codec.decode(r.right.parts[p.name])
-    if (E.isLeft(v)) return `its ${p.name} does not decode: ${formatErrors(v.left)}`
+  for (const [part, p] of SNAPSHOT_PARTS) {
+    const v = p.codec.decode(r.right.parts[part])
+    if (E.isLeft(v)) return `its ${part} does not decode: ${formatErrors(v.left)}`
     const why = p.load(s, v.right)
-    if (why !== null) return `its ${p.name} does not fit the machine: ${why}`
+    if (why !== null) return `its ${part} does not fit the machine: ${why}`
   }
   return null
 }

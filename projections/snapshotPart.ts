@@ -8,7 +8,6 @@ export type StateArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Int
 
 /** How one projection is saved and restored. */
 export interface SnapshotPart<R> {
-  readonly name: string
   /** Its typed arrays by name, in a fixed order (none when the projection is absent, as pages are for a guest that does not hint). */
   readonly arrays: (s: MmState) => readonly (readonly [string, StateArray])[]
   /** Everything else it holds, as JSON: numbers, strings, arrays; a Map as its entries in iteration order. */

@@ -37,7 +37,6 @@ type Saved = t.TypeOf<typeof Saved>
 
 /** The counts in a snapshot, with the findings in the order they were made. */
 export const statsSnapshot: SnapshotPart<Saved> = {
-  name: 'stats',
   arrays: () => [],
   save: ({ stats: s }) => ({
     events: s.events,

@@ -17,7 +17,6 @@ const Saved = t.type({
 type Saved = t.TypeOf<typeof Saved>
 
 export const cpusSnapshot: SnapshotPart<Saved> = {
-  name: 'cpus',
   arrays: ({ cpus: c }) => [
     ['faultPfn', c.faultPfn],
     ['faultGen', c.faultGen],

@@ -21,7 +21,6 @@ const flatPtes = (ptes: ReadonlyMap<number, Pte>): number[] => {
 }
 
 export const mmsSnapshot: SnapshotPart<Saved> = {
-  name: 'mms',
   arrays: () => [],
   save: ({ mms: s }) => ({
     mms: [...s.mms.values()].map((m) => [m.id, m.parent, [...m.files], flatPtes(m.ptes)]),

@@ -18,7 +18,6 @@ const Saved = t.union([
 type Saved = t.TypeOf<typeof Saved>
 
 export const pagesSnapshot: SnapshotPart<Saved> = {
-  name: 'pages',
   arrays: ({ pages: p }) =>
     p === null
       ? []

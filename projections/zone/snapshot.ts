@@ -13,7 +13,6 @@ const Counters = t.array(t.array(Int))
 type Counters = t.TypeOf<typeof Counters>
 
 export const zoneSnapshot: SnapshotPart<Counters> = {
-  name: 'zone',
   arrays: ({ zone: z }) => [
     ['pageblockZone', z.pageblockZone],
     ['pageblockMt', z.pageblockMt],
