@@ -94,18 +94,29 @@ export const eventTimeNs = (db: Db, runId: number, seq: number): number => {
   throw new StoreError(`run ${runId}: event ${seq} is not stored`)
 }
 
+/** Which event a simulated time falls on: the last at or before it; or the run's span, when the time is outside it. */
+export type SeqAtTime =
+  | { readonly _tag: 'Seq'; readonly seq: number }
+  | { readonly _tag: 'BeforeFirst'; readonly firstNs: number }
+  | { readonly _tag: 'AfterLast'; readonly lastSeq: number; readonly lastNs: number }
+
 /**
- * The last seq of run `runId` (events 1..headSeq) whose time is at or before `timeNs`, or 0 when
- * its first event is later. Simulated time never goes back, so a binary search over single
- * events' times finds it in about log2(headSeq) reads.
+ * The last seq of run `runId` (events 1..headSeq, headSeq > 0) whose time is at or before
+ * `timeNs`. Simulated time never goes back, so a binary search over single events' times finds it
+ * in about log2(headSeq) reads. A time after the last event is outside the run (the run does not
+ * say what came after it), as one before the first is.
  */
-export const seqAtTime = (db: Db, runId: number, headSeq: number, timeNs: number): number => {
-  let lo = 0
+export const seqAtTime = (db: Db, runId: number, headSeq: number, timeNs: number): SeqAtTime => {
+  const lastNs = eventTimeNs(db, runId, headSeq)
+  if (timeNs > lastNs) return { _tag: 'AfterLast', lastSeq: headSeq, lastNs }
+  const firstNs = eventTimeNs(db, runId, 1)
+  if (timeNs < firstNs) return { _tag: 'BeforeFirst', firstNs }
+  let lo = 1
   let hi = headSeq
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2)
     if (eventTimeNs(db, runId, mid) <= timeNs) lo = mid
     else hi = mid - 1
   }
-  return lo
+  return { _tag: 'Seq', seq: lo }
 }

@@ -2,7 +2,7 @@
 // from its nearest snapshot and folded on from there (analysis/stateAt.ts). Each view is a
 // subcommand with its own options and --help.
 import type { Logger } from 'pino'
-import { eventTimeNs, seqAtTime, stateAt, type StateAt } from '../../analysis/stateAt'
+import { seqAtTime, stateAt, type StateAt } from '../../analysis/stateAt'
 import { cpusSummary, frameRows, renderBuddyinfo, renderCpus, renderPageCache, renderPages, renderPagetypeinfo, stateDistribution, zoneSummary } from '../../projections'
 import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
@@ -39,12 +39,11 @@ interface Common {
 const askedSeq = (name: string, opts: Common, r: OpenRun): number => {
   if (opts.at !== undefined && opts.atTime !== undefined) throw new UsageError(`${name}: give --at or --at-time, not both`)
   if (opts.atTime === undefined) return opts.at ?? r.run.head_seq
-  const lastNs = eventTimeNs(r.db, r.run.id, r.run.head_seq)
-  if (opts.atTime > lastNs)
-    throw new UsageError(`${name}: --at-time ${opts.atTime} is past the end of run ${r.run.id}, whose last event (seq ${r.run.head_seq}) is at ${lastNs} ns`)
-  const seq = seqAtTime(r.db, r.run.id, r.run.head_seq, opts.atTime)
-  if (seq === 0) throw new UsageError(`${name}: --at-time ${opts.atTime} is before the first event of run ${r.run.id}`)
-  return seq
+  const found = seqAtTime(r.db, r.run.id, r.run.head_seq, opts.atTime)
+  if (found._tag === 'AfterLast')
+    throw new UsageError(`${name}: --at-time ${opts.atTime} is past the end of run ${r.run.id}, whose last event (seq ${found.lastSeq}) is at ${found.lastNs} ns`)
+  if (found._tag === 'BeforeFirst') throw new UsageError(`${name}: --at-time ${opts.atTime} is before the first event of run ${r.run.id}, at ${found.firstNs} ns`)
+  return found.seq
 }
 
 /** Opens the run, checks what the view asks, restores the state at the asked seq and hands it to `show`. */
