@@ -3,7 +3,7 @@
 // the time to reach 100 random seqs in process (restore the nearest snapshot, fold on; median and
 // maximum) beside a full fold from seq 1, and the snapshots' stored bytes over the events', first
 // with the snapshots the run wrote (every SNAPSHOT_EVERY_DEFAULT events), then with the denser
-// ones `mmsim snapshot --every 8192` builds. Targets (issue 8): maximum under 100 ms, snapshots at
+// ones `mmsim snapshot --every 4096` builds. Targets (issue 8): maximum under 100 ms, snapshots at
 // most half the events' size.
 import * as path from 'node:path'
 import { foldRun } from '../analysis/fold'
@@ -18,8 +18,11 @@ const EVENTS_MIN = 10_000_000
 /** About 8 events per step of the four CPUs with page hinting on: just over ten million events. */
 const STEPS_PER_CPU = 1_260_000
 const QUERIES = 100
-/** Snapshots as dense as today's fold (about 100,000 events/s) needs for the 100 ms target. */
-const DENSE_EVERY = 8192
+/**
+ * Snapshots as dense as today's fold (about 100,000 events/s on these rows) needs for the 100 ms
+ * target: a restore (10-20 ms) and a fold of fewer than 4096 events (under 40 ms).
+ */
+const DENSE_EVERY = 4096
 const MAX_MS_TARGET = 100
 const BYTES_RATIO_TARGET = 0.5
 
