@@ -6,6 +6,7 @@
 import type { MmEvent } from '../events'
 import { checkInvariants, eventMonitors, stateInvariants, type MmState } from '../projections'
 import { StoreError, getRun, verifyRun, type Db, type IntegrityResult } from '../storage'
+import { SnapshotChecker, type SnapshotCheck } from './checkSnapshots'
 import { foldRun } from './fold'
 
 export interface StateFinding {
@@ -34,6 +35,8 @@ export interface CheckReport {
   readonly recorded: readonly { seq: number; name: string; message: string }[]
   readonly state: readonly StateFinding[]
   readonly monitors: readonly MonitorFinding[]
+  /** The run's stored snapshots up to atSeq, each against the fold: a failure is an integrity failure. */
+  readonly snapshots: SnapshotCheck
 }
 
 /** Checks spaced so that a run of any length costs about this many full checks, plus a refinement. */
@@ -88,22 +91,24 @@ export const checkRun = (db: Db, file: string, runId: number, at?: number): Chec
   const base = { run: runId, integrity, checked: [...stateInvariants.map((i) => i.name), ...eventMonitors.map((m) => m.name)] }
   // A run that stored no event (its process killed before the first batch) is valid and
   // verifiable: there is nothing to fold, so no invariant can fail.
-  if (run.head_seq === 0) return { ...base, atSeq: 0, recorded, state: [], monitors: [] }
+  if (run.head_seq === 0) return { ...base, atSeq: 0, recorded, state: [], monitors: [], snapshots: { checked: 0, failures: [] } }
+  const snapshots = new SnapshotChecker(db, runId, atSeq)
   try {
     const { lastSeq } = foldRun(
       db,
       file,
       runId,
       atSeq,
-      (_s, e) => {
+      (s, e) => {
         if (e.type === 'InvariantViolated') recorded.push({ seq: e.seq, name: e.data.name, message: e.data.message })
+        snapshots.onEvent(s, e.seq)
       },
       (s, e) => monitorEvent(found, s, e),
     )
-    return { ...base, atSeq: lastSeq, recorded, state: stateFindings(db, file, runId, lastSeq), monitors: monitors() }
+    return { ...base, atSeq: lastSeq, recorded, state: stateFindings(db, file, runId, lastSeq), monitors: monitors(), snapshots: snapshots.report() }
   } catch (err) {
     // An altered row may no longer fold; the integrity failure already says where.
-    if (!integrity.ok && err instanceof StoreError) return { ...base, atSeq: integrity.seq - 1, recorded, state: [], monitors: monitors() }
+    if (!integrity.ok && err instanceof StoreError) return { ...base, atSeq: integrity.seq - 1, recorded, state: [], monitors: monitors(), snapshots: snapshots.report() }
     throw err
   }
 }

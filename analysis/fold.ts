@@ -11,6 +11,12 @@ export interface Folded {
   readonly lastSeq: number
 }
 
+/** Where a fold starts other than seq 1: a state (restored from a snapshot) and the seq it is the state after. */
+export interface FoldStart {
+  readonly state: MmState
+  readonly seq: number
+}
+
 /**
  * Folds run `runId` from seq 1 to `upTo` (the head when absent). An event that does not apply to
  * the state it meets (a store edited by hand, a bug) is an error naming the run and seq.
@@ -24,10 +30,21 @@ export const foldRun = (
   upTo?: number,
   onEvent?: (s: MmState, e: MmEvent) => void,
   beforeEvent?: (s: MmState | null, e: MmEvent) => void,
+): Folded => foldFrom(db, file, runId, null, upTo, onEvent, beforeEvent)
+
+/** foldRun from `start` (null: seq 1): the events after its seq, up to `upTo`. */
+export const foldFrom = (
+  db: Db,
+  file: string,
+  runId: number,
+  start: FoldStart | null,
+  upTo?: number,
+  onEvent?: (s: MmState, e: MmEvent) => void,
+  beforeEvent?: (s: MmState | null, e: MmEvent) => void,
 ): Folded => {
-  const folder = new Folder()
-  let lastSeq = 0
-  for (const events of readEventsForFold(db, file, runId, upTo === undefined ? {} : { toSeq: upTo }))
+  const folder = new Folder(start?.state ?? null)
+  let lastSeq = start?.seq ?? 0
+  for (const events of readEventsForFold(db, file, runId, { fromSeq: lastSeq + 1, ...(upTo === undefined ? {} : { toSeq: upTo }) }))
     for (let i = 0; i < events.length; i++) {
       const e = events.at(i)
       beforeEvent?.(folder.current, e)

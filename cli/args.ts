@@ -2,6 +2,7 @@
 // every other boundary, so `--seed x` says what a seed may be. The codec's name is the message.
 import * as t from 'io-ts'
 import { VARIANT_VALUES, type Variants } from '../workload/codec'
+import { BLOCK_EVENTS } from '../storage/schema'
 import { quote } from './text'
 
 export class UsageError extends Error {
@@ -37,6 +38,14 @@ export const PfnArg = fromString('a page frame number: 0 or more, decimal or 0x 
   const n = Number(s)
   return Number.isSafeInteger(n) ? n : undefined
 })
+
+/** Events between two snapshots: a multiple of the hash block (a snapshot's head is the hash of the block ending at it); `min` 0 allows none. */
+export const SnapshotEveryArg = (min: number) =>
+  fromString(`a multiple of ${BLOCK_EVENTS}${min === 0 ? ' (0: none)' : ` from ${BLOCK_EVENTS}`}`, (s) => {
+    if (!/^\d+$/.test(s)) return undefined
+    const n = Number(s)
+    return Number.isSafeInteger(n) && n >= min && n % BLOCK_EVENTS === 0 ? n : undefined
+  })
 
 export const OneOfArg = <V extends string>(values: readonly V[]) =>
   fromString<V>(`one of ${values.join(', ')}`, (s) => ((values as readonly string[]).includes(s) ? (s as V) : undefined))

@@ -20,6 +20,7 @@ import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
+import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
 import { capMessage } from './text'
@@ -59,6 +60,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, replaySpec, io, outcome)
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)
+  addCommand(program, snapshotSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

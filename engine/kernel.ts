@@ -14,6 +14,11 @@ import { SpinLock, WaitQueue } from './sim/sync'
 /** Where events go: the SQLite store, an array in a test, or nowhere. */
 export interface EventSink {
   append(e: MmEvent): void
+  /**
+   * Told once, before the first event, of the state the events fold into: when append(e) is
+   * called, it is the state after e (a sink that snapshots reads it then, never writes it).
+   */
+  bind?(state: MmState): void
 }
 
 /**
@@ -73,6 +78,7 @@ export class Kernel {
   ) {
     const e = this.envelope(null, 'MachineBooted', boot)
     this.state = createState(boot)
+    this.sink.bind?.(this.state)
     evolve(this.state, e)
     this.sink.append(e)
     for (const c of cpus) c.bindOnlineMask(this.state.cpus.online)

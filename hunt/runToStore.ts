@@ -6,10 +6,11 @@ import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
 import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../projections'
-import { EventWriter, WriteFailed, createRun, endRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
+import { EventWriter, SNAPSHOT_EVERY_DEFAULT, WriteFailed, createRun, endRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
 import type { Workload } from '../workload/codec'
 import { WorkloadError } from '../workload/load'
 import { AssertionFailed } from '../lib'
+import { SnapshotTap } from './snapshotTap'
 
 /**
  * Simulator steps between two looks at signals and at the writer: a slice is a few thousand
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly onProgress?: (done: number, total: number, events: number) => void
   /** Checked between slices; a non-null value stops the run as interrupted with that reason. */
   readonly interrupted?: () => string | null
+  /** Events between two snapshots of the state (a multiple of BLOCK_EVENTS; 0: none). Default SNAPSHOT_EVERY_DEFAULT. */
+  readonly snapshotEvery?: number
 }
 
 export interface RunSummary {
@@ -55,6 +58,8 @@ export interface RunSummary {
   readonly wallMs: number
   readonly headHash: string
   readonly decisions: number
+  /** Snapshots taken (stored up to the head; derived data, `mmsim snapshot` rebuilds them). */
+  readonly snapshots: number
   readonly eventsByType: Record<string, number>
   readonly zones: ReturnType<typeof zoneSummary>
   readonly buddyinfo: string
@@ -180,6 +185,8 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
   let run: Run | null = null
   let result: RunResult
   let stop: Stop
+  const every = o.snapshotEvery ?? SNAPSHOT_EVERY_DEFAULT
+  const tap = every > 0 ? new SnapshotTap(writer, every) : null
   try {
     run = new Run({
       workload: o.workload,
@@ -187,7 +194,7 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
       ...(o.scheduleSeed !== undefined ? { scheduleSeed: o.scheduleSeed } : {}),
       ...(o.replay !== undefined ? { replay: o.replay } : {}),
       config: o.config,
-      sink: writer,
+      sink: tap ?? writer,
       onDecisions: (c) => writer.appendDecisions(c),
       ...(o.log ? { log: o.log } : {}),
       onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
@@ -219,10 +226,19 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     violations: result.violations,
     departed: departure === null ? null : { seq: departure.seq, decision: departure.decision },
   })
-  return summarize(o, runId, status, reason, result, writer, performance.now() - started)
+  return summarize(o, runId, status, reason, result, writer, tap?.taken ?? 0, performance.now() - started)
 }
 
-const summarize = (o: RunOptions, runId: number, status: RunSummary['status'], reason: string | null, result: RunResult, writer: EventWriter, wallMs: number): RunSummary => {
+const summarize = (
+  o: RunOptions,
+  runId: number,
+  status: RunSummary['status'],
+  reason: string | null,
+  result: RunResult,
+  writer: EventWriter,
+  snapshots: number,
+  wallMs: number,
+): RunSummary => {
   const s = result.state
   return {
     runId,
@@ -239,6 +255,7 @@ const summarize = (o: RunOptions, runId: number, status: RunSummary['status'], r
     wallMs,
     headHash: writer.headHash,
     decisions: writer.decisions,
+    snapshots,
     eventsByType: eventsByType(s.stats),
     zones: zoneSummary(s.zone),
     buddyinfo: renderBuddyinfo(s.zone),

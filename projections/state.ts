@@ -46,11 +46,11 @@ export const evolve = (s: MmState, e: MmEvent): void => {
 }
 
 /**
- * Folds events from the first (MachineBooted) onward. `upTo` stops after that seq, which is how
- * any past point of a run is reached.
+ * Folds events from the first (MachineBooted) onward, or on from a state restored from a
+ * snapshot (the events after its seq).
  */
 export class Folder {
-  private state: MmState | null = null
+  constructor(private state: MmState | null = null) {}
 
   get current(): MmState | null {
     return this.state

@@ -13,7 +13,7 @@ import { StoreError } from './errors'
 import { SPAN_PAGES_MAX } from './eventIndex'
 import { BLOCK_EVENTS } from './schema'
 import { startWriterThread } from './writerThread'
-import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
+import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter, type SnapshotMessage } from './writerProtocol'
 
 export { SPAN_PAGES_MAX }
 
@@ -226,6 +226,19 @@ export class EventWriter {
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()
+    this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
+  }
+
+  /**
+   * Hands what changed in the state's image at a snapshot seq to the writer thread, which stores
+   * the snapshot once the batch holding that seq is committed. It counts as a batch in flight.
+   */
+  appendSnapshot(m: Omit<SnapshotMessage, 'kind'>): void {
+    this.poll()
+    if (this.failure !== null) return
+    const message: SnapshotMessage = { kind: 'snapshot', ...m }
+    this.worker.postMessage(message, [m.indices.buffer, m.data.buffer] as ArrayBuffer[])
+    this.sent++
     this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
   }
 

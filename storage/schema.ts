@@ -129,6 +129,29 @@ ALTER TABLE runs ADD COLUMN departed_seq      INTEGER;
 ALTER TABLE runs ADD COLUMN departed_decision INTEGER;
 `
 
+/**
+ * Schema 6: snapshots of the projected state (storage/snapshotStore.ts), so that the state at any
+ * seq is a restore plus a short fold. Derived data: runs stored before have none until `mmsim
+ * snapshot` builds them, and reading works without them. Rows may be deleted (a rebuild replaces
+ * a run's set in one transaction) but never changed; every use verifies a snapshot first.
+ */
+const SCHEMA_6 = `
+CREATE TABLE snapshots (
+  run_id    INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  kind      TEXT    NOT NULL CHECK (kind IN ('full', 'delta')),
+  base_seq  INTEGER CHECK (base_seq < seq),
+  head_hash TEXT    NOT NULL,
+  checksum  TEXT    NOT NULL,
+  raw_bytes INTEGER NOT NULL,
+  bytes     BLOB    NOT NULL,
+  PRIMARY KEY (run_id, seq),
+  CHECK ((kind = 'full') = (base_seq IS NULL))
+);
+CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots
+  BEGIN SELECT RAISE(ABORT, 'snapshots are never changed: mmsim snapshot replaces a run''s set'); END;
+`
+
 const indexStoredRuns = (db: Database.Database): void => {
   for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexEventRows(db, id, INDEX_BATCH_EVENTS)
 }
@@ -170,6 +193,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, what: 'per-batch index tables for queries by type and by frame', sql: SCHEMA_3, after: indexStoredRuns },
   { version: 4, what: 'one row per batch of events; events becomes a view', sql: SCHEMA_4, after: moveEventsIntoBatches },
   { version: 5, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_5 },
+  { version: 6, what: 'snapshots of the projected state', sql: SCHEMA_6 },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */

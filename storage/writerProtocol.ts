@@ -4,6 +4,7 @@
 // characters). Encoding the strings a few events at a time lets them die young: holding a
 // batch's strings until it is sent promoted them to the old generation, where collecting them
 // cost more.
+import type { CapturedImage } from './snapshotChain'
 
 export interface BatchMessage {
   readonly kind: 'batch'
@@ -35,7 +36,12 @@ export interface CloseMessage {
   readonly kind: 'close'
 }
 
-export type ToWriter = BatchMessage | CloseMessage
+/** What changed in the state's image at snapshot `seq` (storage/snapshotWriter.ts); flow-controlled like a batch. */
+export interface SnapshotMessage extends CapturedImage {
+  readonly kind: 'snapshot'
+}
+
+export type ToWriter = BatchMessage | SnapshotMessage | CloseMessage
 
 /** After each committed batch, and once on failure, on the reply port. */
 export type FromWriter =

@@ -17,14 +17,15 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0)
 
 /** Every command and the options its --help must list. */
 const COMMANDS: Record<string, readonly string[]> = {
-  run: ['--workload', '--seed', '--variant', '--db', '--steps-max', '--check-every', '--stop-on-violation', '--json', '--no-progress', '--log-level'],
+  run: ['--workload', '--seed', '--variant', '--db', '--steps-max', '--check-every', '--stop-on-violation', '--snapshot-every', '--json', '--no-progress', '--log-level'],
   runs: ['--db', '--json', '--log-level'],
   events: ['--db', '--run', '--from', '--to', '--type', '--pfn', '--limit', '--json', '--log-level'],
-  'state zone': ['--db', '--run', '--at', '--format', '--json', '--log-level'],
-  'state pages': ['--db', '--run', '--at', '--pfn', '--count', '--json', '--log-level'],
-  'state cpus': ['--db', '--run', '--at', '--json', '--log-level'],
+  'state zone': ['--db', '--run', '--at', '--at-time', '--format', '--json', '--log-level'],
+  'state pages': ['--db', '--run', '--at', '--at-time', '--pfn', '--count', '--json', '--log-level'],
+  'state cpus': ['--db', '--run', '--at', '--at-time', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
+  snapshot: ['--db', '--run', '--every', '--json', '--log-level'],
   replay: ['--db', '--run', '--force', '--seed', '--variant', '--json', '--no-progress', '--log-level'],
   fork: ['--db', '--run', '--at', '--seed', '--variant', '--force', '--json', '--no-progress', '--log-level'],
   diff: ['--db', '--run', '--json', '--log-level'],
@@ -45,7 +46,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)

@@ -11,7 +11,8 @@ import { foldRun } from '../analysis/fold'
 import { resolveConfig } from '../engine/config'
 import { runToStore, type RunSummary } from '../cli/commands/run'
 import { Folder, diffStates, renderBuddyinfo } from '../projections'
-import { getRun, rowHash, openForRead, readEvents, readRows, verifyRun, type RunRow, type StoredRow } from '../storage'
+import { getRun, listSnapshots, rowHash, openForRead, readEvents, readRows, verifyRun, type RunRow, type StoredRow } from '../storage'
+import { stateAt } from '../analysis/stateAt'
 import type { Workload } from '../workload/codec'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
 import { cli, runInMemory, tmpDir, workload } from './helpers'
@@ -347,7 +348,9 @@ describe('a run whose process is interrupted or killed', () => {
   const start = (file: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } => {
     const wfile = path.join(path.dirname(file), 'long.json')
     fs.writeFileSync(wfile, JSON.stringify(long))
-    const child = spawn(process.execPath, [MMSIM_JS, 'run', '--db', file, '--workload', wfile, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Snapshots every hash block, so that some are stored before the signal.
+    const argv = [MMSIM_JS, 'run', '--db', file, '--workload', wfile, '--no-progress', '--snapshot-every', '4096']
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout!.on('data', (b: Buffer) => void (out += b.toString()))
@@ -357,6 +360,21 @@ describe('a run whose process is interrupted or killed', () => {
     )
     return { child, exited }
   }
+
+  /**
+   * The snapshots a stopped run stored lie within its events, and the last restores as it is. An
+   * interrupt lets the writer finish the batch it is on, with its snapshots: there are some.
+   */
+  const snapshotsUpToHead = (file: string, head: number, some: boolean): void =>
+    reading(file, (db) => {
+      const seqs = listSnapshots(db, 1).map((m) => m.seq)
+      if (some) expect(seqs.length).toBeGreaterThan(0)
+      expect(seqs.every((s) => s <= head)).toBe(true)
+      if (seqs.length === 0) return
+      const last = stateAt(db, file, 1, seqs[seqs.length - 1]!)
+      expect(last.ignored).toEqual([])
+      expect(last.from?.snapshotSeq).toBe(seqs[seqs.length - 1])
+    })
 
   /** Polls the file from another connection until the run has committed a batch. */
   const committed = async (file: string, child: ChildProcess): Promise<number> => {
@@ -400,6 +418,7 @@ describe('a run whose process is interrupted or killed', () => {
     expect(ev.out).toContain('MachineBooted')
     const listed = await cli('runs', '--db', file, '--json')
     expect(JSON.parse(listed.out.trim())).toMatchObject({ id: 1, status: 'interrupted', events: run.head_seq })
+    snapshotsUpToHead(file, run.head_seq, true)
   })
 
   it('SIGKILL: the listing shows the run interrupted, and what was committed verifies', async () => {
@@ -419,6 +438,7 @@ describe('a run whose process is interrupted or killed', () => {
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0]!)).toMatchObject({ id: 1, status: 'interrupted', events: raw.head_seq })
     expect(verify(file)).toMatchObject({ ok: true, events: raw.head_seq, headHash: raw.head_hash })
+    snapshotsUpToHead(file, raw.head_seq, false)
     const ev = await cli('events', '--db', file, '--run', '1', '--limit', '5', '--json')
     expect(ev.code).toBe(0)
     expect(

@@ -3,7 +3,8 @@
 import { resolveConfig, type EngineConfig } from '../../engine/config'
 import { runToStore, type HintingSummary, type RunSummary } from '../../hunt/runToStore'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
-import { FlagArg, IntArg, SeedArg, StringArg, VariantArg, variantsOf } from '../args'
+import { FlagArg, IntArg, SeedArg, SnapshotEveryArg, StringArg, VariantArg, variantsOf } from '../args'
+import { BLOCK_EVENTS, SNAPSHOT_EVERY_DEFAULT } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, formatNs, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
@@ -26,6 +27,7 @@ export const renderRunSummary = (r: RunSummary): string => {
       ['simulated', `${formatNs(r.simulatedNs)} in ${formatCount(r.steps)} steps, ${formatCount(r.decisions)} schedule decisions`],
       ['wall time', `${(r.wallMs / 1000).toFixed(2)}s (${formatCount(evps)} events/s)`],
       ['integrity', r.headHash],
+      ['snapshots', r.snapshots === 0 ? 'none' : `${formatCount(r.snapshots)} (state at any seq: \`mmsim state ... --at SEQ\`)`],
     ].map(([a, b]) => [`  ${a}`, b!]),
   )
     .split('\n')
@@ -78,6 +80,11 @@ const options = {
   stepsMax: opt('--steps-max <n>', `stop after this many simulator steps (StepLimitReached; at most 2^40)`, IntArg(1, STEPS_MAX_LIMIT)),
   checkEvery: opt('--check-every <n>', 'check the state invariants every n events as well as at the end (0: only at the end)', IntArg()),
   stopOnViolation: opt('--stop-on-violation', 'end the run at the first finding', FlagArg),
+  snapshotEvery: opt(
+    '--snapshot-every <n>',
+    `snapshot the state every n events, a multiple of ${BLOCK_EVENTS} (default ${SNAPSHOT_EVERY_DEFAULT}; 0: none, \`mmsim snapshot\` can add them later)`,
+    SnapshotEveryArg(0),
+  ),
   monitors: opt('--no-monitors', 'do not check the event monitors while simulating (`mmsim check` still re-runs them over the stored run)', FlagArg),
   json: JSON_OPT,
   progress: opt('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal)', FlagArg),
@@ -118,6 +125,7 @@ export const runSpec: CommandSpec<typeof options> = {
         log,
         onProgress: hooks.onProgress,
         interrupted: hooks.interrupted,
+        snapshotEvery: opts.snapshotEvery ?? SNAPSHOT_EVERY_DEFAULT,
       })
       hooks.simulated()
       log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)

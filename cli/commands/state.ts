@@ -1,8 +1,10 @@
-// `mmsim state zone|pages|cpus --at SEQ`: the state of a run at any point, folded from the store.
-// Each view is a subcommand with its own options and --help.
-import { foldRun, type Folded } from '../../analysis/fold'
+// `mmsim state zone|pages|cpus --at SEQ | --at-time NS`: the state of a run at any point, restored
+// from its nearest snapshot and folded on from there (analysis/stateAt.ts). Each view is a
+// subcommand with its own options and --help.
+import type { Logger } from 'pino'
+import { seqAtTime, stateAt, type StateAt } from '../../analysis/stateAt'
 import { cpusSummary, frameRows, renderBuddyinfo, renderCpus, renderPageCache, renderPages, renderPagetypeinfo, stateDistribution, zoneSummary } from '../../projections'
-import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg } from '../args'
+import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { hex } from '../eventText'
 import { EXIT_OK } from '../io'
@@ -17,7 +19,12 @@ const PAGES_ROWS_DEFAULT = 32
 const common = {
   db: DB_OPT,
   run: opt('--run <id>', 'the run (default: the newest)', RunArg),
-  at: opt('--at <seq>', 'fold the run up to this seq (default: its last)', SeqArg),
+  at: opt('--at <seq>', 'the state after this seq (default: the run’s last)', SeqArg),
+  atTime: opt(
+    '--at-time <ns>',
+    'the state after the last event at or before this simulated time, in ns',
+    IntArg(0, Number.MAX_SAFE_INTEGER, 'a simulated time: a whole number of nanoseconds'),
+  ),
   json: JSON_OPT,
 }
 
@@ -25,13 +32,34 @@ interface Common {
   readonly db?: string | undefined
   readonly run?: number | undefined
   readonly at?: number | undefined
+  readonly atTime?: number | undefined
 }
 
-/** Opens the run, checks what the view asks, folds to --at and hands the state to `show`. */
-const atSeq = <A>(name: string, opts: Common, show: (f: Folded, r: OpenRun) => A, check?: (r: OpenRun) => void): A =>
+/** The seq the options ask for: --at, the last event at or before --at-time, or the run's last. */
+const askedSeq = (name: string, opts: Common, r: OpenRun): number => {
+  if (opts.at !== undefined && opts.atTime !== undefined) throw new UsageError(`${name}: give --at or --at-time, not both`)
+  if (opts.atTime === undefined) return opts.at ?? r.run.head_seq
+  const found = seqAtTime(r.db, r.run.id, r.run.head_seq, opts.atTime)
+  if (found._tag === 'AfterLast')
+    throw new UsageError(`${name}: --at-time ${opts.atTime} is past the end of run ${r.run.id}, whose last event (seq ${found.lastSeq}) is at ${found.lastNs} ns`)
+  if (found._tag === 'BeforeFirst') throw new UsageError(`${name}: --at-time ${opts.atTime} is before the first event of run ${r.run.id}, at ${found.firstNs} ns`)
+  return found.seq
+}
+
+/** Opens the run, checks what the view asks, restores the state at the asked seq and hands it to `show`. */
+const atSeq = <A>(name: string, opts: Common, log: Logger, show: (f: StateAt, r: OpenRun) => A, check?: (r: OpenRun) => void): A =>
   withRun(name, { file: opts.db ?? DB_DEFAULT, run: opts.run, at: opts.at }, (r) => {
+    if (r.run.head_seq === 0) throw new UsageError(`${name}: run ${r.run.id} has no events, so no state to show`)
+    const seq = askedSeq(name, opts, r)
     check?.(r)
-    return show(foldRun(r.db, r.file, r.run.id, opts.at), r)
+    const found = stateAt(r.db, r.file, r.run.id, seq, log)
+    log.info(
+      { runId: r.run.id, seq, from: found.from },
+      found.from === null
+        ? `folded events 1..${seq}`
+        : `restored the ${found.from.kind} snapshot at seq ${found.from.snapshotSeq}, folded events ${found.from.snapshotSeq + 1}..${seq}`,
+    )
+    return show(found, r)
   })
 
 const zoneOptions = { ...common, format: opt('--format <format>', `what to print in text: ${FORMATS.join(', ')} (default: all)`, OneOfArg(FORMATS)) }
@@ -39,12 +67,12 @@ const zoneOptions = { ...common, format: opt('--format <format>', `what to print
 const zoneSpec: CommandSpec<typeof zoneOptions> = {
   name: 'zone',
   summary: '/proc/buddyinfo and /proc/pagetypeinfo at a seq',
-  description: "Folds a run up to --at and prints its zones as the kernel's /proc/buddyinfo and /proc/pagetypeinfo.",
+  description: "Prints a run's zones after --at (or --at-time) as the kernel's /proc/buddyinfo and /proc/pagetypeinfo.",
   examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state zone --json'],
   options: zoneOptions,
-  action: (opts, { io, name }) =>
-    atSeq(name, opts, ({ state, lastSeq }, r) => {
-      if (opts.json) io.out(`${JSON.stringify({ run: r.run.id, seq: lastSeq, zones: zoneSummary(state.zone) })}\n`)
+  action: (opts, { io, name, log }) =>
+    atSeq(name, opts, log, ({ state, seq, from }, r) => {
+      if (opts.json) io.out(`${JSON.stringify({ run: r.run.id, seq, from, zones: zoneSummary(state.zone) })}\n`)
       else {
         const format = opts.format ?? 'all'
         let out = ''
@@ -67,25 +95,26 @@ const pagesSpec: CommandSpec<typeof pagesOptions> = {
   name: 'pages',
   summary: 'page states, a per-frame table and the page cache at a seq',
   description:
-    'Folds a run up to --at and prints the page state distribution (S, U, P, V and how many frames ' +
+    'Prints, after --at (or --at-time), the page state distribution (S, U, P, V and how many frames ' +
     'are resident), a per-frame table (state, owner, references, mappings, users, generation, ' +
     'flags) from --pfn, and the page cache.',
   examples: ['mmsim state pages --pfn 0 --count 16', 'mmsim state pages --at 2000 --json'],
   options: pagesOptions,
-  action: (opts, { io, name }) => {
-    const from = opts.pfn ?? 0
+  action: (opts, { io, name, log }) => {
+    const first = opts.pfn ?? 0
     const count = opts.count ?? PAGES_ROWS_DEFAULT
     return atSeq(
       name,
       opts,
-      ({ state, lastSeq }, r) => {
+      log,
+      ({ state, seq, from }, r) => {
         if (opts.json) {
-          io.out(`${JSON.stringify({ run: r.run.id, seq: lastSeq, states: stateDistribution(state), frames: frameRows(state, from, count) })}\n`)
+          io.out(`${JSON.stringify({ run: r.run.id, seq, from, states: stateDistribution(state), frames: frameRows(state, first, count) })}\n`)
           return EXIT_OK
         }
-        let out = renderPages(state, from, count)
+        let out = renderPages(state, first, count)
         // The table stops at the machine's last frame; say so rather than show fewer rows silently.
-        const shown = Math.max(0, Math.min(state.zone.pfnEnd, from + count) - from)
+        const shown = Math.max(0, Math.min(state.zone.pfnEnd, first + count) - first)
         if (shown < count) out += `(${shown} of ${count} frames shown: the machine's frames end at ${hex(state.zone.pfnEnd - 1)})\n`
         io.out(out + (opts.pfn === undefined ? `\n${renderPageCache(state)}` : ''))
         return EXIT_OK
@@ -98,12 +127,12 @@ const pagesSpec: CommandSpec<typeof pagesOptions> = {
 const cpusSpec: CommandSpec<typeof common> = {
   name: 'cpus',
   summary: "each CPU's discarded-page list and discard fault at a seq",
-  description: "Folds a run up to --at and prints each CPU's discarded-page list, its discard fault in progress, and the collection totals.",
+  description: "Prints, after --at (or --at-time), each CPU's discarded-page list, its discard fault in progress, and the collection totals.",
   examples: ['mmsim state cpus', 'mmsim state cpus --at 1000 --json'],
   options: common,
-  action: (opts, { io, name }) =>
-    atSeq(name, opts, ({ state, lastSeq }, r) => {
-      io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq: lastSeq, collections: state.cpus.collections, cpus: cpusSummary(state) })}\n` : renderCpus(state))
+  action: (opts, { io, name, log }) =>
+    atSeq(name, opts, log, ({ state, seq, from }, r) => {
+      io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq, from, collections: state.cpus.collections, cpus: cpusSummary(state) })}\n` : renderCpus(state))
       return EXIT_OK
     }),
 }
@@ -112,7 +141,9 @@ export const stateViews = [zoneSpec, pagesSpec, cpusSpec] as const
 
 export const stateHelp = {
   name: 'state',
-  summary: 'fold a run to a seq and print a projection (zone, pages, cpus)',
-  description: 'Folds a run from its first event to --at (default: its last) and prints one view of the state.',
-  examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state pages --pfn 0 --count 16', 'mmsim state cpus --json'],
+  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus)',
+  description:
+    "Prints one view of a run's state after --at SEQ or --at-time NS (default: its last event): " +
+    'restored from the nearest snapshot at or before it, then folded on from there. --json says which snapshot it came from.',
+  examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state pages --pfn 0 --count 16', 'mmsim state cpus --json', 'mmsim state zone --at-time 1000000'],
 }
