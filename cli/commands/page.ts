@@ -34,7 +34,7 @@ export const pageSpec: CommandSpec<typeof options> = {
   examples: ['mmsim page 0x100', 'mmsim page 0x100 --from 2000 --to 9000', 'mmsim page --pfn 256 --json | head -3'],
   options,
   argument: { key: 'pfn', name: 'pfn' },
-  action: (opts, { io, name }) => {
+  action: (opts, { io, log, name }) => {
     const pfn = opts.pfn
     if (pfn === undefined) throw new UsageError(`${name}: which frame? Give it as the argument (\`mmsim page 0x100\`) or as --pfn`)
     if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`${name}: --from ${opts.from} is after --to ${opts.to}: the range is empty`)
@@ -42,7 +42,7 @@ export const pageSpec: CommandSpec<typeof options> = {
       if (opts.from !== undefined) checkSeq(name, '--from', r.run, opts.from)
       if (opts.to !== undefined) checkSeq(name, '--to', r.run, opts.to)
       const machine = checkPfn(name, r, pfn)
-      const history = pageHistory(r.db, r.file, r.run.id, { pfn, fromSeq: opts.from, toSeq: opts.to })
+      const history = pageHistory(r.db, r.file, r.run.id, { pfn, fromSeq: opts.from, toSeq: opts.to }, log)
       if (opts.json) {
         io.out(history.map((h) => `${JSON.stringify({ run: r.run.id, pfn, touch: h.touch, event: h.event, after: h.after })}\n`).join(''))
         return EXIT_OK
