@@ -100,9 +100,10 @@ class Bytes {
 
 const NOTHING: readonly number[] = []
 
-/** One batch's outputs: the body as text, each event's row hash, each full or final block's hash. */
+/** One batch's outputs: the body, each event's row hash, each full or final block's hash. */
 export interface EncodedBatch {
-  readonly body: string
+  /** The body's UTF-8, valid until the next batch is encoded. */
+  readonly body: Uint8Array
   readonly hashes: Float64Array
   /** [last seq of the block, its hash], in order. */
   readonly blocks: [number, string][]
@@ -190,6 +191,6 @@ export class BatchEncoder {
     assert(pair === pairs.length, 'every listed frame belongs to an event of the batch')
     body.room(1)
     body.buf[body.len++] = CLOSE_BRACKET
-    return { body: fromUtf8.decode(body.buf.subarray(0, body.len)), hashes, blocks }
+    return { body: body.buf.subarray(0, body.len), hashes, blocks }
   }
 }

@@ -39,7 +39,9 @@ export class BatchWriter {
     db: Db,
     private readonly runId: number,
   ) {
-    this.insertBatch = db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, first_t, last_t, hashes, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    // The body goes in as its UTF-8 bytes and is stored as text as it is (CAST of a blob to
+    // text keeps its bytes): made into a JavaScript string, it was decoded and encoded again.
+    this.insertBatch = db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, first_t, last_t, hashes, body) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))')
     this.insertType = db.prepare('INSERT INTO event_types (run_id, type, first_seq, seqs) VALUES (?, ?, ?, ?)')
     this.insertFrame = db.prepare('INSERT INTO event_frames (run_id, bucket, first_seq, entries) VALUES (?, ?, ?, ?)')
     this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
@@ -100,7 +102,8 @@ export class BatchWriter {
     const encoded = this.encoder.encode(b, b.text.subarray(0, b.textBytes), this.prevH, this.prevBlockHash)
     if (b.n > 0) {
       this.prevH = encoded.hashes[b.n - 1]!
-      this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(encoded.hashes), encoded.body)
+      const body = Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength)
+      this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(encoded.hashes), body)
     }
     let first = b.firstSeq
     for (const [last, hash] of encoded.blocks) {

@@ -57,20 +57,25 @@ const expected = (events: readonly MmEvent[], blockEvents: number, prevH: number
   return { body, hashes: Float64Array.from(hashes), blocks }
 }
 
+/** The encoder's output with its body as text. */
+const encoded = (encoder: BatchEncoder, events: readonly MmEvent[], prevH: number, prevBlock: string) => {
+  const { message, data } = pack(events)
+  const out = encoder.encode(message, data, prevH, prevBlock)
+  return { ...out, body: new TextDecoder().decode(out.body) }
+}
+
 describe('the writer encodes a batch as the string definitions say', () => {
   const { events } = runInMemory(loadWorkload(path.join(ROOT, 'workloads', 'gph-discard-list.json')), 3)
 
   it('every event of a run (gph-discard-list seed 3, frames listed), blocks of 512, chained from earlier hashes', () => {
     expect(events.some((e) => eventPfns(e) !== null)).toBe(true)
-    const { message, data } = pack(events)
-    expect(new BatchEncoder(512).encode(message, data, 12345, 'abc')).toEqual(expected(events, 512, 12345, 'abc'))
+    expect(encoded(new BatchEncoder(512), events, 12345, 'abc')).toEqual(expected(events, 512, 12345, 'abc'))
   })
 
   it('data with characters other than ASCII: hashed as code units, stored as UTF-8', () => {
     const odd: MmEvent[] = events
       .slice(0, 40)
       .map((e, i) => (i % 7 === 3 ? { seq: e.seq, t: e.t, cpu: e.cpu, type: 'OpSkipped', data: { op: `$.ops[${i}]`, reason: `zone «Normal» épuisée ✓ 😀 ${i}` } } : e))
-    const { message, data } = pack(odd)
-    expect(new BatchEncoder(16).encode(message, data, 0, '')).toEqual(expected(odd, 16, 0, ''))
+    expect(encoded(new BatchEncoder(16), odd, 0, '')).toEqual(expected(odd, 16, 0, ''))
   })
 })

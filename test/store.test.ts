@@ -11,7 +11,8 @@ import { foldRun } from '../analysis/fold'
 import { resolveConfig } from '../engine/config'
 import { runToStore, type RunSummary } from '../cli/commands/run'
 import { Folder, diffStates, renderBuddyinfo } from '../projections'
-import { getRun, listSnapshots, rowHash, openForRead, readEvents, readRows, verifyRun, type RunRow, type StoredRow } from '../storage'
+import type { MmEvent } from '../events'
+import { EventWriter, createRun, endRun, getRun, listSnapshots, openForRead, openForWrite, readEvents, readRows, rowHash, verifyRun, type RunRow, type StoredRow } from '../storage'
 import { stateAt } from '../analysis/stateAt'
 import type { Workload } from '../workload/codec'
 import { MMSIM_JS, ROOT, ensureBuilt } from './built'
@@ -90,6 +91,37 @@ describe('a stored run folds back to the live state', () => {
     expect(diffStates(folder.current!, folded.state)).toEqual([])
     // The state at `upTo` is not the final state: time travel really stopped there.
     expect(diffStates(live.result.state, folded.state)).not.toEqual([])
+  })
+})
+
+describe('events whose data has characters other than ASCII', () => {
+  it('are stored as text, read back as they were, and verify', () => {
+    const file = path.join(tmpDir(), 'unicode.db')
+    const db = openForWrite(file)
+    const id = createRun(db, { engineVersion: 't', seed: 1, config: {}, workload: {}, workloadName: 'w', workloadSource: 'w.json' })
+    const writer = new EventWriter(file, id, 4096)
+    const reason = (i: number) => (i % 10 === 3 ? `zone «Normal» épuisée ✓ 😀 \u0000 "${i}"` : 'plain')
+    const events: MmEvent[] = Array.from({ length: 5000 }, (_, i) => ({
+      seq: i + 1,
+      t: i * 7,
+      cpu: i % 3 === 0 ? null : i % 2,
+      type: 'OpSkipped' as const,
+      data: { op: `$.ops[${i}]`, reason: reason(i) },
+    }))
+    try {
+      for (const e of events) writer.append(e)
+      expect(writer.flush()).toBeNull()
+      endRun(db, id, { status: 'finished', outcome: 'Finished', reason: null, violations: 0 })
+    } finally {
+      writer.close()
+      db.close()
+    }
+    reading(file, (rdb) => {
+      expect(rdb.prepare('SELECT DISTINCT typeof(body) FROM event_batches').pluck().all()).toEqual(['text'])
+      expect([...readEvents(rdb, file, id)]).toEqual(events)
+      expect(rdb.prepare("SELECT json_extract(data, '$.reason') FROM events WHERE seq = 4").pluck().get()).toBe(reason(3))
+    })
+    expect(verify(file, id)).toMatchObject({ ok: true, events: 5000 })
   })
 })
 
