@@ -95,12 +95,13 @@ const COMPARE_BLOCK_BYTES = 1024
  * Captures the states of one run (one machine, so one layout) as what changed since the last
  * capture: it keeps a shadow of the image, compares the live arrays with it block by block, then
  * chunk by chunk in a block that differs, and copies only the chunks that differ. The first
- * capture compares with zeros. Padding between sections is never written: it stays zero.
+ * capture is the whole image. Padding between sections is never written: it stays zero.
  */
 export class StateCapture {
   private layout: ImageLayout | null = null
   private sections: [string, number, number, number][] = []
   private shadow = Buffer.alloc(0)
+  private first = true
 
   capture(s: MmState): CapturedState {
     if (this.layout === null) {
@@ -110,6 +111,7 @@ export class StateCapture {
     }
     const { sections, chunkBytes: cb } = this.layout
     const shadow = this.shadow
+    if (this.first) return this.captureAll(s)
     const changed: number[] = []
     sectionViews(s).forEach((v, i) => {
       const live = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
@@ -129,6 +131,15 @@ export class StateCapture {
     const out = Buffer.from(data.buffer)
     changed.forEach((c, k) => shadow.copy(out, k * cb, c * cb, (c + 1) * cb))
     return { sections: this.sections, chunkBytes: cb, imageBytes: this.layout.imageBytes, indices: Uint32Array.from(changed), data, rest: JSON.stringify(saveRest(s)) }
+  }
+
+  /** The first capture: the whole image, copied without comparing (nearly every chunk of a fresh state differs from zeros). */
+  private captureAll(s: MmState): CapturedState {
+    const { sections, chunkBytes: cb, imageBytes } = this.layout!
+    sectionViews(s).forEach((v, i) => this.shadow.set(v, sections[i]!.offset))
+    this.first = false
+    const indices = new Uint32Array(imageBytes / cb).map((_, i) => i)
+    return { sections: this.sections, chunkBytes: cb, imageBytes, indices, data: new Uint8Array(this.shadow), rest: JSON.stringify(saveRest(s)) }
   }
 }
 
@@ -187,13 +198,16 @@ export const fillSection = (views: readonly Uint8Array[], i: number, pattern: Ui
 export const applyChunks = (views: readonly Uint8Array[], layout: ImageLayout, indices: Uint32Array, data: Uint8Array): string | null => {
   const cb = layout.chunkBytes
   let sec = 0
-  for (let k = 0; k < indices.length; k++) {
+  // Runs of consecutive chunks within one array are written at once.
+  for (let k = 0, j = 1; k < indices.length; k = j++) {
     const at = indices[k]! * cb
     if (k > 0 && indices[k]! <= indices[k - 1]!) return `chunk ${indices[k]} is out of order`
     while (sec < layout.sections.length && at >= layout.sections[sec]!.offset + layout.sections[sec]!.bytes) sec++
     const s = layout.sections[sec]
     if (s === undefined || at < s.offset) return `chunk ${indices[k]} lies outside every array`
-    const n = Math.min(cb, s.offset + s.bytes - at)
+    const end = s.offset + s.bytes
+    while (j < indices.length && indices[j] === indices[j - 1]! + 1 && indices[j]! * cb < end) j++
+    const n = Math.min((j - k) * cb, end - at)
     views[sec]!.set(data.subarray(k * cb, k * cb + n), at - s.offset)
   }
   return null

@@ -58,11 +58,6 @@ export const CHAIN_POLICY_DEFAULT: ChainPolicy = { deltasPerFullMax: 63, fullRat
 /** Elements of an array looked at to choose the one it is filled with. */
 const FILL_SAMPLES = 64
 
-const words = (b: Uint8Array): Int32Array => {
-  assert(b.byteOffset % 4 === 0 && b.byteLength % 4 === 0, 'an image is whole words')
-  return new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2)
-}
-
 /** The commonest of a few evenly spaced elements of a section: what it is filled with. */
 const fillOf = (image: Uint8Array, [, offset, bytes, size]: SectionSpec): Uint8Array => {
   const n = Math.floor(bytes / size)
@@ -78,22 +73,22 @@ const fillOf = (image: Uint8Array, [, offset, bytes, size]: SectionSpec): Uint8A
   return best === '' ? new Uint8Array(size) : new Uint8Array(Buffer.from(best, 'hex'))
 }
 
-/** The chunks of a section that hold anything but its fill (the section's end may share a chunk with padding). */
-const chunksUnlikeFill = (image: Uint8Array, [, offset, bytes]: SectionSpec, fill: Uint8Array, chunkBytes: number, out: number[]): void => {
+/** Bytes compared at once before chunk by chunk (natively, as projections/snapshot.ts StateCapture does). */
+const COMPARE_BLOCK_BYTES = 1024
+
+/** The chunks of a section that hold anything but its fill (the bytes past the section's end, padding, are not looked at). */
+const chunksUnlikeFill = (image: Buffer, [, offset, bytes]: SectionSpec, fill: Uint8Array, chunkBytes: number, out: number[]): void => {
+  // Blocks start at the section's start plus a multiple of COMPARE_BLOCK_BYTES, so on an element boundary.
+  const pattern = Buffer.alloc(COMPARE_BLOCK_BYTES)
+  for (let i = 0; i < pattern.length; i += fill.length) pattern.set(fill.subarray(0, Math.min(fill.length, pattern.length - i)), i)
   const end = offset + bytes
-  const wordFill = 4 % fill.length === 0
-  const pattern = new Uint8Array(4).map((_, i) => fill[i % fill.length]!)
-  const fillWord = new Int32Array(pattern.buffer)[0]!
-  const w = words(image)
-  for (let at = offset; at < end; at += chunkBytes) {
-    const stop = Math.min(at + chunkBytes, end)
-    let differs = false
-    if (wordFill) {
-      let i = at
-      for (; i + 4 <= stop && !differs; i += 4) differs = w[i >> 2] !== fillWord
-      for (; i < stop && !differs; i++) differs = image[i] !== pattern[i & 3]
-    } else for (let i = at; i < stop && !differs; i++) differs = image[i] !== fill[(i - offset) % fill.length]
-    if (differs) out.push(at / chunkBytes)
+  for (let at = offset; at < end; at += COMPARE_BLOCK_BYTES) {
+    const stop = Math.min(at + COMPARE_BLOCK_BYTES, end)
+    if (image.compare(pattern, 0, stop - at, at, stop) === 0) continue
+    for (let c = at; c < stop; c += chunkBytes) {
+      const ce = Math.min(c + chunkBytes, stop)
+      if (image.compare(pattern, c - at, ce - at, c, ce) !== 0) out.push(c / chunkBytes)
+    }
   }
 }
 
@@ -116,7 +111,11 @@ export class SnapshotChain {
       assert(this.prevSeq === null, "a run's snapshots share one layout")
       this.image = new Uint8Array(c.imageBytes)
     }
-    for (let k = 0; k < c.indices.length; k++) this.image.set(c.data.subarray(k * cb, (k + 1) * cb), c.indices[k]! * cb)
+    // Runs of consecutive chunks are written at once (a first capture is one run).
+    for (let k = 0, j = 1; k < c.indices.length; k = j++) {
+      while (j < c.indices.length && c.indices[j] === c.indices[j - 1]! + 1) j++
+      this.image.set(c.data.subarray(k * cb, j * cb), c.indices[k]! * cb)
+    }
     const base = { seq: c.seq, head: headHash, chunkBytes: cb, sections: [...c.sections] }
     const chunk = (i: number) => this.image.subarray(i * cb, (i + 1) * cb)
     let encoded: { bytes: Buffer; rawBytes: number } | null = null
@@ -128,7 +127,8 @@ export class SnapshotChain {
       kind = 'full'
       const fills = c.sections.map((s) => fillOf(this.image, s))
       const unlike: number[] = []
-      c.sections.forEach((s, i) => chunksUnlikeFill(this.image, s, fills[i]!, cb, unlike))
+      const image = Buffer.from(this.image.buffer, this.image.byteOffset, this.image.byteLength)
+      c.sections.forEach((s, i) => chunksUnlikeFill(image, s, fills[i]!, cb, unlike))
       encoded = encodeSnapshot({ ...base, kind, base: null, fills: fills.map(toHex) }, c.rest, unlike, chunk)
       this.fullRawBytes = encoded.rawBytes
       this.deltas = 0
