@@ -17,6 +17,7 @@ import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
+import { experimentHelp, experimentSpecs } from './commands/experiment'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
 import { capMessage } from './text'
 
@@ -52,6 +53,12 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   for (const view of stateViews) addCommand(state, view, io, outcome)
   addCommand(program, pageSpec, io, outcome)
   addCommand(program, checkSpec, io, outcome)
+  const experiment = program
+    .command(experimentHelp.name)
+    .summary(experimentHelp.summary)
+    .description(experimentHelp.description)
+    .addHelpText('after', `\nExamples:\n${experimentHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
+  for (const spec of experimentSpecs) addCommand(experiment, spec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly onProgress?: (done: number, total: number, events: number) => void
   /** Checked between slices; a non-null value stops the run as interrupted with that reason. */
   readonly interrupted?: () => string | null
+  /** Sees the run's final state (the live projections), before the summary is made. */
+  readonly onState?: (state: MmState) => void
 }
 
 export interface RunSummary {
@@ -175,6 +177,7 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     })
     stop = await advanceToEnd(run, writer, o)
     result = run.finish()
+    o.onState?.(result.state)
   } catch (err) {
     // What was committed stays readable; the run says why it ended.
     writer.flush()

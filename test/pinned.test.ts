@@ -13,12 +13,12 @@ import { ROOT } from './built'
 import { tmpDir } from './helpers'
 
 const PINNED = [
-  { workload: 'default', seed: 1, events: 461318, headHash: 'c1e28448c10009f1f0daa5c053239fa46933a2e4c0789d9d5ded8b17cdd083ee' },
-  { workload: 'gph-discard-list', seed: 3, events: 5858, headHash: 'f5427a4802ee1dd87c7bef1c12bbcad2d77d5db47f09edf594d9056c4cc637e5' },
+  { workload: 'default', seed: 1, events: 461477, headHash: '7175e6e34d9a109faf927795bdc2f8a331508109ac09966917c859290318e8ea' },
+  { workload: 'gph-discard-list', seed: 3, events: 6262, headHash: '15c9e63a7dfade8164aca7e1c49eecfa8f7989e9bafd3247ea616e8d02747bb6' },
   { workload: 'gph-state-change', seed: 3, events: 9951, headHash: '79079b72f50db0148e2f7676091c6e7992325aca6c4f990e33e2a141d377c52b' },
   { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: 'd010b40d6a492044201f9cec6ad87d7907bcf2330e5aa556e7f4d83202eadbc1' },
   { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '7f79b4ba05e0fbddf4c645d239b1b7f263b446b40e9d42eafdce276e9f0d1b72' },
-  { workload: 'gph-tiny-pcp', seed: 3, events: 31415, headHash: '91abb6e590bd613741cfe0675a2aba7c282729f18e8c6a5a77d0713dbd1959d2' },
+  { workload: 'gph-tiny-pcp', seed: 3, events: 32312, headHash: '3eafb4ef43b46516e9aabe9300731d6374cdca835ad759fa262112358a72fe1b' },
 ] as const
 
 describe('pinned head hashes (change them only with the behaviour change that moves them)', () => {

@@ -1,14 +1,26 @@
-// `mmsim state zone|pages|cpus --at SEQ`: the state of a run at any point, folded from the store.
+// `mmsim state zone|pages|cpus|anon-vma --at SEQ`: the state of a run at any point, folded from the store.
 // Each view is a subcommand with its own options and --help.
 import { foldRun, type Folded } from '../../analysis/fold'
-import { cpusSummary, frameRows, renderBuddyinfo, renderCpus, renderPageCache, renderPages, renderPagetypeinfo, stateDistribution, zoneSummary } from '../../projections'
+import {
+  anonVmaView,
+  cpusSummary,
+  frameRows,
+  renderAnonVma,
+  renderBuddyinfo,
+  renderCpus,
+  renderPageCache,
+  renderPages,
+  renderPagetypeinfo,
+  stateDistribution,
+  zoneSummary,
+} from '../../projections'
 import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { hex } from '../eventText'
 import { EXIT_OK } from '../io'
 import { checkPfn, withRun, type OpenRun } from '../openRun'
 
-export const STATE_VIEWS = ['zone', 'pages', 'cpus'] as const
+export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma'] as const
 const FORMATS = ['buddyinfo', 'pagetypeinfo', 'all'] as const
 
 /** Frames the pages view lists when no --count is given. */
@@ -108,11 +120,40 @@ const cpusSpec: CommandSpec<typeof common> = {
     }),
 }
 
-export const stateViews = [zoneSpec, pagesSpec, cpusSpec] as const
+const anonVmaOptions = {
+  ...common,
+  mm: opt('--mm <mm>', "only this process's VMAs and the anon_vma trees they are chained to", IntArg()),
+  pfn: opt('--pfn <pfn>', "this page's rmap: page->mapping, index, mapcount and the VMAs a walk visits (decimal or 0x hex)", PfnArg),
+}
+
+const anonVmaSpec: CommandSpec<typeof anonVmaOptions> = {
+  name: 'anon-vma',
+  summary: 'anon_vma trees, VMAs and their anon_vma_chains, a page’s rmap at a seq',
+  description:
+    'Folds a run up to --at and prints its anonymous reverse mapping: every anon_vma tree from its root ' +
+    '(refcount, num_children, num_active_vmas, the mapped pages naming it, the VMAs of its interval tree), ' +
+    "each process's anonymous VMAs with vma->anon_vma and the anon_vma_chain, and with --pfn one page's " +
+    'rmap and the VMAs an rmap walk of it visits.',
+  examples: ['mmsim state anon-vma', 'mmsim state anon-vma --mm 2 --at 200', 'mmsim state anon-vma --pfn 0x400 --json'],
+  options: anonVmaOptions,
+  action: (opts, { io, name }) =>
+    atSeq(
+      name,
+      opts,
+      ({ state, lastSeq }, r) => {
+        const view = anonVmaView(state, { mm: opts.mm, pfn: opts.pfn })
+        io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq: lastSeq, ...view })}\n` : renderAnonVma(view))
+        return EXIT_OK
+      },
+      (r) => void (opts.pfn !== undefined && checkPfn(name, r, opts.pfn)),
+    ),
+}
+
+export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec] as const
 
 export const stateHelp = {
   name: 'state',
-  summary: 'fold a run to a seq and print a projection (zone, pages, cpus)',
+  summary: 'fold a run to a seq and print a projection (zone, pages, cpus, anon-vma)',
   description: 'Folds a run from its first event to --at (default: its last) and prints one view of the state.',
-  examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state pages --pfn 0 --count 16', 'mmsim state cpus --json'],
+  examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state pages --pfn 0 --count 16', 'mmsim state cpus --json', 'mmsim state anon-vma --mm 1'],
 }
