@@ -3,6 +3,7 @@
 // (page_move_anon_rmap), unlink_anon_vmas' two passes with the root freed last, legacy linking,
 // split and boundary moves; then the store: a fork-heavy run folded back from the database
 // equals the live state field by field, and a snapshot restores it.
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { foldRun } from '../analysis/fold'
@@ -12,7 +13,7 @@ import { compileWorkload } from '../engine/workload/compile'
 import type { MmEvent } from '../events'
 import { runToStore } from '../hunt/runToStore'
 import { HEAP_PAGES } from '../workload/codec'
-import { Folder, diffStates, restoreAnonVma, snapshotAnonVma, type AnonVmaState, type MmState } from '../projections'
+import { Folder, anonVmaInvariants, checkInvariants, diffStates, restoreAnonVma, snapshotAnonVma, type AnonVmaState, type MmState } from '../projections'
 import { openForRead } from '../storage'
 import { loadWorkload } from '../workload/load'
 import { runInMemory, tmpDir, workload } from './helpers'
@@ -261,6 +262,20 @@ describe('the store and snapshots', () => {
       v.pgoff--
       folded.state.anonVma.lru.delete([...folded.state.anonVma.lru][0]!)
       expect(diffStates(live.state, folded.state)[0]).toMatch(/^state\.anonVma\.lru/)
+    } finally {
+      conn.close()
+    }
+  })
+
+  it('a run stored before this model (test/fixtures/v1.db: anonymous pages mapped without anon_vmas) still folds, its anonymous invariants holding', () => {
+    const file = path.join(tmpDir(), 'v1.db')
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'v1.db'), file)
+    const conn = openForRead(file)
+    try {
+      const { state } = foldRun(conn, file, 1)
+      expect(state.anonVma.ptesWithoutRmap).toBeGreaterThan(0)
+      expect(state.anonVma.vmas.size).toBe(0)
+      expect(checkInvariants(anonVmaInvariants, state)).toEqual([])
     } finally {
       conn.close()
     }

@@ -252,7 +252,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     }
     case 'PteSet':
       if (e.data.vpn >= ANON_VPN_END) return
-      assert(s.mapping[e.data.pfn] !== NO_ANON_VMA, `page ${e.data.pfn} mapped anonymously has an anonymous rmap`)
+      if (s.mapping[e.data.pfn] === NO_ANON_VMA) s.ptesWithoutRmap++
       return mapped(s, e.data.pfn, 1)
     case 'PteCleared':
       if (e.data.vpn >= ANON_VPN_END) return

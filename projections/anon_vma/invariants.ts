@@ -5,7 +5,7 @@
 // monitor, monitors.ts: it holds at each fork, not in every state.)
 import { violation, type StateInvariant } from '../invariants'
 import type { MmState } from '../state'
-import { ANON_VPN_END, findVma, vmaAddress, type AnonVmaState, type Vma } from './state'
+import { ANON_VPN_END, NO_ANON_VMA, findVma, vmaAddress, type AnonVmaState, type Vma } from './state'
 
 type Check = StateInvariant<MmState>
 
@@ -134,6 +134,8 @@ export const reachable: Check = {
     for (const m of s.mms.mms.values())
       for (const [vpn, pte] of m.ptes) {
         if (vpn >= ANON_VPN_END) continue
+        // A run stored before this model mapped anonymous pages without an rmap: nothing to find them by.
+        if (a.ptesWithoutRmap > 0 && a.mapping[pte.pfn] === NO_ANON_VMA) continue
         const why = unreachable(a, m.id, vpn, pte.pfn)
         if (why !== null) return violation('rmap.pages-reachable', `process ${m.id} maps anonymous page ${pte.pfn} at ${vpn}, but an rmap walk cannot find it: ${why}`, pte.pfn)
       }

@@ -141,6 +141,7 @@ export const snapshotAnonVma = (s: AnonVmaState): Uint8Array => {
   w.uint(s.stats.visited)
   w.uint(s.stats.visitedMax)
   w.uint(s.stats.mapped)
+  w.uint(s.ptesWithoutRmap)
   return w.bytes()
 }
 
@@ -195,6 +196,7 @@ export const restoreAnonVma = (bytes: Uint8Array): AnonVmaState => {
   s.stats.visited = r.uint()
   s.stats.visitedMax = r.uint()
   s.stats.mapped = r.uint()
+  s.ptesWithoutRmap = r.uint()
   assert(r.done, 'an anon_vma snapshot has nothing after its last field')
   return s
 }

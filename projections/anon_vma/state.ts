@@ -90,6 +90,12 @@ export interface AnonVmaState {
   /** Walks in progress, by CPU. */
   readonly walks: Map<number, WalkInProgress>
   readonly stats: RmapWalkStats
+  /**
+   * Anonymous ptes set on a page that had no anonymous rmap: what runs stored by engines older
+   * than this model hold (their anon op mapped pages without anon_vmas). Such a run folds; the
+   * invariants that need page->mapping leave those pages alone. This engine never sets one.
+   */
+  ptesWithoutRmap: number
 }
 
 export const rmapConfigOf = (boot: MachineBooted['data']): RmapConfig => boot.rmap ?? DEFAULT_RMAP
@@ -109,6 +115,7 @@ export const createAnonVmaState = (config: RmapConfig, pfnEnd: number): AnonVmaS
   lru: new Set(),
   walks: new Map(),
   stats: { walks: 0, visited: 0, visitedMax: 0, mapped: 0 },
+  ptesWithoutRmap: 0,
 })
 
 /** Anonymous memory lives below the first file window (projections/mm/state.ts: FILE_VPN_SPAN). */
