@@ -30,6 +30,8 @@ export interface ScalingOptions {
   readonly log?: Logger
   /** Called between phases: which linking is running. */
   readonly onPhase?: (linking: Linking) => void
+  /** Checked between slices of each run; a reason stops the experiment, the run marked interrupted. */
+  readonly interrupted?: () => string | null
 }
 
 export interface ScalingRow {
@@ -51,6 +53,8 @@ export interface ScalingRow {
 }
 
 export interface ScalingResult {
+  /** Set when a signal stopped the experiment: the rows before it are complete, the rest missing. */
+  readonly interrupted: string | null
   readonly children: number
   readonly pages: number
   readonly sample: number
@@ -97,7 +101,7 @@ interface WalkSeen {
   readonly visited: number
 }
 
-const oneLinking = async (o: ScalingOptions, linking: Linking): Promise<ScalingRow> => {
+const oneLinking = async (o: ScalingOptions, linking: Linking): Promise<ScalingRow | null> => {
   o.onPhase?.(linking)
   const workload = scalingWorkload(linking, o.children, o.pages, o.sample)
   let cost: RmapCost | null = null
@@ -109,11 +113,13 @@ const oneLinking = async (o: ScalingOptions, linking: Linking): Promise<ScalingR
     db: o.db,
     config: resolveConfig(),
     ...(o.log ? { log: o.log } : {}),
+    ...(o.interrupted ? { interrupted: o.interrupted } : {}),
     onState: (s) => {
       state = s
       cost = rmapCost(s.anonVma)
     },
   })
+  if (summary.status === 'interrupted') return null
   const final = state as MmState | null
   const c = cost as RmapCost | null
   if (final === null || c === null) throw new Error(`the ${linking} run ended before its final state was seen`)
@@ -162,8 +168,13 @@ const oneLinking = async (o: ScalingOptions, linking: Linking): Promise<ScalingR
 export const runAnonVmaScaling = async (o: ScalingOptions): Promise<ScalingResult> => {
   const started = performance.now()
   const rows: ScalingRow[] = []
-  for (const linking of LINKINGS) rows.push(await oneLinking(o, linking))
+  for (const linking of LINKINGS) {
+    const row = await oneLinking(o, linking)
+    if (row === null) break
+    rows.push(row)
+  }
   return {
+    interrupted: rows.length < LINKINGS.length ? (o.interrupted?.() ?? 'interrupted') : null,
     children: o.children,
     pages: o.pages,
     sample: o.sample,

@@ -96,7 +96,7 @@ describe('mmsim experiment anon-vma-scaling', () => {
     expect(r.out).toMatch(/^linking +pages +anon_vmas +avg VMAs\/walk +max +expected +walks +sampled avg +sampled max +events +wall +run$/m)
     expect(r.out).toMatch(/^legacy +12 +1 +4\.00 +4 +4\.00 +4 +4\.00 +4 +[\d,]+ +[\d.]+s +1$/m)
     expect(r.out).toMatch(/^chain +12 +4 +1\.75 +4 +1\.75 +12 +1\.75 +4 +[\d,]+ +[\d.]+s +2$/m)
-    expect(r.out).toMatch(/events stored in .*exp\.db in [\d.]+s/)
+    expect(r.out).toMatch(/events stored in .*exp\.db by 2 run\(s\), in [\d.]+s/)
     const runs = await cli('runs', '--db', db, '--json')
     expect(runs.out.trim().split('\n')).toHaveLength(2)
   })

@@ -13,12 +13,12 @@ import { ROOT } from './built'
 import { tmpDir } from './helpers'
 
 const PINNED = [
-  { workload: 'default', seed: 1, events: 461477, headHash: '7175e6e34d9a109faf927795bdc2f8a331508109ac09966917c859290318e8ea' },
-  { workload: 'gph-discard-list', seed: 3, events: 6262, headHash: '15c9e63a7dfade8164aca7e1c49eecfa8f7989e9bafd3247ea616e8d02747bb6' },
-  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: '79079b72f50db0148e2f7676091c6e7992325aca6c4f990e33e2a141d377c52b' },
-  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: 'd010b40d6a492044201f9cec6ad87d7907bcf2330e5aa556e7f4d83202eadbc1' },
-  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '7f79b4ba05e0fbddf4c645d239b1b7f263b446b40e9d42eafdce276e9f0d1b72' },
-  { workload: 'gph-tiny-pcp', seed: 3, events: 32312, headHash: '3eafb4ef43b46516e9aabe9300731d6374cdca835ad759fa262112358a72fe1b' },
+  { workload: 'default', seed: 1, events: 461477, headHash: 'cdf1f9bef1186bf8e7822f02be0dea1b24dec34d52c784cfaaf56a0e1a3a57d6' },
+  { workload: 'gph-discard-list', seed: 3, events: 6262, headHash: 'e579fb41cb136b208359237b8fbde167f5c4dd15bcf6d6f33c1d02417ccb9709' },
+  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: '781bb3616b1c88096f26f4618e89189d0d5dfbd142d1e670a8e2ffe74d01214d' },
+  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: '8d2f1fcf6c3a41062076b149998b2e96175618dfeb72c83688c18dcdf4e2545c' },
+  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: 'c0b10e919c073a95685467f7f1638fca32867b286636d92c79dad23ed9d7c0bd' },
+  { workload: 'gph-tiny-pcp', seed: 3, events: 32312, headHash: '64bd479b30d419c7dbb3f11f3769194b96db5bcd0f6be92d1a26c23374f8756b' },
 ] as const
 
 describe('pinned head hashes (change them only with the behaviour change that moves them)', () => {

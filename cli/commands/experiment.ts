@@ -4,7 +4,7 @@ import { LINKINGS, SCALING_FRAMES_MAX, runAnonVmaScaling, scalingFindings, scali
 import { IntArg, SeedArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { formatCount, table } from '../format'
-import { EXIT_FINDING, EXIT_OK } from '../io'
+import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 
 export const EXPERIMENTS = ['anon-vma-scaling'] as const
 
@@ -46,7 +46,8 @@ export const renderScaling = (r: ScalingResult): string => {
   const chain = r.rows.find((x) => x.linking === 'chain')
   if (legacy !== undefined && chain !== undefined)
     out += `\nanon_vma_chain walks ${fixed(chain.exact.average)} VMAs per page on average against ${fixed(legacy.exact.average)} for legacy linking (${fixed(legacy.exact.average / chain.exact.average, 1)}x fewer): "from O(N) to 2"\n`
-  out += `${formatCount(r.events)} events stored in ${r.db} in ${fixed(r.wallMs / 1000, 1)}s\n`
+  out += `${formatCount(r.events)} events stored in ${r.db} by ${r.rows.length} run(s), in ${fixed(r.wallMs / 1000, 1)}s\n`
+  if (r.interrupted !== null) out += `${r.interrupted}: the run that was going on is kept, marked interrupted; the table holds the runs that finished\n`
   const findings = scalingFindings(r)
   for (const f of findings) out += `finding: ${f}\n`
   return out
@@ -61,7 +62,8 @@ export const anonVmaScalingSpec: CommandSpec<typeof options> = {
     `anon_vma_chain (${LINKINGS[1]}), storing both runs. Prints, for each, the average and the most VMAs an ` +
     'rmap walk visits over every mapped anonymous page (computed per anon_vma from the final structure), what the ' +
     'commit message predicts (N + 1 against (2N + 1) / (N + 1): "from O(N) to 2"), and real rmap walks (rmap_walk, which visits every VMA covering the page) ' +
-    'on a stratified sample, which must agree. Exits 1 when a run violated an invariant or the walks disagree.',
+    'on a stratified sample, which must agree. Exits 1 when a run violated an invariant or the walks disagree, ' +
+    '130 when SIGINT or SIGTERM stopped it (the run going on is kept, marked interrupted).',
   examples: ['mmsim experiment anon-vma-scaling --children 50 --pages 50', 'mmsim experiment anon-vma-scaling --children 1000 --pages 1000 --json'],
   options,
   action: async (opts, { io, log, name }) => {
@@ -71,17 +73,30 @@ export const anonVmaScalingSpec: CommandSpec<typeof options> = {
       throw new UsageError(
         `${name}: ${opts.children} children × ${opts.pages} pages need a guest of ${formatCount(frames)} frames; at most ${formatCount(SCALING_FRAMES_MAX)} (16 GiB)`,
       )
-    const result = await runAnonVmaScaling({
-      children: opts.children,
-      pages: opts.pages,
-      sample: opts.sample ?? SAMPLE_DEFAULT,
-      seed: opts.seed ?? 1,
-      db: opts.db ?? DB_DEFAULT,
-      log,
-      onPhase: (linking) => log.info({ linking }, 'experiment run starts'),
-    })
-    io.out(opts.json ? `${JSON.stringify({ ...result, findings: scalingFindings(result) })}\n` : renderScaling(result))
-    return scalingFindings(result).length > 0 ? EXIT_FINDING : EXIT_OK
+    let signal: string | null = null
+    const onSignal = (sig: NodeJS.Signals) => {
+      signal = `interrupted by ${sig}`
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const result = await runAnonVmaScaling({
+        children: opts.children,
+        pages: opts.pages,
+        sample: opts.sample ?? SAMPLE_DEFAULT,
+        seed: opts.seed ?? 1,
+        db: opts.db ?? DB_DEFAULT,
+        log,
+        onPhase: (linking) => log.info({ linking }, 'experiment run starts'),
+        interrupted: () => signal,
+      })
+      io.out(opts.json ? `${JSON.stringify({ ...result, findings: scalingFindings(result) })}\n` : renderScaling(result))
+      if (result.interrupted !== null) return EXIT_INTERRUPTED
+      return scalingFindings(result).length > 0 ? EXIT_FINDING : EXIT_OK
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   },
 }
 

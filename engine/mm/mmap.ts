@@ -49,7 +49,7 @@ export const split_vma = function* (k: Kernel, cpu: Cpu, v: Vma, at: number, new
 /**
  * vma_adjust(vma, start, end, pgoff): give `vma` a new range, and the neighbour what that implies:
  * swallowed whole (removed after the range moves, mprotect cases 1, 6), its start moved up
- * (case 5: vma imports its first pages) or down (case 4: vma exports its last pages to it). The
+ * (case 5: vma takes the neighbour's first pages) or down (case 4: vma gives it its last). The
  * importing VMA must be linked to the exporter's anon_vmas first ("Easily overlooked: when
  * mprotect shifts the boundary, make sure the expanding vma has anon_vma set if the shrinking vma
  * had": dup_anon_vma). With lockRmap on, the root anon_vma's lock is held across the ranges'

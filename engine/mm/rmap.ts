@@ -121,7 +121,8 @@ export const anon_vma_fork = function* (k: Kernel, cpu: Cpu, child: Vma, parent:
  * takes the VMA out of every interval tree, keeping the emptied anon_vmas; the second, with the
  * lock dropped, puts each. The chain is newest first, so a root is put after its children and
  * freed last. anon_vma_free takes and drops the root's lock when it is held, so a walker that
- * locked a tree the page still named finishes before it goes (page_lock_anon_vma's comment).
+ * locked a tree the page still named finishes before it goes (page_lock_anon_vma's comment);
+ * here each put takes it.
  */
 export const unlink_anon_vmas = function* (k: Kernel, cpu: Cpu, v: Vma): Path {
   if (v.chain.length === 0) return
@@ -135,18 +136,18 @@ export const unlink_anon_vmas = function* (k: Kernel, cpu: Cpu, v: Vma): Path {
   k.emit(cpu, 'AnonVmaUnlinked', { vma: v.id, emptied })
   spin_unlock(k.sim, cpu, lock)
   for (const id of emptied) {
+    // Taken (and given back at once) so that a free waits for a walker holding the tree; what is
+    // freed is decided under it, as another CPU's put may have dropped the root's pins meanwhile.
+    const l = k.locks.anonVma(anonVmaOf(k, id).root)
+    yield* spin_lock(k.sim, cpu, l)
     const av = anonVmaOf(k, id)
     const freed: number[] = []
     if (av.refcount === 1) {
       freed.push(id)
-      if (av.root !== id && anonVmaOf(k, av.root).refcount === 1) freed.push(av.root)
-    }
-    if (freed.length > 0) {
-      const l = k.locks.anonVma(av.root)
-      yield* spin_lock(k.sim, cpu, l)
-      spin_unlock(k.sim, cpu, l)
+      if (av.root !== id && k.state.anonVma.anonVmas.get(av.root)?.refcount === 1) freed.push(av.root)
     }
     k.emit(cpu, 'AnonVmaPut', { vma: v.id, anonVma: id, freed })
+    spin_unlock(k.sim, cpu, l)
   }
   assert(a.vmas.get(v.id)!.chain.length === 0, `VMA ${v.id} is unlinked from every anon_vma`)
 }

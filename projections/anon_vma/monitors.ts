@@ -46,7 +46,7 @@ export const walkNotStale: Monitor = {
 
 export const noFreeInUse: Monitor = {
   name: 'rmap.anon-vma-freed-in-use',
-  description: 'an anon_vma is freed only when no mapped page’s page->mapping and no other VMA’s chain names it',
+  description: 'an anon_vma is freed only when no mapped page’s page->mapping, no other VMA’s chain and no child anon_vma names it',
   check: (s, e) => {
     if (e.type !== 'AnonVmaPut' || e.data.freed.length === 0) return null
     const a = s.anonVma
@@ -58,6 +58,9 @@ export const noFreeInUse: Monitor = {
       for (const v of a.vmas.values())
         if (v.chain.includes(id) && !(v.id === e.data.vma && id === e.data.anonVma))
           return { message: `anon_vma ${id} is freed while VMA ${v.id} (process ${v.mm}) is still chained to it` }
+      for (const child of a.anonVmas.values())
+        if (child.parent === id && child.id !== id && !e.data.freed.includes(child.id))
+          return { message: `anon_vma ${id} is freed while anon_vma ${child.id} still names it as its parent` }
     }
     return null
   },
