@@ -5,6 +5,7 @@ import { IntArg, SeedArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { formatCount, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
+import { withSignals } from '../signals'
 
 export const EXPERIMENTS = ['anon-vma-scaling'] as const
 
@@ -67,36 +68,28 @@ export const anonVmaScalingSpec: CommandSpec<typeof options> = {
   examples: ['mmsim experiment anon-vma-scaling --children 50 --pages 50', 'mmsim experiment anon-vma-scaling --children 1000 --pages 1000 --json'],
   options,
   action: async (opts, { io, log, name }) => {
-    if (opts.children === undefined || opts.pages === undefined) throw new UsageError(`${name}: give --children N and --pages P`)
-    const frames = scalingFrames(opts.children, opts.pages)
+    const { children, pages } = opts
+    if (children === undefined || pages === undefined) throw new UsageError(`${name}: give --children N and --pages P`)
+    const frames = scalingFrames(children, pages)
     if (frames > SCALING_FRAMES_MAX)
       throw new UsageError(
         `${name}: ${opts.children} children × ${opts.pages} pages need a guest of ${formatCount(frames)} frames; at most ${formatCount(SCALING_FRAMES_MAX)} (16 GiB)`,
       )
-    let signal: string | null = null
-    const onSignal = (sig: NodeJS.Signals) => {
-      signal = `interrupted by ${sig}`
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    try {
+    return withSignals(async (interrupted) => {
       const result = await runAnonVmaScaling({
-        children: opts.children,
-        pages: opts.pages,
+        children,
+        pages,
         sample: opts.sample ?? SAMPLE_DEFAULT,
         seed: opts.seed ?? 1,
         db: opts.db ?? DB_DEFAULT,
         log,
         onPhase: (linking) => log.info({ linking }, 'experiment run starts'),
-        interrupted: () => signal,
+        interrupted,
       })
       io.out(opts.json ? `${JSON.stringify({ ...result, findings: scalingFindings(result) })}\n` : renderScaling(result))
       if (result.interrupted !== null) return EXIT_INTERRUPTED
       return scalingFindings(result).length > 0 ? EXIT_FINDING : EXIT_OK
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+    })
   },
 }
 

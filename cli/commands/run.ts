@@ -9,6 +9,7 @@ import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { formatCount, formatNs, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { Progress } from '../progress'
+import { withSignals } from '../signals'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
 
@@ -101,38 +102,31 @@ export const runSpec: CommandSpec<typeof options> = {
     if (opts.stopOnViolation) overrides.stopOnViolation = true
     if (opts.monitors === false) overrides.monitors = false
     const progress = new Progress(status, 'simulating', io.errIsTTY && opts.progress !== false)
-    let signal: string | null = null
-    const onSignal = (sig: NodeJS.Signals) => {
-      signal = `interrupted by ${sig}`
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    try {
-      const summary = await runToStore({
-        workload,
-        workloadSource: file ?? 'workloads/default.json (embedded)',
-        seed: opts.seed ?? 1,
-        db: opts.db ?? DB_DEFAULT,
-        config: resolveConfig(overrides),
-        log,
-        onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
-        interrupted: () => signal,
-      })
-      progress.done()
-      log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)
-      io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
-      if (summary.status === 'interrupted') return EXIT_INTERRUPTED
-      return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
-    } catch (err) {
-      progress.done()
-      if (err instanceof AssertionFailed) {
-        io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
-        return EXIT_INTERNAL
+    return withSignals(async (interrupted) => {
+      try {
+        const summary = await runToStore({
+          workload,
+          workloadSource: file ?? 'workloads/default.json (embedded)',
+          seed: opts.seed ?? 1,
+          db: opts.db ?? DB_DEFAULT,
+          config: resolveConfig(overrides),
+          log,
+          onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
+          interrupted,
+        })
+        progress.done()
+        log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)
+        io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
+        if (summary.status === 'interrupted') return EXIT_INTERRUPTED
+        return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
+      } catch (err) {
+        progress.done()
+        if (err instanceof AssertionFailed) {
+          io.err(`mmsim run: internal error (the run is recorded as failed): ${err.message}\n`)
+          return EXIT_INTERNAL
+        }
+        throw err
       }
-      throw err
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+    })
   },
 }
