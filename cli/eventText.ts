@@ -62,4 +62,10 @@ const machineText = (m: MachineBooted['data']): string =>
       : Object.entries(m.hinting)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')
+  }${
+    m.rmap === undefined
+      ? ''
+      : ` ${Object.entries(m.rmap)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`
   }`

@@ -22,6 +22,7 @@ import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
+import { experimentHelp, experimentSpecs } from './commands/experiment'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, OutputClosed, type Io } from './io'
 import { capMessage } from './text'
 
@@ -61,6 +62,12 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)
   addCommand(program, snapshotSpec, io, outcome)
+  const experiment = program
+    .command(experimentHelp.name)
+    .summary(experimentHelp.summary)
+    .description(experimentHelp.description)
+    .addHelpText('after', `\nExamples:\n${experimentHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
+  for (const spec of experimentSpecs) addCommand(experiment, spec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

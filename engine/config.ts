@@ -5,7 +5,7 @@ import { NonNegInt, PosInt, oneOf } from '../events/codecs'
 import { strictObject } from '../events/strict'
 
 /** Bumped whenever the same workload and seed could produce different events. */
-export const ENGINE_VERSION = '0.2.0'
+export const ENGINE_VERSION = '0.3.0'
 
 export const EngineConfig = strictObject(
   'an engine configuration',

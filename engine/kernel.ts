@@ -1,7 +1,7 @@
 // The simulated kernel's shared context: the live state (which is the projection, DESIGN.md),
 // the one way to change it (emit), the CPUs and the locks kernel paths take.
 import type { EventData, EventType, MmEvent } from '../events'
-import type { HintingConfig, MachineBooted } from '../events/machine'
+import type { HintingConfig, MachineBooted, RmapConfig } from '../events/machine'
 import { type EventMonitor } from '../projections/invariants'
 import { type PagesState } from '../projections/pages/state'
 import { createState, evolve, type MmState } from '../projections/state'
@@ -9,7 +9,7 @@ import { assert } from '../lib'
 import { Cpu } from './sim/cpu'
 
 import type { Simulator } from './sim/simulator'
-import { SpinLock, WaitQueue } from './sim/sync'
+import { RwSem, SpinLock, WaitQueue } from './sim/sync'
 
 /** Where events go: the SQLite store, an array in a test, or nowhere. */
 export interface EventSink {
@@ -21,41 +21,58 @@ export interface EventSink {
   bind?(state: MmState): void
 }
 
+/** The lock in `locks` under `key`, made by `make` the first time it is asked for. */
+const lazy = <L>(locks: Map<number, L>, key: number, make: () => L): L => {
+  let l = locks.get(key)
+  if (l === undefined) locks.set(key, (l = make()))
+  return l
+}
+
 /**
  * Locks that belong to execution, not to memory state: a page's lock bit and its waiters, the
- * state-change bit of guest page hinting, each process's page table lock. Created on first use.
+ * state-change bit of guest page hinting, each process's page table lock and mmap_sem, each
+ * anon_vma tree's lock. Created on first use.
  */
 export class KernelLocks {
   private readonly pageLockWaits = new Map<number, WaitQueue>()
   private readonly stateChangeLocks = new Map<number, SpinLock>()
   private readonly ptls = new Map<number, SpinLock>()
   private readonly iMmaps = new Map<number, SpinLock>()
+  private readonly anonVmaLocks = new Map<number, SpinLock>()
+  private readonly mmapSems = new Map<number, RwSem>()
 
   /** Where lock_page sleeps for page `pfn`. */
   pageLockQueue(pfn: number): WaitQueue {
-    let q = this.pageLockWaits.get(pfn)
-    if (q === undefined) this.pageLockWaits.set(pfn, (q = new WaitQueue(`the lock of page ${pfn}`, 'page', pfn)))
-    return q
+    return lazy(this.pageLockWaits, pfn, () => new WaitQueue(`the lock of page ${pfn}`, 'page', pfn))
   }
 
   /** PG_state_change (GPH06) / PG_arch_1 (GPH09): a bit spinlock per page. */
   stateChange(pfn: number): SpinLock {
-    let l = this.stateChangeLocks.get(pfn)
-    if (l === undefined) this.stateChangeLocks.set(pfn, (l = new SpinLock(`state-change bit of page ${pfn}`, 'page', pfn)))
-    return l
+    return lazy(this.stateChangeLocks, pfn, () => new SpinLock(`state-change bit of page ${pfn}`, 'page', pfn))
   }
 
   /** i_mmap_lock of a file: held across an rmap walk, and by dup_mmap / mmap to link into i_mmap. */
   iMmap(file: number): SpinLock {
-    let l = this.iMmaps.get(file)
-    if (l === undefined) this.iMmaps.set(file, (l = new SpinLock(`i_mmap_lock of file ${file}`, 'file', file)))
-    return l
+    return lazy(this.iMmaps, file, () => new SpinLock(`i_mmap_lock of file ${file}`, 'file', file))
+  }
+
+  /**
+   * The lock of an anon_vma tree: its root's rwsem, the one every user of the tree takes
+   * (anon_vma_lock_write, page_lock_anon_vma_read). Exclusive here: two walks of one tree exclude
+   * each other too, which only removes interleavings. It outlives the anon_vma, as the slab's
+   * memory does under SLAB_DESTROY_BY_RCU.
+   */
+  anonVma(root: number): SpinLock {
+    return lazy(this.anonVmaLocks, root, () => new SpinLock(`anon_vma lock of root ${root}`, 'anon_vma', root))
+  }
+
+  /** mm->mmap_sem: faults read it, mmap / mprotect / munmap / fork / exit write it. */
+  mmapSem(mm: number): RwSem {
+    return lazy(this.mmapSems, mm, () => new RwSem(`mmap_sem of process ${mm}`, 'mm', mm))
   }
 
   ptl(mm: number): SpinLock {
-    let l = this.ptls.get(mm)
-    if (l === undefined) this.ptls.set(mm, (l = new SpinLock(`page table lock of process ${mm}`, 'mm', mm)))
-    return l
+    return lazy(this.ptls, mm, () => new SpinLock(`page table lock of process ${mm}`, 'mm', mm))
   }
 }
 
@@ -100,6 +117,11 @@ export class Kernel {
   /** Guest page hinting's configuration, or null when the guest does not hint. */
   get hinting(): HintingConfig | null {
     return this.state.pages?.config ?? null
+  }
+
+  /** How anonymous memory is reverse-mapped in this run. */
+  get rmap(): RmapConfig {
+    return this.state.anonVma.config
   }
 
   /** The page state projection; only called on paths that run when the guest hints. */

@@ -34,6 +34,25 @@ import {
   PteSet,
   ReclaimRan,
 } from './hinting'
+import {
+  AnonPageIsolated,
+  AnonPagePutBack,
+  AnonRmapAdded,
+  AnonRmapMoved,
+  AnonVmaCloned,
+  AnonVmaCreated,
+  AnonVmaPrepared,
+  AnonVmaPut,
+  AnonVmaUnlinked,
+  PteWriteChanged,
+  RmapWalkFinished,
+  RmapWalkStarted,
+  VmaAdjusted,
+  VmaMapped,
+  VmaProtectionChanged,
+  VmaRemoved,
+  VmaSplit,
+} from './anon'
 import { formatErrors } from './report'
 
 export * from './codecs'
@@ -42,6 +61,7 @@ export * from './machine'
 export * from './buddy'
 export * from './run'
 export * from './hinting'
+export * from './anon'
 export * from './report'
 export * from './strict'
 export * from './schedule'
@@ -83,6 +103,23 @@ export const eventCodecs = {
   CpuWentOffline,
   CpuWentOnline,
   ReclaimRan,
+  VmaMapped,
+  VmaSplit,
+  VmaAdjusted,
+  VmaProtectionChanged,
+  VmaRemoved,
+  AnonVmaPrepared,
+  AnonVmaCloned,
+  AnonVmaCreated,
+  AnonVmaUnlinked,
+  AnonVmaPut,
+  AnonRmapAdded,
+  AnonRmapMoved,
+  PteWriteChanged,
+  AnonPageIsolated,
+  AnonPagePutBack,
+  RmapWalkStarted,
+  RmapWalkFinished,
   InvariantViolated,
   DeadlockDetected,
   OpSkipped,

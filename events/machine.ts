@@ -42,16 +42,56 @@ export const DEFAULT_HINTING: HintingConfig = {
   forkVsDiscard: 'checked',
 }
 
+/**
+ * How anonymous memory is reverse-mapped: the kernel's design by default, or one of the designs
+ * and bugs mm/rmap.c's history went through (kernel-facts.md §3), each a switch.
+ */
+export const RmapConfig = t.type({
+  /**
+   * anon_vma_chain (5beb49305251, 2010): each forked VMA gets its own anon_vma, linked to its
+   * parent's; legacy: a parent and all its children share one anon_vma.
+   */
+  anonVmaLinking: oneOf(['chain', 'legacy'] as const),
+  /**
+   * vma_adjust holds the root anon_vma's lock while it moves VMA boundaries, so an rmap walk sees
+   * them before or after (what VM_LOCK_RMAP first guarded); off, a walk can meet a VMA half-way.
+   */
+  lockRmap: oneOf(['on', 'off'] as const),
+  /**
+   * anon_vma_clone's reuse of an existing anon_vma at fork (7a3ef208e662): counting children and
+   * active VMAs apart (2555283eb40d), one `degree` for both (the 2015 heuristic), or never.
+   */
+  anonVmaReuse: oneOf(['fixed', 'degree', 'off'] as const),
+  /** anon_vma_prepare re-checks vma->anon_vma under the locks (threads race), or not. */
+  anonVmaPrepare: oneOf(['recheck', 'unchecked'] as const),
+})
+export type RmapConfig = t.TypeOf<typeof RmapConfig>
+
+export const DEFAULT_RMAP: RmapConfig = {
+  anonVmaLinking: 'chain',
+  lockRmap: 'on',
+  anonVmaReuse: 'fixed',
+  anonVmaPrepare: 'recheck',
+}
+
+export const RMAP_VARIANTS = Object.keys(DEFAULT_RMAP) as (keyof RmapConfig)[]
+
 export const MachineBooted = t.type({
   type: t.literal('MachineBooted'),
-  data: t.type({
-    cpus: intIn(1, 256),
-    pageblockOrder: intIn(1, 10),
-    zones: t.array(ZoneShape),
-    /** Size of the frame arrays: the highest pfn + 1 of any zone. */
-    pfnEnd: Int,
-    /** Guest page hinting, or null when the guest does not hint (no page states at all). */
-    hinting: t.union([HintingConfig, t.null]),
-  }),
+  data: t.intersection([
+    t.type({
+      cpus: intIn(1, 256),
+      pageblockOrder: intIn(1, 10),
+      zones: t.array(ZoneShape),
+      /** Size of the frame arrays: the highest pfn + 1 of any zone. */
+      pfnEnd: Int,
+      /** Guest page hinting, or null when the guest does not hint (no page states at all). */
+      hinting: t.union([HintingConfig, t.null]),
+    }),
+    t.partial({
+      /** Anonymous reverse mapping, when the workload switches it; absent means DEFAULT_RMAP. */
+      rmap: RmapConfig,
+    }),
+  ]),
 })
 export type MachineBooted = t.TypeOf<typeof MachineBooted>

@@ -42,6 +42,13 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'DiscardFault':
     case 'DiscardFaultPinned':
     case 'DiscardQueued':
+    case 'AnonRmapAdded':
+    case 'AnonRmapMoved':
+    case 'PteWriteChanged':
+    case 'AnonPageIsolated':
+    case 'AnonPagePutBack':
+    case 'RmapWalkStarted':
+    case 'RmapWalkFinished':
       return { pfn: e.data.pfn, npages: 1 }
     case 'DiscardListSpliced':
     case 'DiscardCollectionFreed':
@@ -58,6 +65,16 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'PageAllocFailed':
     case 'DeadlockDetected':
     case 'OpSkipped':
+    case 'VmaMapped':
+    case 'VmaSplit':
+    case 'VmaAdjusted':
+    case 'VmaProtectionChanged':
+    case 'VmaRemoved':
+    case 'AnonVmaPrepared':
+    case 'AnonVmaCloned':
+    case 'AnonVmaCreated':
+    case 'AnonVmaUnlinked':
+    case 'AnonVmaPut':
       return null
     default:
       return absurd(e)
@@ -106,6 +123,23 @@ export const eventPfns = (e: MmEvent): readonly number[] | null => {
     case 'InvariantViolated':
     case 'DeadlockDetected':
     case 'OpSkipped':
+    case 'VmaMapped':
+    case 'VmaSplit':
+    case 'VmaAdjusted':
+    case 'VmaProtectionChanged':
+    case 'VmaRemoved':
+    case 'AnonVmaPrepared':
+    case 'AnonVmaCloned':
+    case 'AnonVmaCreated':
+    case 'AnonVmaUnlinked':
+    case 'AnonVmaPut':
+    case 'AnonRmapAdded':
+    case 'AnonRmapMoved':
+    case 'PteWriteChanged':
+    case 'AnonPageIsolated':
+    case 'AnonPagePutBack':
+    case 'RmapWalkStarted':
+    case 'RmapWalkFinished':
       return null
     default:
       return absurd(e)

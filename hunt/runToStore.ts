@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly interrupted?: () => string | null
   /** Events between two snapshots of the state (a multiple of BLOCK_EVENTS; 0: none). Default SNAPSHOT_EVERY_DEFAULT. */
   readonly snapshotEvery?: number
+  /** Sees the run's final state (the live projections), before the summary is made. */
+  readonly onState?: (state: MmState) => void
 }
 
 export interface RunSummary {
@@ -201,6 +203,7 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     })
     stop = await advanceToEnd(run, writer, o)
     result = run.finish()
+    o.onState?.(result.state)
   } catch (err) {
     // What was committed stays readable; the run says why it ended.
     writer.flush()

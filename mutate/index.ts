@@ -4,8 +4,10 @@
 //
 //   npm run mutate                                   both halves, race sweeps over seeds 1..200
 //   npm run mutate -- --only removals --seeds 1-100  the removals alone, over other seeds
+//   npm run mutate -- --only removals --id vma-adjust-locks-rmap,walk-rechecks-page-mapped
 //   npm run mutate -- --only stryker --mutate engine/sim/sync.ts
 import { parseArgs } from 'node:util'
+import { PROTECTIONS } from './protections'
 import { runRemovals } from './removals'
 import { runStryker, summarise } from './stryker'
 
@@ -13,7 +15,7 @@ const log = (s: string): void => void process.stdout.write(`${s}\n`)
 
 const main = (): number => {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, seeds: { type: 'string', default: '1-200' }, mutate: { type: 'string' } },
+    options: { only: { type: 'string' }, seeds: { type: 'string', default: '1-200' }, mutate: { type: 'string' }, id: { type: 'string' } },
   })
   const only = values.only
   if (only !== undefined && only !== 'removals' && only !== 'stryker') {
@@ -24,10 +26,16 @@ const main = (): number => {
     process.stderr.write('mutate: --seeds is a range FROM-TO, e.g. 1-200\n')
     return 2
   }
+  const ids = values.id === undefined ? null : values.id.split(',')
+  const unknown = ids?.filter((id) => !PROTECTIONS.some((p) => p.id === id)) ?? []
+  if (unknown.length > 0) {
+    process.stderr.write(`mutate: --id names no protection: ${unknown.join(', ').slice(0, 200)} (known: ${PROTECTIONS.map((p) => p.id).join(', ')})\n`)
+    return 2
+  }
   let ok = true
   if (only !== 'stryker') {
     log(`== protections removed one at a time, race sweeps over seeds ${values.seeds}`)
-    const rs = runRemovals(values.seeds, log)
+    const rs = runRemovals(values.seeds, log, ids)
     const killed = rs.filter((r) => r.error === null && r.killedBy.length > 0).length
     log(`== removals: ${killed} of ${rs.length} killed`)
     ok &&= rs.every((r) => r.error === null)

@@ -25,6 +25,7 @@ export interface Protection {
 }
 
 const DISCARD = 'engine/mm/hinting/discard.ts'
+const RMAP = 'engine/mm/rmap.ts'
 
 export const PROTECTIONS: readonly Protection[] = [
   {
@@ -88,6 +89,58 @@ export const PROTECTIONS: readonly Protection[] = [
     survives:
       "unreachable in the model with the patch's other protections in place: PG_discarded is set only on a page the host discarded (Vz), a Vz page never " +
       'becomes stable again, and the fault path holds a page it made stable and referenced, so no make_volatile passes check_counts before the pte is set (see engine/mm/memory.ts)',
+  },
+  // Anonymous reverse mapping (mm/rmap.c, mm/mmap.c; kernel-facts.md §3). Three are the protected
+  // side of a variant a user can switch (anonVmaPrepare, lockRmap, anonVmaReuse): the removal makes
+  // the kernel's setting behave like the unprotected one. Two are not switches at all.
+  {
+    id: 'anon-vma-prepare-rechecks',
+    what: 'anon_vma_prepare re-checks vma->anon_vma under mm->page_table_lock before it attaches its own (removed: it attaches regardless)',
+    edits: [
+      { file: RMAP, find: "if (k.rmap.anonVmaPrepare === 'unchecked' || v.anonVma === null)", replace: "if (k.rmap.anonVmaPrepare === 'unchecked' || v.anonVma === null || true)" },
+    ],
+    workload: 'workloads/anon-vma-prepare.json',
+    invariant: 'rmap.prepare-once',
+  },
+  {
+    id: 'vma-adjust-locks-rmap',
+    what: "vma_adjust holds the root anon_vma's lock while it moves a VMA boundary, keeping rmap walks out (removed: each VMA changes in its own step)",
+    edits: [{ file: 'engine/mm/mmap.ts', find: "if (k.rmap.lockRmap === 'on' || ranges.length === 1) {", replace: 'if (ranges.length === 1) {' }],
+    workload: 'workloads/anon-vma-lock-rmap.json',
+    invariant: 'rmap.walk-complete',
+  },
+  {
+    id: 'anon-vma-reuse-counts-apart',
+    what: 'anon_vma_clone reuses an anon_vma only with no active VMA and fewer than two children, counted apart (2555283eb40d; removed: one degree counts both)',
+    edits: [
+      {
+        file: RMAP,
+        find: ': src.anonVma !== null && av.numChildren < 2 && av.numActiveVmas === 0',
+        replace: ': av.id !== src.anonVma && av.numChildren + av.numActiveVmas < 2',
+      },
+    ],
+    workload: 'workloads/anon-vma-reuse.json',
+    invariant: 'rmap.anon-vma-freed-in-use',
+  },
+  {
+    id: 'walk-rechecks-page-mapped',
+    what: "page_lock_anon_vma checks page_mapped again once it holds the root's lock (removed: it walks whatever page->mapping named)",
+    edits: [
+      {
+        file: RMAP,
+        find: '  if (a.mapcount[pfn] === 0) {\n    // The page was unmapped meanwhile',
+        replace: '  if (0 * a.mapcount[pfn] !== 0) {\n    // The page was unmapped meanwhile',
+      },
+    ],
+    workload: 'workloads/anon-vma-stale-walk.json',
+    invariant: 'rmap.walk-on-stale-mapping',
+  },
+  {
+    id: 'fork-links-parent-anon-vmas',
+    what: "anon_vma_fork links the child VMA to every anon_vma of the parent's chain before giving it its own (removed: only its own)",
+    edits: [{ file: RMAP, find: "if ((yield* anon_vma_clone(k, cpu, child, parent, 'reuse')) !== null) return", replace: 'if (child.anonVma !== null) return' }],
+    workload: 'workloads/anon-vma-fork.json',
+    invariant: 'rmap.pages-reachable',
   },
 ]
 

@@ -21,7 +21,7 @@ export interface RemovalResult {
 }
 
 /** Test files that sweep the race workloads. */
-export const RACE_TESTS = ['test/races.test.ts']
+export const RACE_TESTS = ['test/races.test.ts', 'test/anonVmaRaces.test.ts']
 
 interface VitestJson {
   testResults: { assertionResults: { fullName: string; status: string; failureMessages: string[] }[]; message?: string; status: string }[]
@@ -59,8 +59,9 @@ export const runRemoval = (p: Protection, seeds: string): RemovalResult => {
   }
 }
 
-export const runRemovals = (seeds: string, log: (s: string) => void): RemovalResult[] =>
-  PROTECTIONS.map((p) => {
+/** Each protection (or only those `ids` names) removed in turn, the race tests run against it. */
+export const runRemovals = (seeds: string, log: (s: string) => void, ids: readonly string[] | null = null): RemovalResult[] =>
+  PROTECTIONS.filter((p) => ids === null || ids.includes(p.id)).map((p) => {
     log(`removing ${p.id}: ${p.what}`)
     const r = runRemoval(p, seeds)
     if (r.error !== null) log(`  ERROR: ${r.error}`)

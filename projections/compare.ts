@@ -20,6 +20,11 @@ const diffValue = (path: string, a: unknown, b: unknown, out: string[], max: num
     if (out.length < max && ka.some((k, i) => k !== kb[i])) out.push(`${path}: same entries in another order`)
     return
   }
+  if (a instanceof Set && b instanceof Set) {
+    // A Set's order is state too (the anonymous LRU is oldest first): compare it as a list.
+    diffValue(path, [...a], [...b], out, max)
+    return
+  }
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) out.push(`${path}: length ${a.length} != ${b.length}`)
     else for (let i = 0; i < a.length; i++) diffValue(`${path}[${i}]`, a[i], b[i], out, max)

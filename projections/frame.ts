@@ -40,6 +40,8 @@ export interface FrameState {
   readonly refcount: number
   readonly mapcount: number
   readonly uses: number
+  /** The anonymous rmap: page->mapping (an anon_vma id), page->index, the anonymous ptes; null for a page that is not anonymous. */
+  readonly anon: { readonly anonVma: number; readonly index: number; readonly mapcount: number } | null
 }
 
 const mtName = (mt: number): string => MIGRATETYPE_NAMES[mt] ?? String(mt)
@@ -74,5 +76,6 @@ export const frameState = (s: MmState, pfn: number): FrameState => {
     refcount: row.refcount,
     mapcount: row.mapcount,
     uses: row.uses,
+    anon: s.anonVma.mapping[pfn]! < 0 ? null : { anonVma: s.anonVma.mapping[pfn]!, index: s.anonVma.index[pfn]!, mapcount: s.anonVma.mapcount[pfn]! },
   }
 }

@@ -3,14 +3,14 @@
 // evolve functions handle exactly the events that name them here.
 import type { EventType } from '../events'
 
-export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms'
+export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma'
 
 export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly ProjectionName[] } = {
   MachineBooted: [], // creates the state
   PageAllocated: ['zone', 'pages'],
   PcpAllocated: ['zone', 'pages'],
   PageFreed: ['zone', 'pages'],
-  PcpFreed: ['zone', 'pages'],
+  PcpFreed: ['zone', 'pages', 'anonVma'],
   PcpDrained: [],
   FreepagesMoved: ['zone'],
   FreeBlockMoved: ['zone'],
@@ -26,8 +26,8 @@ export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly Projection
   PagePut: ['pages'],
   PageUseStarted: ['pages'],
   PageUseEnded: ['pages'],
-  PteSet: ['pages', 'mms'],
-  PteCleared: ['pages', 'mms'],
+  PteSet: ['pages', 'mms', 'anonVma'],
+  PteCleared: ['pages', 'mms', 'anonVma'],
   MmCreated: ['mms'],
   FileMapped: ['mms'],
   MmExited: ['mms'],
@@ -41,6 +41,23 @@ export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly Projection
   CpuWentOffline: ['cpus'],
   CpuWentOnline: ['cpus'],
   ReclaimRan: [],
+  VmaMapped: ['anonVma'],
+  VmaSplit: ['anonVma'],
+  VmaAdjusted: ['anonVma'],
+  VmaProtectionChanged: ['anonVma'],
+  VmaRemoved: ['anonVma'],
+  AnonVmaPrepared: ['anonVma'],
+  AnonVmaCloned: ['anonVma'],
+  AnonVmaCreated: ['anonVma'],
+  AnonVmaUnlinked: ['anonVma'],
+  AnonVmaPut: ['anonVma'],
+  AnonRmapAdded: ['anonVma'],
+  AnonRmapMoved: ['anonVma'],
+  PteWriteChanged: ['mms'],
+  AnonPageIsolated: ['anonVma'],
+  AnonPagePutBack: ['anonVma'],
+  RmapWalkStarted: ['anonVma'],
+  RmapWalkFinished: ['anonVma'],
   InvariantViolated: [],
   DeadlockDetected: [],
   OpSkipped: [],

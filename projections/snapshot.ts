@@ -10,6 +10,7 @@ import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
 import { MachineBooted } from '../events/machine'
 import { formatErrors } from '../events/report'
+import { anonVmaSnapshot } from './anon_vma/snapshot'
 import { cpusSnapshot } from './cpus/snapshot'
 import { mmsSnapshot } from './mm/snapshot'
 import { pagesSnapshot } from './pages/snapshot'
@@ -31,6 +32,7 @@ export const SNAPSHOT_PART_OF: { readonly [K in Exclude<keyof MmState, 'machine'
   cpus: cpusSnapshot,
   mms: mmsSnapshot,
   stats: statsSnapshot,
+  anonVma: anonVmaSnapshot,
 }
 
 /** The parts in a fixed order (the record's): the order of the image's sections. */

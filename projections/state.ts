@@ -12,6 +12,10 @@ import { createCpusState, type CpusState } from './cpus/state'
 import { evolveCpus } from './cpus/evolve'
 import { createMmsState, type MmsState } from './mm/state'
 import { evolveMms } from './mm/evolve'
+import { createAnonVmaState, rmapConfigOf, type AnonVmaState } from './anon_vma/state'
+import { evolveAnonVma } from './anon_vma/evolve'
+import { anonVmaInvariants } from './anon_vma/invariants'
+import { anonVmaMonitors } from './anon_vma/monitors'
 import type { EventMonitor, StateInvariant } from './invariants'
 import { hintingInvariants } from './hinting/invariants'
 import { hintingMonitors } from './hinting/monitors'
@@ -24,6 +28,8 @@ export interface MmState {
   readonly pages: PagesState | null
   readonly cpus: CpusState
   readonly mms: MmsState
+  /** Anonymous memory's reverse mapping: VMAs, anon_vmas and their chains, each anonymous page's rmap. */
+  readonly anonVma: AnonVmaState
   readonly stats: StatsState
 }
 
@@ -33,6 +39,7 @@ export const createState = (boot: MachineBooted['data']): MmState => ({
   pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
   cpus: createCpusState(boot.cpus),
   mms: createMmsState(),
+  anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
   stats: createStats(),
 })
 
@@ -42,6 +49,7 @@ export const evolve = (s: MmState, e: MmEvent): void => {
   if (s.pages !== null) evolvePages(s.pages, e)
   evolveCpus(s.cpus, s.zone, e)
   evolveMms(s.mms, s.zone, e)
+  evolveAnonVma(s.anonVma, s.mms, e)
   evolveStats(s.stats, e)
 }
 
@@ -72,7 +80,7 @@ const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
 })
 
 /** Every state invariant, over the whole projected state; checkable at any seq. */
-export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants]
+export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants]
 
 /** Every transition invariant, checked on each event before it applies. */
-export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = hintingMonitors
+export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors]

@@ -111,9 +111,15 @@ export const checkIdentity = (db: Db, file: string): number => {
   let version: number
   let tables: number
   try {
-    appId = db.pragma('application_id', { simple: true }) as number
-    version = db.pragma('user_version', { simple: true }) as number
-    tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number
+    // One read transaction, so the three answers come from one state of the file: another
+    // process creating the database between them would otherwise show tables without its id.
+    ;[appId, version, tables] = db
+      .transaction((): [number, number, number] => [
+        db.pragma('application_id', { simple: true }) as number,
+        db.pragma('user_version', { simple: true }) as number,
+        db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number,
+      ])
+      .deferred()
   } catch (err) {
     throw storeErrorFor(file, err)
   }

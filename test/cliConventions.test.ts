@@ -23,6 +23,8 @@ const COMMANDS: Record<string, readonly string[]> = {
   'state zone': ['--db', '--run', '--at', '--at-time', '--format', '--json', '--log-level'],
   'state pages': ['--db', '--run', '--at', '--at-time', '--pfn', '--count', '--json', '--log-level'],
   'state cpus': ['--db', '--run', '--at', '--at-time', '--json', '--log-level'],
+  'state anon-vma': ['--db', '--run', '--at', '--at-time', '--mm', '--pfn', '--json', '--log-level'],
+  'experiment anon-vma-scaling': ['--children', '--pages', '--sample', '--seed', '--db', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
   snapshot: ['--db', '--run', '--every', '--json', '--log-level'],
@@ -46,11 +48,11 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)
-    for (const v of ['zone', 'pages', 'cpus']) expect(s.out).toMatch(new RegExp(`^  ${v}\\b`, 'm'))
+    for (const v of ['zone', 'pages', 'cpus', 'anon-vma']) expect(s.out).toMatch(new RegExp(`^  ${v}\\b`, 'm'))
   })
 
   it('mmsim --version prints the engine version', async () => {

@@ -6,8 +6,8 @@ import type { MmEvent } from '../events'
 import { loadWorkload } from '../workload/load'
 import { runInMemory, workload } from './helpers'
 
-const pick = (s: MmState, p: ProjectionName): unknown => (p === 'zone' ? s.zone : p === 'pages' ? s.pages : p === 'cpus' ? s.cpus : s.mms)
-const NAMES: ProjectionName[] = ['zone', 'pages', 'cpus', 'mms']
+const pick = (s: MmState, p: ProjectionName): unknown => (p === 'zone' ? s.zone : p === 'pages' ? s.pages : p === 'cpus' ? s.cpus : p === 'mms' ? s.mms : s.anonVma)
+const NAMES: ProjectionName[] = ['zone', 'pages', 'cpus', 'mms', 'anonVma']
 
 describe('EVENT_PROJECTIONS', () => {
   it('an event changes no projection it does not name, and each name is earned', () => {
@@ -20,6 +20,21 @@ describe('EVENT_PROJECTIONS', () => {
             { op: 'free', cpu: 1, tag: 'a' },
           ],
           { zones: [{ name: 'Normal', pages: 1024 }], guestPageHinting: true },
+        ),
+      ).events,
+      // Anonymous memory: splits, merges, boundary moves, COW (copy and reuse), walks, exits.
+      runInMemory(loadWorkload('workloads/anon-vma-reuse.json')).events,
+      runInMemory(loadWorkload('workloads/anon-vma-lock-rmap.json'), 3).events,
+      runInMemory(
+        workload(
+          [
+            { op: 'anon', cpu: 0, mm: 1, pages: 2 },
+            { op: 'fork', cpu: 0, parent: 1, child: 2 },
+            { op: 'exit', cpu: 0, mm: 1 },
+            { op: 'anon-write', cpu: 0, mm: 2, index: 0, count: 2 },
+            { op: 'rmap', cpu: 0, mm: 2, index: 0, count: 2, walk: 'try_to_unmap' },
+          ],
+          { cpus: 1 },
         ),
       ).events,
     ]

@@ -13,12 +13,12 @@ import { ROOT } from './built'
 import { tmpDir } from './helpers'
 
 const PINNED = [
-  { workload: 'default', seed: 1, events: 461318, headHash: '424eead5b592e839e24a313ffae9227816a6ac587b6019c4fdf1fd4f08030ae3' },
-  { workload: 'gph-discard-list', seed: 3, events: 5858, headHash: '4fc36db5964780c25e48cd43ef947ba0e2e16ebd82c04d19f0db7739b8184b08' },
-  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: 'becdeb0a6c6183997120329a83a68e544014cae90ddd532e7f1556847ed57187' },
-  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: '281f3d6a6d390d4b201954871a4642785a08e06817e8625010fbba6231606540' },
-  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '8d825c9e20a585f8c5d47e8740f45fe05c66ed887faae4320643ddb71ec17cb7' },
-  { workload: 'gph-tiny-pcp', seed: 3, events: 31415, headHash: 'cbf2438d1d1c5e089932eff6a0cc6bb6f35a9ca3305d619474dc558a674670fc' },
+  { workload: 'default', seed: 1, events: 461477, headHash: 'fdb25118b2340f2f2969d00d944dd08f0d6be001bb8eb6c333ddd219e2a2659c' },
+  { workload: 'gph-discard-list', seed: 3, events: 6262, headHash: 'dfdbcb0b7907b2719cc12a92a8d2e717e852a7361b9253d9f2398ae3b6866ca8' },
+  { workload: 'gph-state-change', seed: 3, events: 9951, headHash: '6f5f7359a26fdbe0302a1562d81d77b2d9c4968cf6ec3fe0a9e19b2d2debedf8' },
+  { workload: 'gph-volatile-at', seed: 3, events: 4320, headHash: '8e4fb9edf03ea3a7ff77a9a3e5918ad07bf412b90474891c3361d5f8687507ea' },
+  { workload: 'gph-fork-vs-discard', seed: 3, events: 7355, headHash: '70bd69baac4607d576e26a9ac25acd83e05787ea33713dd9202e81b5d3c6f836' },
+  { workload: 'gph-tiny-pcp', seed: 3, events: 32312, headHash: 'd6c370a8a27f06c1b462662b1710031c1b5572c31ec3067f946c52b756e37008' },
 ] as const
 
 describe('pinned head hashes (change them only with the behaviour change that moves them)', () => {

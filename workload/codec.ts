@@ -73,6 +73,31 @@ export const UnmapOp = strictObject('an unmap op', { op: t.literal('unmap'), cpu
 export const ForkOp = strictObject('a fork op', { op: t.literal('fork'), cpu: Cpu, parent: Mm, child: Mm })
 export const ExitOp = strictObject('an exit op', { op: t.literal('exit'), cpu: Cpu, mm: Mm })
 export const AnonOp = strictObject('an anon op', { op: t.literal('anon'), cpu: Cpu, mm: Mm, pages: Count })
+
+// Anonymous memory by page index in the process's anonymous heap (the VMA the first anon op
+// maps): stores that fault or break COW, protection changes and unmaps that split and merge VMAs,
+// and rmap walks. They work with or without guest page hinting.
+/** Page indices in the anonymous heap: 0..HEAP_PAGES - 1. */
+export const HEAP_PAGES = 1 << 22
+const HeapIndex = intIn(0, HEAP_PAGES - 1, `a heap page index 0..${HEAP_PAGES - 1}`)
+const HeapCount = intIn(1, HEAP_PAGES, `a page count 1..${HEAP_PAGES}`)
+export const AnonWriteOp = strictObject('an anon-write op', { op: t.literal('anon-write'), cpu: Cpu, mm: Mm }, { index: HeapIndex, count: HeapCount })
+export const MprotectOp = strictObject('an mprotect op', { op: t.literal('mprotect'), cpu: Cpu, mm: Mm, index: HeapIndex, count: HeapCount, writable: t.boolean })
+export const MunmapOp = strictObject('a munmap op', { op: t.literal('munmap'), cpu: Cpu, mm: Mm, index: HeapIndex, count: HeapCount })
+export const RmapOp = strictObject(
+  'an rmap op',
+  { op: t.literal('rmap'), cpu: Cpu },
+  {
+    /** page_referenced (reclaim's aging), try_to_unmap, or rmap_walk (every VMA that covers the page, as migration walks). */
+    walk: oneOf(['page_referenced', 'try_to_unmap', 'rmap_walk'] as const),
+    /** The pages process `mm` maps at heap indices [index, index + count) ... */
+    mm: Mm,
+    index: HeapIndex,
+    count: HeapCount,
+    /** ... or, instead, this many pages drawn from each anon_vma that mapped pages name. */
+    sample: intIn(1, 1 << 20),
+  },
+)
 export const ReclaimOp = strictObject('a reclaim op', { op: t.literal('reclaim'), cpu: Cpu })
 export const CpuDownOp = strictObject('a cpu-down op', { op: t.literal('cpu-down'), cpu: Cpu, target: Cpu })
 export const CpuUpOp = strictObject('a cpu-up op', { op: t.literal('cpu-up'), cpu: Cpu, target: Cpu })
@@ -103,6 +128,10 @@ export type Op =
   | t.TypeOf<typeof ForkOp>
   | t.TypeOf<typeof ExitOp>
   | t.TypeOf<typeof AnonOp>
+  | t.TypeOf<typeof AnonWriteOp>
+  | t.TypeOf<typeof MprotectOp>
+  | t.TypeOf<typeof MunmapOp>
+  | t.TypeOf<typeof RmapOp>
   | t.TypeOf<typeof ReclaimOp>
   | t.TypeOf<typeof CpuDownOp>
   | t.TypeOf<typeof CpuUpOp>
@@ -127,6 +156,10 @@ export const Op: t.Type<Op, unknown, unknown> = t.recursion('an op', () =>
     fork: ForkOp,
     exit: ExitOp,
     anon: AnonOp,
+    'anon-write': AnonWriteOp,
+    mprotect: MprotectOp,
+    munmap: MunmapOp,
+    rmap: RmapOp,
     reclaim: ReclaimOp,
     'cpu-down': CpuDownOp,
     'cpu-up': CpuUpOp,
@@ -139,15 +172,22 @@ const RepeatOpCodec: t.Type<RepeatOp, unknown, unknown> = strictObject('a repeat
   ops: t.array(Op),
 }) as unknown as t.Type<RepeatOp, unknown, unknown>
 
-/** Each switch of guest page hinting and its values, the kernel's design first. */
+/** Each switch of guest page hinting and of anonymous reverse mapping, and its values, the kernel's design first. */
 export const VARIANT_VALUES = {
   discardList: ['on', 'off'],
   stateChange: ['lock', 'cas', 'none'],
   volatileAt: ['writeback-end', 'writeback-start', 'writeback-start-checked'],
   forkVsDiscard: ['checked', 'unchecked'],
+  anonVmaLinking: ['chain', 'legacy'],
+  lockRmap: ['on', 'off'],
+  anonVmaReuse: ['fixed', 'degree', 'off'],
+  anonVmaPrepare: ['recheck', 'unchecked'],
 } as const
 
-/** The switches of guest page hinting; absent ones take the kernel's design (DEFAULT_HINTING). */
+/**
+ * The switches of guest page hinting (DEFAULT_HINTING) and of anonymous reverse mapping
+ * (DEFAULT_RMAP); absent ones take the kernel's design.
+ */
 export const Variants = strictObject(
   'variants',
   {},
@@ -156,6 +196,10 @@ export const Variants = strictObject(
     stateChange: oneOf(VARIANT_VALUES.stateChange),
     volatileAt: oneOf(VARIANT_VALUES.volatileAt),
     forkVsDiscard: oneOf(VARIANT_VALUES.forkVsDiscard),
+    anonVmaLinking: oneOf(VARIANT_VALUES.anonVmaLinking),
+    lockRmap: oneOf(VARIANT_VALUES.lockRmap),
+    anonVmaReuse: oneOf(VARIANT_VALUES.anonVmaReuse),
+    anonVmaPrepare: oneOf(VARIANT_VALUES.anonVmaPrepare),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>

@@ -20,7 +20,8 @@ const options = {
 const stateText = (a: PageHistoryEntry['after']): string => {
   const holder = a.block !== null ? `${a.kind} order ${a.block.order} at ${hex(a.block.head)} ${a.block.migratetype}` : a.pcpCpu !== null ? `pcp cpu${a.pcpCpu}` : a.kind
   const hinted = a.state === '-' ? '' : ` ${a.state} ref ${a.refcount} map ${a.mapcount} use ${a.uses}${a.flags.length > 0 ? ` ${a.flags.join('|')}` : ''}`
-  return `        -> ${holder}; pageblock ${a.pageblockMigratetype}; gen ${a.gen};${hinted} (${a.owner})\n`
+  const anon = a.anon === null ? '' : ` anon_vma av${a.anon.anonVma} index ${hex(a.anon.index)} map ${a.anon.mapcount};`
+  return `        -> ${holder}; pageblock ${a.pageblockMigratetype}; gen ${a.gen};${anon}${hinted} (${a.owner})\n`
 }
 
 export const pageSpec: CommandSpec<typeof options> = {

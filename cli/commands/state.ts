@@ -1,16 +1,28 @@
-// `mmsim state zone|pages|cpus --at SEQ | --at-time NS`: the state of a run at any point, restored
+// `mmsim state zone|pages|cpus|anon-vma --at SEQ | --at-time NS`: the state of a run at any point, restored
 // from its nearest snapshot and folded on from there (analysis/stateAt.ts). Each view is a
 // subcommand with its own options and --help.
 import type { Logger } from 'pino'
 import { seqAtTime, stateAt, type StateAt } from '../../analysis/stateAt'
-import { cpusSummary, frameRows, renderBuddyinfo, renderCpus, renderPageCache, renderPages, renderPagetypeinfo, stateDistribution, zoneSummary } from '../../projections'
+import {
+  anonVmaView,
+  cpusSummary,
+  frameRows,
+  renderAnonVma,
+  renderBuddyinfo,
+  renderCpus,
+  renderPageCache,
+  renderPages,
+  renderPagetypeinfo,
+  stateDistribution,
+  zoneSummary,
+} from '../../projections'
 import { IntArg, OneOfArg, PfnArg, RunArg, SeqArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { hex } from '../eventText'
 import { EXIT_OK } from '../io'
 import { checkPfn, withRun, type OpenRun } from '../openRun'
 
-export const STATE_VIEWS = ['zone', 'pages', 'cpus'] as const
+export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma'] as const
 const FORMATS = ['buddyinfo', 'pagetypeinfo', 'all'] as const
 
 /** Frames the pages view lists when no --count is given. */
@@ -137,13 +149,49 @@ const cpusSpec: CommandSpec<typeof common> = {
     }),
 }
 
-export const stateViews = [zoneSpec, pagesSpec, cpusSpec] as const
+const anonVmaOptions = {
+  ...common,
+  mm: opt('--mm <mm>', "only this process's VMAs and the anon_vma trees they are chained to", IntArg()),
+  pfn: opt('--pfn <pfn>', "this page's rmap: page->mapping, index, mapcount and the VMAs a walk visits (decimal or 0x hex)", PfnArg),
+}
+
+const anonVmaSpec: CommandSpec<typeof anonVmaOptions> = {
+  name: 'anon-vma',
+  summary: 'anon_vma trees, VMAs and their anon_vma_chains, a page’s rmap at a seq',
+  description:
+    "Prints a run's anonymous reverse mapping after --at (or --at-time): every anon_vma tree from its root " +
+    '(refcount, num_children, num_active_vmas, the mapped pages naming it, the VMAs of its interval tree), ' +
+    "each process's anonymous VMAs with vma->anon_vma and the anon_vma_chain, and with --pfn one page's " +
+    'rmap and the VMAs an rmap walk of it visits.',
+  examples: ['mmsim state anon-vma', 'mmsim state anon-vma --mm 2 --at 200', 'mmsim state anon-vma --pfn 0x400 --json'],
+  options: anonVmaOptions,
+  action: (opts, { io, name, log }) =>
+    atSeq(
+      name,
+      opts,
+      log,
+      ({ state, seq, from }, r) => {
+        const view = anonVmaView(state, { mm: opts.mm, pfn: opts.pfn })
+        io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq, from, ...view })}\n` : renderAnonVma(view))
+        return EXIT_OK
+      },
+      (r) => void (opts.pfn !== undefined && checkPfn(name, r, opts.pfn)),
+    ),
+}
+
+export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec] as const
 
 export const stateHelp = {
   name: 'state',
-  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus)',
+  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus, anon-vma)',
   description:
     "Prints one view of a run's state after --at SEQ or --at-time NS (default: its last event): " +
     'restored from the nearest snapshot at or before it, then folded on from there. --json says which snapshot it came from.',
-  examples: ['mmsim state zone --at 5 --format buddyinfo', 'mmsim state pages --pfn 0 --count 16', 'mmsim state cpus --json', 'mmsim state zone --at-time 1000000'],
+  examples: [
+    'mmsim state zone --at 5 --format buddyinfo',
+    'mmsim state pages --pfn 0 --count 16',
+    'mmsim state cpus --json',
+    'mmsim state zone --at-time 1000000',
+    'mmsim state anon-vma --mm 1',
+  ],
 }

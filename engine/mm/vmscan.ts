@@ -29,7 +29,13 @@ const shrink_page_cache = function* (k: Kernel, cpu: Cpu, priority: number, targ
   return reclaimed
 }
 
-/** try_to_free_pages: priority passes until SWAP_CLUSTER_MAX pages are reclaimed or priority 0. */
+/**
+ * try_to_free_pages: priority passes until SWAP_CLUSTER_MAX pages are reclaimed or priority 0.
+ * Anonymous pages are not aged here: with no swap space get_scan_count scans only file pages,
+ * and shrink_zone rebalances the anonymous lists only `if (inactive_anon_is_low(zone, sc) &&
+ * nr_swap_pages > 0)`; mmsim models no swap device. The `rmap` workload op ages anonymous pages
+ * as shrink_active_list would (rmap.ts: shrink_active_list).
+ */
 export const try_to_free_pages = function* (k: Kernel, cpu: Cpu, _req: AllocRequest | null): Path<number> {
   let discards = 0
   let cache = 0

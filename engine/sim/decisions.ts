@@ -24,9 +24,9 @@ export const POINT_NAMES = ['step', 'wake', 'ipi', 'op', 'timer'] as const
  * The object a step is about to touch (`where` bits 11..15), by kind. A lock counts as what it
  * protects: a zone lock is the zone, the state-change bit and PG_locked are the page, a page
  * table lock is the process (mm), an i_mmap lock is the file; the site says which lock. `ipi` is
- * call_lock and the IPIs of smp_call_function.
+ * call_lock and the IPIs of smp_call_function; `anon_vma` is the root of an anon_vma tree (its lock).
  */
-export const OBJ = { none: 0, page: 1, zone: 2, mm: 3, file: 4, cpu: 5, ipi: 6 } as const
+export const OBJ = { none: 0, page: 1, zone: 2, mm: 3, file: 4, cpu: 5, ipi: 6, anon_vma: 7 } as const
 export type ObjKind = keyof typeof OBJ
 export const OBJ_NAMES = Object.keys(OBJ) as readonly ObjKind[]
 

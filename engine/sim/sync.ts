@@ -206,3 +206,45 @@ export function* on_each_cpu(sim: Simulator, cpu: Cpu, callLock: SpinLock, name:
   local_irq_enable(sim, cpu)
   return call
 }
+
+/**
+ * A reader-writer semaphore (mmap_sem): readers share it, a writer has it alone, and a waiting
+ * writer keeps new readers out (rwsem's fairness). Sleeping, like the kernel's: a CPU waiting for
+ * it holds no spinlock.
+ */
+export class RwSem {
+  readers = 0
+  writer: Cpu | null = null
+  private writersWaiting = 0
+  private readonly wq: WaitQueue
+  constructor(
+    readonly name: string,
+    objKind: ObjKind = 'none',
+    objId = 0,
+  ) {
+    this.wq = new WaitQueue(name, objKind, objId)
+  }
+
+  *down_read(sim: Simulator, cpu: Cpu): Path {
+    yield* wait_event(sim, cpu, this.wq, () => this.writer === null && this.writersWaiting === 0)
+    this.readers++
+  }
+
+  up_read(sim: Simulator): void {
+    assert(this.readers > 0, `${this.name} is held for reading`)
+    if (--this.readers === 0) this.wq.wakeAll(sim)
+  }
+
+  *down_write(sim: Simulator, cpu: Cpu): Path {
+    this.writersWaiting++
+    yield* wait_event(sim, cpu, this.wq, () => this.writer === null && this.readers === 0)
+    this.writersWaiting--
+    this.writer = cpu
+  }
+
+  up_write(sim: Simulator, cpu: Cpu): void {
+    assert(this.writer === cpu, `cpu ${cpu.id} releases ${this.name}, which it holds for writing`)
+    this.writer = null
+    this.wq.wakeAll(sim)
+  }
+}

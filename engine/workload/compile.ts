@@ -3,7 +3,7 @@
 // most once. The result is the program the driver runs, with every tag use resolved to its
 // definition. Each op's own checks are its entry in compileOps.ts; this file walks the ops
 // (repeats and barriers, which concern every CPU) and keeps the tables they share.
-import { layoutMachine, type LayoutError } from '../mm/boot'
+import { layoutMachine, splitVariants, type LayoutError } from '../mm/boot'
 import { type Op, type Workload } from '../../workload/codec'
 import { compileOp, type At, type CompileContext } from './compileOps'
 import type { Compiled, Program, TagRef } from './program'
@@ -69,8 +69,8 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
   const boot = layout.boot
   const errors: LayoutError[] = []
   const error = (path: string, message: string): void => void errors.push({ path, message })
-  if (w.variants !== undefined && Object.keys(w.variants).length > 0 && boot.hinting === null)
-    error('$.variants', 'the variants switch guest page hinting, which needs machine.guestPageHinting: true')
+  if (w.variants !== undefined && Object.keys(splitVariants(w.variants).hinting).length > 0 && boot.hinting === null)
+    error('$.variants', 'discardList, stateChange, volatileAt and forkVsDiscard switch guest page hinting, which needs machine.guestPageHinting: true')
   if (w.host !== undefined && boot.hinting === null) error('$.host', 'the host discards pages only from a guest that hints (machine.guestPageHinting: true)')
   const tags = new TagTable(error)
   const forked = new Set<number>()

@@ -2,7 +2,7 @@
 // whole workload can tell (CPUs, zones, tags, processes) and returns the op's program step. The
 // record's key type is the op union's tag, so a new op does not compile until it has one here.
 import { MAX_ORDER } from '../../events/codecs'
-import { mtIndex, type Op } from '../../workload/codec'
+import { HEAP_PAGES, mtIndex, type Op } from '../../workload/codec'
 import type { CpuProgram, TagRef } from './program'
 
 export const DEFAULT_ORDER_WEIGHTS = [70, 10, 8, 5, 3, 2, 1, 1, 0, 0, 0]
@@ -88,7 +88,6 @@ const pteOp = (c: CompileContext, op: Extract<CpuOp, { op: 'map' | 'touch' | 'un
 }
 
 const fork: Compiler<'fork'> = (c, op, at) => {
-  needsHinting(c, at)
   if (op.child === op.parent) c.error(`${at.path}.child`, 'a process cannot fork itself into itself')
   else if (!c.createMm(op.child)) c.error(`${at.path}.child`, `process ${op.child} already exists before this fork`)
   c.useMm(op.parent)
@@ -97,15 +96,51 @@ const fork: Compiler<'fork'> = (c, op, at) => {
 }
 
 const exit: Compiler<'exit'> = (c, op, at) => {
-  needsHinting(c, at)
   c.useMm(op.mm)
   return { kind: 'exit', path: at.path, cpu: op.cpu, mm: op.mm }
 }
 
 const anon: Compiler<'anon'> = (c, op, at) => {
-  needsHinting(c, at)
   c.useMm(op.mm)
   return { kind: 'anon', path: at.path, cpu: op.cpu, mm: op.mm, pages: op.pages }
+}
+
+/** A range of heap pages must end inside the heap. */
+const heapRange = (c: CompileContext, op: { index?: number; count?: number }, at: At): { index: number; count: number } => {
+  const index = op.index ?? 0
+  const count = op.count ?? 1
+  if (index + count > HEAP_PAGES) c.error(`${at.path}.count`, `expected the range to end inside the heap (${HEAP_PAGES} pages), got index ${index} + count ${count}`)
+  return { index, count }
+}
+
+const anonWrite: Compiler<'anon-write'> = (c, op, at) => {
+  c.useMm(op.mm)
+  return { kind: 'anon-write', path: at.path, cpu: op.cpu, mm: op.mm, ...heapRange(c, op, at) }
+}
+
+const mprotect: Compiler<'mprotect'> = (c, op, at) => {
+  c.useMm(op.mm)
+  return { kind: 'mprotect', path: at.path, cpu: op.cpu, mm: op.mm, ...heapRange(c, op, at), writable: op.writable }
+}
+
+const munmap: Compiler<'munmap'> = (c, op, at) => {
+  c.useMm(op.mm)
+  return { kind: 'munmap', path: at.path, cpu: op.cpu, mm: op.mm, ...heapRange(c, op, at) }
+}
+
+const rmap: Compiler<'rmap'> = (c, op, at) => {
+  const byRange = op.mm !== undefined || op.index !== undefined || op.count !== undefined
+  if (byRange === (op.sample !== undefined)) c.error(at.path, 'expected either "mm" (with "index" and "count") or "sample", not both and not neither')
+  if (byRange && op.mm === undefined) c.error(`${at.path}.mm`, 'expected the process whose pages to walk')
+  if (op.mm !== undefined) c.useMm(op.mm)
+  return {
+    kind: 'rmap',
+    path: at.path,
+    cpu: op.cpu,
+    walk: op.walk ?? 'page_referenced',
+    range: byRange ? { mm: op.mm ?? 0, ...heapRange(c, op, at) } : null,
+    sample: op.sample ?? 0,
+  }
 }
 
 const reclaim: Compiler<'reclaim'> = (_c, op, at) => ({ kind: 'reclaim', path: at.path, cpu: op.cpu })
@@ -133,6 +168,10 @@ export const OP_COMPILERS: { readonly [K in CpuOp['op']]: Compiler<K> } = {
   fork,
   exit,
   anon,
+  'anon-write': anonWrite,
+  mprotect,
+  munmap,
+  rmap,
   reclaim,
   'cpu-down': hotplug,
   'cpu-up': hotplug,

@@ -8,7 +8,11 @@ import type { Prng } from '../prng'
 import type { Cpu, Path } from '../sim/cpu'
 import { local_irq_disable, local_irq_enable, sleep, wait_event } from '../sim/sync'
 import { file_read_page, file_write_page, invalidate_page, writeback_page } from '../mm/filemap'
-import { anon_fault, exit_mm, fault_in_file_page, fork_mm, touch_file_page, unmap_file_page } from '../mm/memory'
+import { exit_mm, fault_in_file_page, fork_mm, handle_anon_write, mmap_anon_heap, touch_file_page, unmap_file_page } from '../mm/memory'
+import { do_mprotect, do_munmap } from '../mm/mmap'
+import { shrink_active_list } from '../mm/rmap'
+import { NO_ANON_VMA } from '../../projections/anon_vma/state'
+import { pagesByAnonVma } from '../../projections/anon_vma/cost'
 import { try_to_free_pages } from '../mm/vmscan'
 import type { DriverContext } from './driver'
 import type { CpuProgram } from './program'
@@ -138,13 +142,80 @@ const exit: Exec<'exit'> = function* (ctx, cpu, _prng, op) {
   yield* exit_mm(ctx.k, cpu, op.mm)
 }
 
+/** The next pages of the process's anonymous heap, faulted in by a store each. */
 const anon: Exec<'anon'> = function* (ctx, cpu, _prng, op) {
   yield* waitForMm(ctx, cpu, op.mm)
+  yield* mmap_anon_heap(ctx.k, cpu, op.mm)
   for (let i = 0; i < op.pages; i++) {
     const next = ctx.anonNext.get(op.mm) ?? 0
     ctx.anonNext.set(op.mm, next + 1)
-    if (!(yield* anon_fault(ctx.k, cpu, ctx.file, op.mm, next))) return skipped(ctx.k, cpu, op, `process ${op.mm}: no page could be allocated`)
+    const r = yield* handle_anon_write(ctx.k, cpu, ctx.file, op.mm, next)
+    if (r !== true) return skipped(ctx.k, cpu, op, `process ${op.mm} heap page ${next}: ${r}`)
   }
+}
+
+/** Stores to heap pages [index, index + count): faults where nothing is mapped, COW breaks where a pte is shared. */
+const anonWrite: Exec<'anon-write'> = function* (ctx, cpu, _prng, op) {
+  yield* waitForMm(ctx, cpu, op.mm)
+  yield* mmap_anon_heap(ctx.k, cpu, op.mm)
+  for (let i = op.index; i < op.index + op.count; i++) {
+    const r = yield* handle_anon_write(ctx.k, cpu, ctx.file, op.mm, i)
+    if (r !== true) return skipped(ctx.k, cpu, op, `process ${op.mm} heap page ${i}: ${r}`)
+  }
+}
+
+/** Runs `body` with the process's mmap_sem held for writing (mprotect, munmap). */
+const underMmapSem = function* (ctx: DriverContext, cpu: Cpu, mm: number, body: () => Path<string | null | void>): Path<string | null | void> {
+  const sem = ctx.k.locks.mmapSem(mm)
+  yield* sem.down_write(ctx.k.sim, cpu)
+  const r = yield* body()
+  sem.up_write(ctx.k.sim, cpu)
+  return r
+}
+
+const mprotect: Exec<'mprotect'> = function* (ctx, cpu, _prng, op) {
+  yield* waitForMm(ctx, cpu, op.mm)
+  const r = yield* underMmapSem(ctx, cpu, op.mm, () => do_mprotect(ctx.k, cpu, op.mm, op.index, op.index + op.count, op.writable))
+  if (typeof r === 'string') skipped(ctx.k, cpu, op, `process ${op.mm}: ${r}`)
+}
+
+const munmap: Exec<'munmap'> = function* (ctx, cpu, _prng, op) {
+  yield* waitForMm(ctx, cpu, op.mm)
+  yield* underMmapSem(ctx, cpu, op.mm, () => do_munmap(ctx.k, cpu, op.mm, op.index, op.index + op.count))
+}
+
+/**
+ * The pages to walk: those a process maps in a heap range, or a stratified sample: `sample`
+ * pages drawn from each anon_vma that mapped pages name (every stratum is seen, however small).
+ */
+const rmapTargets = (ctx: DriverContext, prng: Prng, op: Extract<CpuProgram, { kind: 'rmap' }>): number[] => {
+  const a = ctx.k.state.anonVma
+  if (op.range !== null) {
+    const ptes = ctx.k.state.mms.mms.get(op.range.mm)?.ptes
+    const out: number[] = []
+    for (let i = op.range.index; i < op.range.index + op.range.count; i++) {
+      const pfn = ptes?.get(i)?.pfn
+      if (pfn !== undefined && a.mapping[pfn] !== NO_ANON_VMA) out.push(pfn)
+    }
+    return out
+  }
+  const out: number[] = []
+  for (const pages of pagesByAnonVma(a).values()) {
+    // A partial Fisher-Yates shuffle: `sample` distinct pages of the stratum.
+    const n = Math.min(op.sample, pages.length)
+    for (let i = 0; i < n; i++) {
+      const j = prng.int(i, pages.length - 1)
+      ;[pages[i], pages[j]] = [pages[j]!, pages[i]!]
+      out.push(pages[i]!)
+    }
+  }
+  return out
+}
+
+/** Reclaim's aging (page_referenced) or unmapping (try_to_unmap) of the chosen pages, through the rmap walk. */
+const rmap: Exec<'rmap'> = function* (ctx, cpu, prng, op) {
+  if (op.range !== null) yield* waitForMm(ctx, cpu, op.range.mm)
+  yield* shrink_active_list(ctx.k, cpu, rmapTargets(ctx, prng, op), op.walk)
 }
 
 const reclaim: Exec<'reclaim'> = function* (ctx, cpu) {
@@ -158,7 +229,25 @@ const hotplug: Exec<'hotplug'> = function* (ctx, cpu, _prng, op) {
   ctx.barriers.recheck(ctx.k.sim, () => onlineCpus(ctx))
 }
 
-export const OPS: { readonly [K in CpuProgram['kind']]: Exec<K> } = { alloc, free, drain, pressure, churn, idle, file, pte, fork, exit, anon, reclaim, hotplug }
+export const OPS: { readonly [K in CpuProgram['kind']]: Exec<K> } = {
+  alloc,
+  free,
+  drain,
+  pressure,
+  churn,
+  idle,
+  file,
+  pte,
+  fork,
+  exit,
+  anon,
+  'anon-write': anonWrite,
+  mprotect,
+  munmap,
+  rmap,
+  reclaim,
+  hotplug,
+}
 
 /** Runs one step through its table entry (the one place the step union meets the table). */
 export const execOp = (ctx: DriverContext, cpu: Cpu, prng: Prng, op: CpuProgram, iters: readonly number[]): Path =>

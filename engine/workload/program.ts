@@ -25,6 +25,10 @@ export type Program =
   | { kind: 'fork'; path: string; cpu: number; parent: number; child: number }
   | { kind: 'exit'; path: string; cpu: number; mm: number }
   | { kind: 'anon'; path: string; cpu: number; mm: number; pages: number }
+  | { kind: 'anon-write'; path: string; cpu: number; mm: number; index: number; count: number }
+  | { kind: 'mprotect'; path: string; cpu: number; mm: number; index: number; count: number; writable: boolean }
+  | { kind: 'munmap'; path: string; cpu: number; mm: number; index: number; count: number }
+  | { kind: 'rmap'; path: string; cpu: number; walk: 'page_referenced' | 'try_to_unmap' | 'rmap_walk'; range: { mm: number; index: number; count: number } | null; sample: number }
   | { kind: 'reclaim'; path: string; cpu: number }
   | { kind: 'hotplug'; path: string; cpu: number; target: number; up: boolean }
   | { kind: 'repeat'; path: string; times: number; body: Program[]; cpus: ReadonlySet<number>; units: number }

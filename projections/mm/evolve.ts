@@ -41,6 +41,14 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
       m.ptes.set(e.data.vpn, { pfn: e.data.pfn, gen: zone.gen[e.data.pfn]!, writable: e.data.writable })
       return
     }
+    case 'PteWriteChanged': {
+      const m = s.mms.get(e.data.mm)
+      const pte = m?.ptes.get(e.data.vpn)
+      assert(pte !== undefined && pte.pfn === e.data.pfn, `process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
+      // Replaced in place: the pte keeps its position in the process's table.
+      m!.ptes.set(e.data.vpn, { ...pte, writable: e.data.writable })
+      return
+    }
     case 'PteCleared': {
       const m = s.mms.get(e.data.mm)
       assert(m?.ptes.get(e.data.vpn)?.pfn === e.data.pfn, `process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
@@ -80,6 +88,22 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     case 'ReclaimRan':
     case 'InvariantViolated':
     case 'DeadlockDetected':
+    case 'VmaMapped':
+    case 'VmaSplit':
+    case 'VmaAdjusted':
+    case 'VmaProtectionChanged':
+    case 'VmaRemoved':
+    case 'AnonVmaPrepared':
+    case 'AnonVmaCloned':
+    case 'AnonVmaCreated':
+    case 'AnonVmaUnlinked':
+    case 'AnonVmaPut':
+    case 'AnonRmapAdded':
+    case 'AnonRmapMoved':
+    case 'AnonPageIsolated':
+    case 'AnonPagePutBack':
+    case 'RmapWalkStarted':
+    case 'RmapWalkFinished':
     case 'OpSkipped':
       return
     default:

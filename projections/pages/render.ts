@@ -39,7 +39,7 @@ export const frameOwner = (s: MmState, pfn: number): string => {
     }
     case FRAME_ALLOCATED:
       if (p !== null && p.file[pfn]! >= 0) return `file ${p.file[pfn]} index ${p.index[pfn]}`
-      if (p !== null && p.mapcount[pfn]! > 0) return 'anonymous'
+      if (s.anonVma.mapcount[pfn]! > 0 || (p !== null && p.mapcount[pfn]! > 0)) return 'anonymous'
       return 'kernel'
     default:
       return 'tail of a block'

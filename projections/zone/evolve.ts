@@ -247,6 +247,23 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
     case 'ReclaimRan':
     case 'InvariantViolated':
     case 'DeadlockDetected':
+    case 'VmaMapped':
+    case 'VmaSplit':
+    case 'VmaAdjusted':
+    case 'VmaProtectionChanged':
+    case 'VmaRemoved':
+    case 'AnonVmaPrepared':
+    case 'AnonVmaCloned':
+    case 'AnonVmaCreated':
+    case 'AnonVmaUnlinked':
+    case 'AnonVmaPut':
+    case 'AnonRmapAdded':
+    case 'AnonRmapMoved':
+    case 'PteWriteChanged':
+    case 'AnonPageIsolated':
+    case 'AnonPagePutBack':
+    case 'RmapWalkStarted':
+    case 'RmapWalkFinished':
     case 'OpSkipped':
       return
     default:
