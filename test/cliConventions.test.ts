@@ -289,7 +289,7 @@ describe('replay, fork and diff: --json, exit codes, messages', () => {
       [['replay', '--run', '1', '--variant', 'discardList'], '--variant: expected a variant key=value, one of discardList=on|off'],
       [['replay', '--run', '1', '--variant', 'discardList=maybe'], '--variant: expected a variant key=value'],
       [['replay', '--run', '1', '--variant', 'discardList=on', '--variant', 'discardList=off'], '--variant discardList is given twice'],
-      [['replay', '--run', '1', '--variant', 'discardList=off'], 'the variants switch guest page hinting, which needs machine.guestPageHinting: true'],
+      [['replay', '--run', '1', '--variant', 'discardList=off'], 'switch guest page hinting, which needs machine.guestPageHinting: true'],
       [['diff', '--run', '1', '--run', '99'], 'no run 99'],
     ]
     for (const [argv, message] of cases) {
