@@ -155,7 +155,7 @@ const endToEnd = async (dir: string) => {
     .prepare('SELECT run_id, first_seq, last_seq, first_t, last_t, hashes, body FROM event_batches WHERE run_id = ? ORDER BY first_seq')
     .raw()
     .all(summary.runId) as unknown[][]
-  const middle = [...readRows(db, summary.runId, { fromSeq: summary.events >> 1, limit: 1 })][0]!
+  const middle = [...readRows(db, summary.runId, { fromSeq: (summary.events >> 1) + 1, limit: 1 })][0]!
   db.close()
   const rawMs = rawInsert(path.join(dir, 'raw.db'), batches)
   const rawRate = (summary.events / rawMs) * 1000

@@ -139,7 +139,7 @@ export class EventWriter {
   }
 
   append(e: MmEvent): void {
-    // The messages are made only on failure: built per event, they cost as much as the packing.
+    // The messages are made only on failure, not for every event whose assertion holds.
     if (e.seq !== this.lastSeq + 1) assert(false, `events arrive in seq order (${e.seq} after ${this.lastSeq})`)
     this.lastSeq = e.seq
     // After a failure the run is stopped by its caller; what it still emits is not stored.
