@@ -41,23 +41,17 @@ const busy = (): Workload => {
   }
 }
 
-const reading = <T>(file: string, f: (db: Db) => T): T => {
-  const db = openForRead(file)
+/** Runs `f` on a connection of its own, closed after. */
+const using = <T>(open: (file: string) => Db, file: string, f: (db: Db) => T): T => {
+  const db = open(file)
   try {
     return f(db)
   } finally {
     db.close()
   }
 }
-
-const writing = <T>(file: string, f: (db: Db) => T): T => {
-  const db = openForWrite(file)
-  try {
-    return f(db)
-  } finally {
-    db.close()
-  }
-}
+const reading = <T>(file: string, f: (db: Db) => T): T => using(openForRead, file, f)
+const writing = <T>(file: string, f: (db: Db) => T): T => using(openForWrite, file, f)
 
 interface Row {
   run_id: number
