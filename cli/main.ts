@@ -11,6 +11,7 @@ import { WorkloadError } from '../workload/load'
 import { DeriveRefused } from '../hunt/derive'
 import { UsageError } from './args'
 import { addCommand, type Outcome } from './command'
+import { bisectSpec } from './commands/bisect'
 import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
 import { diffSpec } from './commands/diff'
@@ -58,6 +59,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   for (const view of stateViews) addCommand(state, view, io, outcome)
   addCommand(program, pageSpec, io, outcome)
   addCommand(program, checkSpec, io, outcome)
+  addCommand(program, bisectSpec, io, outcome)
   addCommand(program, replaySpec, io, outcome)
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)

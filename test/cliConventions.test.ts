@@ -27,6 +27,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   'experiment anon-vma-scaling': ['--children', '--pages', '--sample', '--seed', '--db', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
+  bisect: ['--db', '--run', '--invariant', '--json', '--log-level'],
   snapshot: ['--db', '--run', '--every', '--json', '--log-level'],
   replay: ['--db', '--run', '--force', '--seed', '--variant', '--json', '--no-progress', '--log-level'],
   fork: ['--db', '--run', '--at', '--seed', '--variant', '--force', '--json', '--no-progress', '--log-level'],
@@ -48,7 +49,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)
@@ -139,6 +140,21 @@ describe('a stored run', () => {
         expect(r.out).toBe('')
       }
       expect((await cli('check', '--db', db, '--at', String(head))).code).toBe(0)
+    })
+
+    it('bisect: an invariant that holds exits 0 (text and --json); an unknown one exits 2 and lists the known', async () => {
+      const ok = await cli('bisect', '--db', db, '--invariant', 'buddy.nr-free')
+      expect(ok.code).toBe(0)
+      expect(ok.out).toContain('buddy.nr-free holds')
+      const j = await cli('bisect', '--db', db, '--invariant', 'buddy.nr-free', '--json')
+      expect(j.code).toBe(0)
+      expect(JSON.parse(j.out)).toMatchObject({ _tag: 'Holds', invariant: 'buddy.nr-free', headSeq: head })
+      const none = await cli('bisect', '--db', db)
+      expect(none.code).toBe(0)
+      expect(none.out).toContain('recorded no finding')
+      const bad = await cli('bisect', '--db', db, '--invariant', 'buddy.no-such')
+      expect(bad.code).toBe(2)
+      expect(bad.err).toContain('buddy.nr-free')
     })
 
     it('--from greater than --to exits 2; --from past the end exits 2', async () => {
