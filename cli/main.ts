@@ -15,6 +15,7 @@ import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
 import { diffSpec } from './commands/diff'
 import { eventsSpec } from './commands/events'
+import { exploreSpec } from './commands/explore'
 import { forkSpec } from './commands/fork'
 import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
@@ -59,6 +60,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, replaySpec, io, outcome)
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)
+  addCommand(program, exploreSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -50,7 +50,7 @@ const small = (dir: string): string => {
 describe('schema migrations', () => {
   it('are an ordered list, one version per step, ending at this schema', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
-    expect(SCHEMA_VERSION).toBe(4)
+    expect(SCHEMA_VERSION).toBe(5)
   })
 
   it('a new database has the same tables and columns as a migrated schema 1 database', () => {
@@ -154,7 +154,7 @@ describe('a schema 3 database (test/fixtures/v3.db: hash version 2, a schedule o
     return file
   }
 
-  it('reads and verifies as written, unchanged; `mmsim run` migrates it to schema 4 and its run still verifies', async () => {
+  it('reads and verifies as written, unchanged; `mmsim run` migrates it to this schema and its run still verifies', async () => {
     const file = copyOfV3()
     const before = sha(file)
     const check = await cli('check', '--db', file, '--json')
@@ -163,7 +163,7 @@ describe('a schema 3 database (test/fixtures/v3.db: hash version 2, a schedule o
     expect(sha(file)).toBe(before)
     const r = await cli('run', '--db', file, '--workload', small(path.dirname(file)), '--no-progress', '--json')
     expect(r.code).toBe(0)
-    expect(userVersion(file)).toBe(4)
+    expect(userVersion(file)).toBe(SCHEMA_VERSION)
     expect(verify(file, 1)).toMatchObject({ ok: true, events: 4320, headHash: V3_HEAD, hashVersion: 2 })
     expect(verify(file, 2)).toMatchObject({ ok: true, hashVersion: 3 })
     const runs = (await cli('runs', '--db', file, '--json')).out
