@@ -15,6 +15,7 @@ import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
 import { diffSpec } from './commands/diff'
 import { eventsSpec } from './commands/events'
+import { mergeSpec } from './commands/merge'
 import { exploreSpec } from './commands/explore'
 import { forkSpec } from './commands/fork'
 import { replaySpec } from './commands/replay'
@@ -61,6 +62,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)
   addCommand(program, exploreSpec, io, outcome)
+  addCommand(program, mergeSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

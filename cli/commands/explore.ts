@@ -5,7 +5,7 @@ import { ScheduleCrashed, explore, workersMax, type ExploreResult } from '../../
 import { keepFailing, type KeptRun } from '../../hunt/keep'
 import type { ScheduleOutcome } from '../../hunt/schedule'
 import { shardOf, type SeedRange } from '../../hunt/seedRange'
-import { strategyConfig } from '../../hunt/strategy'
+import { strategyConfig, type StrategyChoice } from '../../hunt/strategy'
 import type { ResolvedConfig } from '../../engine/config'
 import type { Variants } from '../../workload/codec'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
@@ -82,6 +82,17 @@ export const renderExplore = (r: ExploreReport): string => {
   return out
 }
 
+/** The `mmsim run` that simulates one seed of an exploration, stopping at its first finding as exploration does. */
+const runCommand = (source: string, variants: Variants | null, choice: StrategyChoice, seed: number): string =>
+  [
+    'mmsim run',
+    ...(source.endsWith('(embedded)') ? [] : [`--workload ${source}`]),
+    ...Object.entries(variants ?? {}).map(([k, v]) => `--variant ${k}=${String(v)}`),
+    `--seed ${seed}`,
+    '--stop-on-violation',
+    ...(choice.strategy === 'pct' ? ['--strategy pct', ...(choice.depth !== undefined ? [`--depth ${choice.depth}`] : [])] : []),
+  ].join(' ')
+
 const options = {
   workload: opt('--workload <file>', 'the workload JSON file (default: the embedded workloads/default.json)', StringArg),
   variant: optMany('--variant <key=value>', "set a switch of the workload's variants (repeatable), e.g. discardList=off", VariantArg),
@@ -147,7 +158,9 @@ export const exploreSpec: CommandSpec<typeof options> = {
       } catch (err) {
         if (!(err instanceof ScheduleCrashed)) throw err
         hooks.simulated()
-        ctx.io.err(`${ctx.name}: internal error: an assertion of mmsim failed while simulating ${err.message}; \`mmsim run --seed ${err.seed}\` with this workload reproduces it\n`)
+        ctx.io.err(
+          `${ctx.name}: internal error: an assertion of mmsim failed while simulating ${err.message}; \`${runCommand(source, variants, choice, err.seed)}\` reproduces it\n`,
+        )
         return EXIT_INTERNAL
       }
       const keep = opts.keep ?? (all ? KEEP_DEFAULT : 1)
