@@ -4,6 +4,8 @@
 // (seq, t, type, JSON data), one row per statement in 100k-row transactions, measured before
 // and after the run and averaged (the machine may be shared); and the same rows into the
 // project's own schema. Timing lives here, never in tests. The ratio to the minimal row is last.
+// Then exploration (bench/explore.ts): schedules per second with one and two workers, and PCT
+// against random in schedules to the first violation.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -14,6 +16,7 @@ import { SCHEMA_SQL, WRITE_PRAGMAS, openForRead, readRows, type EventFilter, typ
 import { runToStore } from '../hunt/runToStore'
 import { benchWorkload } from './workload'
 import { measureThreads } from './threadCpu'
+import { benchExplore } from './explore'
 
 const EVENTS_MIN = 2_000_000
 const STEPS_PER_CPU = 520_000
@@ -70,7 +73,25 @@ const queryMs = (file: string, runId: number, f: EventFilter): { ms: number; row
   return { ms, rows }
 }
 
+/** `npm run bench -- --only store|explore` runs one section; without it, both. */
+const SECTIONS = ['store', 'explore'] as const
+type Section = (typeof SECTIONS)[number]
+
+const sectionsAsked = (argv: readonly string[]): readonly Section[] => {
+  const i = argv.indexOf('--only')
+  if (i < 0) return SECTIONS
+  const s = argv[i + 1]
+  if (!(SECTIONS as readonly (string | undefined)[]).includes(s)) throw new Error(`npm run bench -- --only: expected one of ${SECTIONS.join(', ')}, got ${s ?? 'nothing'}`)
+  return [s as Section]
+}
+
 const main = async () => {
+  const sections = sectionsAsked(process.argv.slice(2))
+  if (sections.includes('store')) await benchStore()
+  if (sections.includes('explore')) await benchExplore()
+}
+
+const benchStore = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmsim-bench-'))
   try {
     const workload = benchWorkload(STEPS_PER_CPU)

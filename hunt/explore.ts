@@ -26,8 +26,10 @@ export interface ExploreSpec {
 }
 
 export interface ExploreHooks {
-  /** Worker threads; 1 (the default) explores on the calling thread. */
+  /** Worker threads, started for this exploration; 1 (the default) explores on the calling thread. */
   readonly workers?: number
+  /** Threads kept across explorations (ExplorerPool); instead of `workers`. */
+  readonly pool?: ExplorerPool
   /** Called as schedules complete: how many, of the range, and how many failed. */
   readonly onProgress?: (done: number, total: number, failing: number) => void
   /** Checked between schedules; a non-null value stops the exploration (a signal). */
@@ -70,7 +72,9 @@ export type FromExplorer =
   | { readonly kind: 'crashed'; readonly seed: number; readonly message: string }
   | { readonly kind: 'done' }
 
-export interface ExplorerInit {
+/** An exploration for a pool's thread: the spec, and the claims it shares with the other threads. */
+export interface ExplorerJob {
+  readonly kind: 'explore'
   readonly spec: ExploreSpec
   readonly claims: SharedArrayBuffer
 }
@@ -118,62 +122,116 @@ const exploreHere = async (spec: ExploreSpec, claims: SeedClaims, tally: Tally, 
   return null
 }
 
-/** `workers` threads explore; this thread gathers their outcomes and watches for an interrupt. */
-const exploreInThreads = (spec: ExploreSpec, claims: SeedClaims, tally: Tally, hooks: ExploreHooks, workers: number): Promise<string | null> =>
-  new Promise((resolve, reject) => {
-    const init: ExplorerInit = { spec, claims: claims.buffer }
-    const threads: Worker[] = []
-    let running = workers
-    let crash: Error | null = null
-    let reason: string | null = null
-    const watch = setInterval(() => {
-      reason ??= hooks.interrupted?.() ?? null
-      if (reason !== null) claims.abort()
-    }, 50)
-    const ended = () => {
-      if (--running > 0) return
-      clearInterval(watch)
-      if (crash !== null) reject(crash)
-      else resolve(reason)
-    }
-    for (let t = 0; t < workers; t++) {
-      const w = startThread('hunt/exploreWorker', { workerData: init })
-      threads.push(w)
-      let finished = false
-      w.on('message', (m: FromExplorer) => {
-        if (m.kind === 'schedule') {
-          tally.add(m.index, m.outcome)
-          hooks.onProgress?.(tally.done, spec.range.count, tally.failing)
-        } else if (m.kind === 'crashed') {
-          crash ??= new ScheduleCrashed(m.seed, m.message)
-          claims.abort()
-        } else finished = true
-      })
-      w.on('error', (err) => {
-        crash ??= err
-        claims.abort()
-      })
-      w.on('exit', () => {
-        if (!finished) {
-          crash ??= new Error('an explorer thread ended before its work did')
-          claims.abort()
+/**
+ * Worker threads kept for several explorations (a library user that explores again and again:
+ * forks from many points, shrink candidates), so that each pays the thread's start and the JIT's
+ * warm-up once. Idle threads do not keep the process alive; close() ends them.
+ */
+export class ExplorerPool {
+  private readonly threads: Worker[]
+  private busy = false
+  private closed = false
+
+  constructor(readonly size: number) {
+    assert(Number.isSafeInteger(size) && size >= 1, 'a pool has a thread or more')
+    this.threads = Array.from({ length: size }, () => {
+      const w = startThread('hunt/exploreWorker', {})
+      w.unref()
+      return w
+    })
+  }
+
+  /** The threads explore `spec` from the shared claims; this thread gathers their outcomes and watches for an interrupt. */
+  run(spec: ExploreSpec, claims: SeedClaims, tally: Tally, hooks: ExploreHooks): Promise<string | null> {
+    assert(!this.closed, 'an explorer pool is used until it is closed')
+    assert(!this.busy, 'an explorer pool runs one exploration at a time')
+    this.busy = true
+    return new Promise((resolve, reject) => {
+      const job: ExplorerJob = { kind: 'explore', spec, claims: claims.buffer }
+      let running = this.threads.length
+      let crash: Error | null = null
+      let reason: string | null = null
+      const watch = setInterval(() => {
+        reason ??= hooks.interrupted?.() ?? null
+        if (reason !== null) claims.abort()
+      }, 50)
+      const detach: (() => void)[] = []
+      const ended = () => {
+        if (--running > 0) return
+        clearInterval(watch)
+        for (const d of detach) d()
+        this.busy = false
+        if (crash !== null) {
+          this.closed = true
+          void this.close()
+          reject(crash)
+        } else resolve(reason)
+      }
+      for (const w of this.threads) {
+        let done = false
+        const onMessage = (m: FromExplorer) => {
+          if (m.kind === 'schedule') {
+            tally.add(m.index, m.outcome)
+            hooks.onProgress?.(tally.done, spec.range.count, tally.failing)
+          } else if (m.kind === 'crashed') {
+            crash ??= new ScheduleCrashed(m.seed, m.message)
+            claims.abort()
+          } else if (!done) {
+            done = true
+            ended()
+          }
         }
-        ended()
-      })
-    }
-  })
+        // A thread that dies (an error outside any schedule) ends its part and the pool.
+        const onGone = (err?: unknown) => {
+          crash ??= err instanceof Error ? err : new Error('an explorer thread ended before its work did')
+          claims.abort()
+          if (!done) {
+            done = true
+            ended()
+          }
+        }
+        w.on('message', onMessage)
+        w.on('error', onGone)
+        w.on('exit', onGone)
+        detach.push(() => {
+          w.off('message', onMessage)
+          w.off('error', onGone)
+          w.off('exit', onGone)
+          w.unref()
+        })
+        w.ref()
+        w.postMessage(job)
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.threads.map((t) => t.terminate()))
+  }
+}
 
 /** Explores `spec.range`; see the file's head. */
 export const explore = async (spec: ExploreSpec, hooks: ExploreHooks = {}): Promise<ExploreResult> => {
   // A workload the engine refuses is refused once, here, not once per schedule.
   compileOrThrow(spec.workload)
-  const workers = hooks.workers ?? 1
+  const workers = hooks.pool?.size ?? hooks.workers ?? 1
   assert(Number.isSafeInteger(workers) && workers >= 1, 'at least one explorer')
   const { count } = spec.range
   const claims = new SeedClaims(SeedClaims.buffer(count), count, spec.all)
   const tally = new Tally()
   const started = performance.now()
-  const interrupted = workers === 1 ? await exploreHere(spec, claims, tally, hooks) : await exploreInThreads(spec, claims, tally, hooks, workers)
+  let interrupted: string | null
+  if (hooks.pool !== undefined) interrupted = await hooks.pool.run(spec, claims, tally, hooks)
+  else if (workers === 1) interrupted = await exploreHere(spec, claims, tally, hooks)
+  else {
+    const pool = new ExplorerPool(workers)
+    try {
+      interrupted = await pool.run(spec, claims, tally, hooks)
+    } finally {
+      await pool.close()
+    }
+  }
   const wallMs = performance.now() - started
   return summarize(spec, tally, interrupted, { schedules: tally.done, events: tally.simulatedEvents, wallMs, workers })
 }

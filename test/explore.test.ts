@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
-import { explore } from '../hunt/explore'
+import { ExplorerPool, explore } from '../hunt/explore'
 import { simulateSchedule } from '../hunt/schedule'
 import { shardOf } from '../hunt/seedRange'
 import { strategyConfig } from '../hunt/strategy'
@@ -72,6 +72,23 @@ describe('the answer does not depend on the number of workers', () => {
     expect(two.failing).toEqual(one.failing)
     expect({ explored: two.explored, events: two.events }).toEqual({ explored: 40, events: one.events })
     expect(one.failing.map((f) => f.seed)).toEqual([...one.failing.map((f) => f.seed)].sort((a, b) => a - b))
+  })
+
+  it('a pool of two threads kept for several explorations answers each as one worker does (seeds 1..20 with --all, then 8..20)', async () => {
+    const pool = new ExplorerPool(2)
+    try {
+      for (const [range, all] of [
+        [{ from: 1, count: 20 }, true],
+        [{ from: 8, count: 13 }, false],
+      ] as const) {
+        const here = await explore({ workload: w, range, config: EXPLORE, all })
+        const pooled = await explore({ workload: w, range, config: EXPLORE, all }, { pool })
+        expect({ failing: pooled.failing, explored: pooled.explored }).toEqual({ failing: here.failing, explored: here.explored })
+        expect(pooled.simulated.workers).toBe(2)
+      }
+    } finally {
+      await pool.close()
+    }
   })
 
   it('a seed range that starts elsewhere (seeds 8..20): the lowest failing seed of that range', async () => {
