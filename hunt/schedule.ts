@@ -1,9 +1,10 @@
 // One schedule simulated in memory: the workload run at a seed with its events dropped as they
 // are made, but with the event monitors and the state invariants checked as in a stored run. It
-// is what exploration repeats, and what shrinking and forking searches will repeat: it answers
-// whether a schedule fails, where, and how, at the simulator's speed.
+// is what exploration repeats, and what shrinking and forking searches will repeat (a recorded
+// schedule followed up to a point, then other choices): it answers whether a schedule fails,
+// where, and how, at the simulator's speed.
 import type { ResolvedConfig } from '../engine/config'
-import { simulate } from '../engine/run'
+import { simulate, type RunInput } from '../engine/run'
 import type { SimOutcome } from '../engine/sim/simulator'
 import type { MmEvent } from '../events'
 import type { Workload } from '../workload/codec'
@@ -32,15 +33,18 @@ export interface ScheduleOutcome {
   readonly deadlock: readonly string[] | null
 }
 
+/** What else decides a schedule, as engine/run.ts takes it: another seed for the strategy, a recorded schedule to follow. */
+export type ScheduleInput = Pick<RunInput, 'scheduleSeed' | 'replay'>
+
 /** Runs `workload` at `seed` under `config`, keeping only what an outcome needs. */
-export const simulateSchedule = (workload: Workload, seed: number, config: ResolvedConfig): ScheduleOutcome => {
+export const simulateSchedule = (workload: Workload, seed: number, config: ResolvedConfig, input: ScheduleInput = {}): ScheduleOutcome => {
   let first: ScheduleFinding | null = null
   const sink = {
     append: (e: MmEvent): void => {
       if (first === null && e.type === 'InvariantViolated') first = { name: e.data.name, seq: e.seq, cause: e.cause ?? null, message: e.data.message }
     },
   }
-  const r = simulate({ workload, seed, config, sink })
+  const r = simulate({ ...input, workload, seed, config, sink })
   const deadlock = r.outcome._tag === 'Deadlock' ? r.outcome.waits : null
   return {
     seed,

@@ -333,6 +333,20 @@ describe('explore and merge: --json, exit codes, messages', () => {
     expect(text.out).toMatch(/^7 +violated +hinting\.discard-fault-on-reused-frame +\d+ +-$/m)
   })
 
+  it('explore draws a progress bar on a terminal and clears it before the answer; piped, stderr stays empty', async () => {
+    let err = ''
+    let out = ''
+    const io: Io = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: true }
+    const code = await main(['explore', '--db', path.join(dir, 'tty.db'), '--workload', 'workloads/gph-discard-list.json', '--seeds', '4'], io)
+    expect(code).toBe(0)
+    expect(err).toContain('simulating [')
+    expect(err).toContain('4 of 4 schedules, 0 failing')
+    expect(err.endsWith('\r\u001b[K')).toBe(true)
+    expect(out).toContain('4 of 4 seeds explored')
+    const piped = await cli('explore', '--db', path.join(dir, 'tty.db'), '--workload', 'workloads/gph-discard-list.json', '--seeds', '4')
+    expect(piped.err).toBe('')
+  })
+
   it('merge: exit 0 and --json is one object', async () => {
     const r = await cli('merge', path.join(dir, 'merged.db'), path.join(dir, 'found.db'), '--json')
     expect(r.code).toBe(0)

@@ -12,6 +12,7 @@ import { shardOf } from '../hunt/seedRange'
 import { strategyConfig } from '../hunt/strategy'
 import type { Variants, Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
+import { ensureBuilt, startCli } from './built'
 import { cli, seeds, tmpDir } from './helpers'
 
 const load = (name: string, variants: Variants): Workload => {
@@ -134,7 +135,7 @@ describe('PCT', () => {
 })
 
 describe('a failing schedule kept by mmsim explore', () => {
-  it('gph-discard-list, discardList off, seeds 1..20: the stored run is the schedule that failed (its events, its first finding) and replays identically; random and pct', async () => {
+  it('gph-discard-list, discardList off, seeds 1..20: the stored run is the schedule that failed (its events, its first finding), replays identically and forks as itself; random and pct', async () => {
     const db = path.join(tmpDir(), 'explore.db')
     for (const strategy of ['random', 'pct']) {
       const args = ['--workload', 'workloads/gph-discard-list.json', '--variant', 'discardList=off', '--seeds', '20', '--strategy', strategy]
@@ -157,6 +158,9 @@ describe('a failing schedule kept by mmsim explore', () => {
       const replay = await cli('replay', '--db', db, '--run', String(kept.runId), '--json')
       expect(replay.code).toBe(0)
       expect(JSON.parse(replay.out)).toMatchObject({ identical: true })
+      // A fork without --seed goes on with what the run's own strategy drew: the run again.
+      const fork = await cli('fork', '--db', db, '--run', String(kept.runId), '--at', '100', '--json')
+      expect(JSON.parse(fork.out)).toMatchObject({ prefixIdentical: true, comparison: { divergence: null } })
     }
   })
 
@@ -166,5 +170,40 @@ describe('a failing schedule kept by mmsim explore', () => {
     expect(r.code).toBe(0)
     expect(r.out).toContain('5 of 5 seeds explored: no failing schedule')
     expect(r.out).not.toContain('stored')
+  })
+})
+
+describe('an exploration interrupted', () => {
+  it('SIGINT with two workers: exit 130, and the answer says how far it went without a gap (gph-discard-list as shipped, seeds 1..1000000)', async () => {
+    ensureBuilt()
+    const db = path.join(tmpDir(), 'sigint.db')
+    const { child, exited } = startCli([
+      'explore',
+      '--db',
+      db,
+      '--workload',
+      'workloads/gph-discard-list.json',
+      '--seeds',
+      '1000000',
+      '--workers',
+      '2',
+      '--json',
+      '--log-level',
+      'info',
+    ])
+    let err = ''
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => {
+        err += b.toString()
+        if (err.includes('exploration starts')) resolve()
+      })
+    })
+    await new Promise((r) => setTimeout(r, 1500))
+    child.kill('SIGINT')
+    const { code, out } = await exited
+    expect(code).toBe(130)
+    const r = JSON.parse(out) as { complete: boolean; interrupted: string; explored: number; failing: unknown[]; range: { count: number } }
+    expect(r).toMatchObject({ complete: false, interrupted: 'interrupted by SIGINT', failing: [] })
+    expect(r.explored).toBeLessThan(r.range.count)
   })
 })

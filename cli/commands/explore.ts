@@ -73,7 +73,7 @@ export const renderExplore = (r: ExploreReport): string => {
   const covered = r.complete ? '' : ` (${r.interrupted ?? 'interrupted'}: seeds ${r.range.from}..${r.range.from + r.explored - 1} explored without a gap)`
   out += `${formatCount(r.explored)} of ${formatCount(r.range.count)} seeds explored: ${answer}${covered}\n`
   const s = r.simulated
-  out += `simulated ${formatCount(s.schedules)} schedules, ${formatCount(s.events)} events in ${(s.wallMs / 1000).toFixed(2)}s: ${rate(s.schedules, s.wallMs)} schedules/s, ${rate(s.events, s.wallMs)} events/s\n`
+  out += `simulated ${formatCount(s.schedules)} schedule${s.schedules === 1 ? '' : 's'}, ${formatCount(s.events)} events in ${(s.wallMs / 1000).toFixed(2)}s: ${rate(s.schedules, s.wallMs)} schedules/s, ${rate(s.events, s.wallMs)} events/s\n`
   const first = r.stored[0]
   if (first !== undefined)
     out += `stored ${r.stored.length === 1 ? `seed ${first.seed} as run ${first.runId}` : `${r.stored.length} failing schedules as runs (the run column)`} of ${r.db}: mmsim replay --db ${r.db} --run ${first.runId}\n`
@@ -145,12 +145,14 @@ export const exploreSpec: CommandSpec<typeof options> = {
     return simulating(ctx, opts.progress !== false, async (hooks) => {
       // PCT's k is measured on the workload before any schedule runs (hunt/strategy.ts).
       const config = strategyConfig(workload, overrides, choice)
+      const workers = opts.workers ?? 1
+      ctx.log.info({ from: range.from, seeds: range.count, strategy: config.strategy, pct: config.pct, workers, all }, 'exploration starts')
       let result: ExploreResult
       try {
         result = await explore(
           { workload, range, config, all },
           {
-            workers: opts.workers ?? 1,
+            workers,
             onProgress: (done, total, failing) => hooks.onProgressText(done, total, `${formatCount(done)} of ${formatCount(total)} schedules, ${failing} failing`),
             interrupted: hooks.interrupted,
           },
@@ -163,6 +165,7 @@ export const exploreSpec: CommandSpec<typeof options> = {
         )
         return EXIT_INTERNAL
       }
+      ctx.log.info({ explored: result.explored, failing: result.failing.length, interrupted: result.interrupted }, 'exploration ends')
       const keep = opts.keep ?? (all ? KEEP_DEFAULT : 1)
       const stored = await keepFailing(result.failing.slice(0, keep), { workload, workloadSource: source, config, db, log: ctx.log, interrupted: hooks.interrupted })
       hooks.simulated()
