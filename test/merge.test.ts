@@ -98,6 +98,16 @@ describe('four shards merged', () => {
     expect(fs.existsSync(path.join(dir, 'twice.db'))).toBe(false)
   })
 
+  it('a shard that found nothing leaves a database without runs, which merges as nothing', async () => {
+    const empty = path.join(dir, 'empty.db')
+    const r = await cli('explore', '--workload', 'workloads/gph-discard-list.json', '--seeds', '3', '--shard', '0/4', '--db', empty)
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('shard 0/4 of seeds 1..3: no seeds')
+    const m = await cli('merge', path.join(dir, 'from-empty.db'), empty, shards[3]!, '--json')
+    expect(m.code).toBe(0)
+    expect((JSON.parse(m.out) as { runs: unknown[] }).runs.length).toBe((await runsOf(shards[3]!)).length)
+  })
+
   it('overlapping shards (the same seed stored in two files) are refused: exit 2, no output file', async () => {
     const a = path.join(dir, 'a.db')
     const b = path.join(dir, 'b.db')

@@ -9,6 +9,7 @@ import { strategyConfig, type StrategyChoice } from '../../hunt/strategy'
 import type { ResolvedConfig } from '../../engine/config'
 import type { Variants } from '../../workload/codec'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
+import { checkPath, openForWrite } from '../../storage'
 import { FlagArg, IntArg, OneOfArg, SeedArg, ShardArg, StringArg, UsageError, VariantArg, strategyChoice, variantsOf, type Shard } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, strategyText, table } from '../format'
@@ -117,7 +118,8 @@ export const exploreSpec: CommandSpec<typeof options> = {
     'each schedule stopped at its first finding) and reports the failing ones: seed, outcome, first finding and its seq. It ' +
     'stops at the first failure but finishes every seed below it, so the answer is the lowest failing seed of the range for any ' +
     'number of --workers; --all explores every seed. Each failing schedule reported is simulated again into --db as a run ' +
-    '(deterministic: the same events), which `mmsim replay`, `check` and `events` read. --shard k/n explores one slice of the ' +
+    '(deterministic: the same events), which `mmsim replay`, `check` and `events` read; a --db named is created even when nothing ' +
+    'fails. --shard k/n explores one slice of the ' +
     'range, for a campaign spread over machines; `mmsim merge` gathers their databases. Exits 0 when no schedule failed, 1 when ' +
     'one did, 130 when interrupted.',
   examples: [
@@ -142,6 +144,11 @@ export const exploreSpec: CommandSpec<typeof options> = {
     const overrides: EngineConfig = { stopOnViolation: true }
     const choice = strategyChoice(ctx.name, opts)
     const db = opts.db ?? DB_DEFAULT
+    // A database that cannot take the failing runs is said before minutes of exploring. One named
+    // with --db is made now, failing schedules or not, so that every shard of a campaign leaves a
+    // file `mmsim merge` reads; the default one is only touched when there is something to keep.
+    if (opts.db !== undefined) openForWrite(db).close()
+    else checkPath(db, 'write')
     return simulating(ctx, opts.progress !== false, async (hooks) => {
       // PCT's k is measured on the workload before any schedule runs (hunt/strategy.ts).
       const config = strategyConfig(workload, overrides, choice)
