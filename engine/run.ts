@@ -34,6 +34,8 @@ export interface ReplayInput {
 
 export interface RunInput {
   readonly workload: Workload
+  /** `workload` already compiled (compileOrThrow), for a caller that runs it many times; it is only read. */
+  readonly compiled?: Compiled
   /** Seeds the workload's own random streams (churn), and the schedule unless scheduleSeed is given. */
   readonly seed: number
   /** Seeds the schedule strategy: the CPUs' step delays and the host's pass times (default: seed). */
@@ -107,7 +109,7 @@ export class Run {
 
   constructor(private readonly input: RunInput) {
     const { workload, seed, config, sink } = input
-    this.compiled = compileOrThrow(workload)
+    this.compiled = input.compiled ?? compileOrThrow(workload)
     const root = Prng.fromSeed(seed)
     const scheduleRoot = Prng.fromSeed(input.scheduleSeed ?? seed)
     // A schedule stored before decision records has no host decisions: the host's passes come

@@ -100,11 +100,12 @@ class Tally {
 
 /** The main thread explores alone, yielding to the event loop between schedules (signals, progress). */
 const exploreHere = async (spec: ExploreSpec, claims: SeedClaims, tally: Tally, hooks: ExploreHooks): Promise<string | null> => {
+  const compiled = compileOrThrow(spec.workload)
   for (let i = claims.claim(); i !== null; i = claims.claim()) {
     const seed = spec.range.from + i
     let o: ScheduleOutcome
     try {
-      o = simulateSchedule(spec.workload, seed, spec.config)
+      o = simulateSchedule(spec.workload, seed, spec.config, { compiled })
     } catch (err) {
       if (err instanceof AssertionFailed) throw new ScheduleCrashed(seed, err.message)
       throw err

@@ -3,6 +3,7 @@
 // done, moot, or stopped; every outcome goes to the main thread as it is known, then 'done'. A
 // crash of the simulator (an assertion of mmsim's own) stops the exploration, with its seed.
 import { parentPort } from 'node:worker_threads'
+import { compileOrThrow } from '../engine/run'
 import { AssertionFailed } from '../lib'
 import { SeedClaims } from './claims'
 import type { ExplorerJob, FromExplorer } from './explore'
@@ -13,10 +14,12 @@ const send = (m: FromExplorer) => parentPort!.postMessage(m)
 const run = (job: ExplorerJob): void => {
   const { spec } = job
   const claims = new SeedClaims(job.claims, spec.range.count, spec.all)
+  // The main thread compiled it once already: it compiles.
+  const compiled = compileOrThrow(spec.workload)
   for (let i = claims.claim(); i !== null; i = claims.claim()) {
     const seed = spec.range.from + i
     try {
-      const outcome = simulateSchedule(spec.workload, seed, spec.config)
+      const outcome = simulateSchedule(spec.workload, seed, spec.config, { compiled })
       if (outcome.failed) claims.failed(i)
       send({ kind: 'schedule', index: i, outcome })
     } catch (err) {

@@ -33,8 +33,11 @@ export interface ScheduleOutcome {
   readonly deadlock: readonly string[] | null
 }
 
-/** What else decides a schedule, as engine/run.ts takes it: another seed for the strategy, a recorded schedule to follow. */
-export type ScheduleInput = Pick<RunInput, 'scheduleSeed' | 'replay'>
+/**
+ * What else decides a schedule, as engine/run.ts takes it: another seed for the strategy, a
+ * recorded schedule to follow; and the workload compiled once, when it is run many times.
+ */
+export type ScheduleInput = Pick<RunInput, 'scheduleSeed' | 'replay' | 'compiled'>
 
 /** Runs `workload` at `seed` under `config`, keeping only what an outcome needs. */
 export const simulateSchedule = (workload: Workload, seed: number, config: ResolvedConfig, input: ScheduleInput = {}): ScheduleOutcome => {

@@ -185,6 +185,10 @@ export class Simulator {
    * nothing in the simulation can end any of their waits.
    */
   private checkDeadlock(start: Cpu): void {
+    // Most waits name no CPU (a sleep, a wait queue) or only CPUs that are not waiting: no cycle
+    // can pass through them, and a CPU blocks on nearly every lock it finds taken.
+    const waitsFor = start.blockedOn!.waitsFor(start)
+    if (waitsFor.every((c) => c.blockedOn === null)) return
     const path: Cpu[] = []
     const onPath = new Set<number>()
     const visited = new Set<number>()
