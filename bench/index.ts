@@ -9,6 +9,8 @@
 // The same run is also stored without snapshots, to show what taking them costs. Time travel on
 // a run of ten million events (bench/timetravel.ts, five minutes or more) is a section of its
 // own: `npm run bench -- --only timetravel` (or `--only e2e,timetravel` for both).
+// Then exploration (bench/explore.ts): schedules per second with one and two workers, and PCT
+// against random in schedules to the first violation (`--only explore`).
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -21,6 +23,7 @@ import { runToStore } from '../hunt/runToStore'
 import { benchWorkload } from './workload'
 import { measureThreads, type ThreadCpu } from './threadCpu'
 import { timeTravelBench } from './timetravel'
+import { benchExplore } from './explore'
 
 const EVENTS_MIN = 2_000_000
 const STEPS_PER_CPU = 520_000
@@ -73,12 +76,12 @@ const queryMs = (file: string, runId: number, f: EventFilter): { ms: number; row
   return { ms, rows }
 }
 
-const SECTIONS = ['e2e', 'timetravel'] as const
+const SECTIONS = ['e2e', 'timetravel', 'explore'] as const
 type Section = (typeof SECTIONS)[number]
 
 const sections = (argv: readonly string[]): readonly Section[] => {
   const i = argv.indexOf('--only')
-  if (i < 0) return ['e2e']
+  if (i < 0) return ['e2e', 'explore']
   const want = (argv[i + 1] ?? '').split(',')
   const bad = want.filter((w) => !(SECTIONS as readonly string[]).includes(w))
   if (bad.length > 0) throw new Error(`--only takes ${SECTIONS.join(', ')} (comma-separated), not ${bad.join(', ')}`)
@@ -94,6 +97,7 @@ const main = async () => {
   try {
     if (only.includes('e2e')) await endToEnd(dir)
     if (only.includes('timetravel')) await timeTravelBench(dir)
+    if (only.includes('explore')) await benchExplore()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

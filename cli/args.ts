@@ -4,6 +4,8 @@ import * as t from 'io-ts'
 import { VARIANT_VALUES, type Variants } from '../workload/codec'
 import { BLOCK_EVENTS } from '../storage/schema'
 import { quote } from './text'
+import type { StrategyName } from '../engine/config'
+import type { StrategyChoice } from '../hunt/strategy'
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -90,3 +92,27 @@ export const variantsOf = (command: string, settings: readonly VariantSetting[] 
   }
   return out as Variants
 }
+
+/** --strategy and --depth as the library takes them; a depth without PCT is a mistake worth saying. */
+export const strategyChoice = (command: string, o: { readonly strategy?: StrategyName; readonly depth?: number }): StrategyChoice => {
+  const strategy = o.strategy ?? 'random'
+  if (o.depth !== undefined && strategy !== 'pct') throw new UsageError(`${command}: --depth is PCT's bug depth; give it with --strategy pct`)
+  return o.depth === undefined ? { strategy } : { strategy, depth: o.depth }
+}
+
+/** `--shard k/n`: the k-th (from 0) of n slices. */
+export interface Shard {
+  readonly k: number
+  readonly n: number
+}
+
+/** Shards of one range at most: far more than machines anyone runs a campaign on. */
+export const SHARDS_MAX = 1 << 20
+
+export const ShardArg = fromString<Shard>(`a shard k/n: the k-th (from 0) of n slices, 0 <= k < n <= ${SHARDS_MAX}, e.g. 0/4`, (s) => {
+  const m = /^(\d+)\/(\d+)$/.exec(s)
+  if (m === null) return undefined
+  const k = Number(m[1])
+  const n = Number(m[2])
+  return n >= 1 && n <= SHARDS_MAX && k < n ? { k, n } : undefined
+})

@@ -39,6 +39,8 @@ export interface Context {
   readonly status: StatusLine
   /** `mmsim state zone`: for messages. */
   readonly name: string
+  /** The command's operands (CommandSpec.operands), in order; empty for a command without. */
+  readonly operands: readonly string[]
 }
 
 export interface CommandSpec<O extends Record<string, Opt<unknown>>> {
@@ -54,6 +56,8 @@ export interface CommandSpec<O extends Record<string, Opt<unknown>>> {
    * `mmsim page --pfn 0x100`): decoded with that option's codec, and an error when both are given.
    */
   readonly argument?: { readonly key: string; readonly name: string }
+  /** Positional operands that are not options (`mmsim merge OUT IN...`): their names for --help, the last one repeatable. */
+  readonly operands?: readonly { readonly name: string; readonly help: string }[]
   readonly action: (opts: Opts<O>, ctx: Context) => Promise<number> | number
 }
 
@@ -104,6 +108,10 @@ export const addCommand = <O extends Record<string, Opt<unknown>>>(parent: Comma
   const argument = spec.argument
   assert(argument === undefined || all[argument.key] !== undefined, 'a positional argument stands for one of the options')
   if (argument !== undefined) cmd.argument(`[${argument.name}]`, `the same as ${all[argument.key]!.flags.split(' ')[0]}`)
+  const operands = spec.operands ?? []
+  assert(argument === undefined || operands.length === 0, 'a command takes an argument for an option or operands, not both')
+  // Optional to commander: a missing operand is the action's message (exit 2), as a missing option is.
+  operands.forEach((o, i) => cmd.argument(i === operands.length - 1 ? `[${o.name}...]` : `[${o.name}]`, o.help))
   cmd.action(async (...received: unknown[]) => {
     const c = received[received.length - 1] as Command
     const raw = c.opts()
@@ -116,7 +124,8 @@ export const addCommand = <O extends Record<string, Opt<unknown>>>(parent: Comma
     const status = new StatusLine(io)
     const level = ((opts as { logLevel?: LogLevel }).logLevel ?? 'warn') as LogLevel
     const log = createLogger(level, status, io.errIsTTY).child({ command: name })
-    outcome.code = await spec.action(opts as Opts<O>, { io, log, status, name: `mmsim ${name}` })
+    const given = operands.length === 0 ? [] : received.slice(0, operands.length).flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string]))
+    outcome.code = await spec.action(opts as Opts<O>, { io, log, status, name: `mmsim ${name}`, operands: given })
   })
   return cmd
 }

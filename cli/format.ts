@@ -1,4 +1,6 @@
 // Small text formatting helpers shared by the commands.
+import type { ResolvedConfig } from '../engine/config'
+
 export const formatNs = (ns: number): string => {
   if (ns < 1_000) return `${ns}ns`
   if (ns < 1_000_000) return `${(ns / 1_000).toFixed(3)}us`
@@ -18,3 +20,9 @@ export const table = (header: readonly string[], rows: readonly (readonly string
       .trimEnd()
   return [line(header), ...rows.map(line)].join('\n') + '\n'
 }
+
+/** `strategy random`, or `strategy pct (depth 3, 6,480 steps, stall 100000ns)`: a run's schedule strategy in a line. */
+export const strategyText = (c: ResolvedConfig): string =>
+  c.strategy === 'pct' && c.pct !== undefined
+    ? `strategy pct (depth ${c.pct.depth}, ${formatCount(c.pct.steps)} steps, stall ${formatNs(c.pct.stallNs)})`
+    : `strategy ${c.strategy}`

@@ -16,6 +16,8 @@ import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
 import { diffSpec } from './commands/diff'
 import { eventsSpec } from './commands/events'
+import { mergeSpec } from './commands/merge'
+import { exploreSpec } from './commands/explore'
 import { forkSpec } from './commands/fork'
 import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
@@ -70,6 +72,8 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
     .description(experimentHelp.description)
     .addHelpText('after', `\nExamples:\n${experimentHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
   for (const spec of experimentSpecs) addCommand(experiment, spec, io, outcome)
+  addCommand(program, exploreSpec, io, outcome)
+  addCommand(program, mergeSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -10,6 +10,8 @@ import { Progress } from './progress'
 
 export interface SimulationHooks {
   readonly onProgress: (done: number, total: number, events: number) => void
+  /** The same bar with words of the caller's (explore: schedules and failures). */
+  readonly onProgressText: (done: number, total: number, detail: string) => void
   /** Non-null once a signal asked the run to stop: the reason. */
   readonly interrupted: () => string | null
   /** Clears the progress bar: called before the answer is printed. */
@@ -27,6 +29,7 @@ export const simulating = async (ctx: Context, showProgress: boolean, body: (h: 
   try {
     return await body({
       onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
+      onProgressText: (done, total, detail) => progress.update(done, total, detail),
       interrupted: () => signal,
       simulated: () => progress.done(),
     })

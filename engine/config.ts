@@ -1,17 +1,34 @@
 // Engine configuration: how a run is executed (not what it runs). Stored with every run, so a
 // replay uses the same values; CLI flags override the defaults.
 import * as t from 'io-ts'
-import { NonNegInt, PosInt, oneOf } from '../events/codecs'
+import { NonNegInt, PosInt, intIn, oneOf } from '../events/codecs'
 import { strictObject } from '../events/strict'
+import { assert } from '../lib'
 
 /** Bumped whenever the same workload and seed could produce different events. */
 export const ENGINE_VERSION = '0.3.0'
+
+export const STRATEGIES = ['random', 'pct'] as const
+export type StrategyName = (typeof STRATEGIES)[number]
+
+export const PctParams = strictObject('PCT parameters', {
+  /** The bug depth d: d − 1 priority change points. */
+  depth: intIn(1, 64, 'a PCT depth 1..64'),
+  /** k: the CPU decisions the change points are drawn among (about a run's length). */
+  steps: PosInt,
+  /** How long a CPU outranked by a runnable CPU of higher priority waits for its next step. */
+  stallNs: PosInt,
+})
+export type PctParams = t.TypeOf<typeof PctParams>
 
 export const EngineConfig = strictObject(
   'an engine configuration',
   {},
   {
-    strategy: oneOf(['random'] as const),
+    /** How the CPUs' steps are timed: seeded random jitter, or PCT (engine/sim/pct.ts, with `pct`). */
+    strategy: oneOf(STRATEGIES),
+    /** PCT's parameters; stored only with strategy pct, so a random run's configuration reads as it always did. */
+    pct: PctParams,
     /** Least simulated time a step of a kernel path takes. */
     stepNs: NonNegInt,
     /** Upper bound of the uniform jitter added to every step: the source of interleavings. */
@@ -30,7 +47,8 @@ export const EngineConfig = strictObject(
   },
 )
 export type EngineConfig = t.TypeOf<typeof EngineConfig>
-export type ResolvedConfig = Required<EngineConfig>
+/** Every field set, but `pct`, which only a PCT run has. */
+export type ResolvedConfig = Required<Omit<EngineConfig, 'pct'>> & Pick<EngineConfig, 'pct'>
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
   strategy: 'random',
@@ -42,4 +60,21 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   monitors: true,
 }
 
-export const resolveConfig = (c: EngineConfig = {}): ResolvedConfig => ({ ...DEFAULT_CONFIG, ...c })
+/** PCT's depth when none is given: the paper's experiments find most bugs at depth 1..3. */
+export const PCT_DEPTH_DEFAULT = 3
+/** An outranked CPU's stall: a thousand steps, long against a race window, short against a run. */
+export const PCT_STALL_NS_DEFAULT = 100_000
+
+/** What is wrong with a configuration the codec cannot see (a strategy and its parameters go together), or null. */
+export const configProblem = (c: EngineConfig): string | null => {
+  if (c.strategy === 'pct' && c.pct === undefined) return 'strategy pct needs its parameters (pct: depth, steps, stallNs)'
+  if (c.strategy !== 'pct' && c.pct !== undefined) return 'PCT parameters (pct) come only with strategy pct'
+  return null
+}
+
+export const resolveConfig = (c: EngineConfig = {}): ResolvedConfig => {
+  const r: ResolvedConfig = { ...DEFAULT_CONFIG, ...c }
+  const problem = configProblem(r)
+  assert(problem === null, problem ?? '')
+  return r
+}

@@ -10,6 +10,7 @@ import { STATE_CODE } from '../projections/pages/states'
 import type { HostSpec } from '../workload/codec'
 import type { Kernel } from './kernel'
 import { ACTOR_HOST, POINT_TIMER, siteAt, whereOf } from './sim/decisions'
+import type { Timer } from './sim/simulator'
 
 /** The host's pass decisions: the host, a timer, at its clock hand. */
 const WHERE_PASS = whereOf(siteAt('host_pass', 'page'), POINT_TIMER, ACTOR_HOST)
@@ -42,11 +43,25 @@ const { Ur, Vr, Pr, Sr } = STATE_CODE
 
 export class Host {
   private hand = 0
+  /** The page states a pass may take, by the host's configuration. */
+  private readonly candidates: readonly number[]
+  /** One timer for every pass: a pass is scheduled as often as a CPU steps, so it allocates nothing. */
+  private readonly timer: Timer
 
   constructor(
     private readonly k: Kernel,
     private readonly cfg: HostConfig,
-  ) {}
+  ) {
+    this.candidates = hostCandidates(cfg)
+    this.timer = {
+      name: 'host reclaim pass',
+      fire: () => {
+        this.pass()
+        if (this.k.sim.running) this.schedule()
+      },
+      daemon: true,
+    }
+  }
 
   /**
    * Schedules the first pass; each pass schedules the next, jittered by up to half an interval.
@@ -63,39 +78,92 @@ export class Host {
     const delay = sim.timerDelayNs(WHERE_PASS, this.hand, minNs, minNs + (this.cfg.intervalNs >> 1))
     const at = Math.max(sim.nowNs + delay, this.cfg.activeFromNs)
     if (at > this.cfg.activeUntilNs) return
-    sim.at(
-      at,
-      'host reclaim pass',
-      () => {
-        this.pass()
-        if (sim.running) this.schedule()
-      },
-      true,
-    )
+    sim.atTimer(at, this.timer)
   }
 
   private pass(): void {
     const k = this.k
     const p = k.pages
-    const n = k.state.zone.pfnEnd
-    const c = this.cfg
+    let left = 0
+    for (const st of this.candidates) left += p.stateCounts[st]!
     // Nothing the host may take: skip the sweep (the counts are the projection's own).
-    const counts = p.stateCounts
-    const takeable = (c.unused ? counts[Ur]! : 0) + (c.volatile ? counts[Vr]! + counts[Pr]! : 0) + (c.pageOut ? counts[Sr]! + counts[Pr]! : 0)
-    if (takeable === 0) return
-    let taken = 0
-    for (let scanned = 0; scanned < Math.min(c.scanPerPass, n) && taken < c.pagesPerPass; scanned++) {
-      const pfn = this.hand
-      this.hand = this.hand + 1 === n ? 0 : this.hand + 1
-      const st = p.pstate[pfn]!
-      const from = PAGE_STATES[st]!
-      if (st === Ur && c.unused) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Uz' })
-      else if (st === Vr && c.volatile) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
-      else if (st === Pr && (c.volatile || c.pageOut) && (p.flags[pfn]! & SK_changed) === 0) k.emit(null, 'HostDiscarded', { pfn, from, to: 'Vz' })
-      else if (st === Pr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
-      else if (st === Sr && c.pageOut) k.emit(null, 'HostPagedOut', { pfn, from, to: 'Sp' })
-      else continue
-      taken++
-    }
+    if (left === 0) return
+    this.hand = sweep(p.pstate, p.flags, this.candidates, left, this.hand, k.state.zone.pfnEnd, this.cfg, this.take)
   }
+
+  private readonly take = (pfn: number, st: number, to: 'Uz' | 'Vz' | 'Sp'): void => {
+    const from = PAGE_STATES[st]!
+    if (to === 'Sp') this.k.emit(null, 'HostPagedOut', { pfn, from, to })
+    else this.k.emit(null, 'HostDiscarded', { pfn, from, to })
+  }
+}
+
+/** The state the host leaves a frame in, or null when it leaves the frame alone. */
+export const hostTakes = (st: number, flags: number, c: HostConfig): 'Uz' | 'Vz' | 'Sp' | null => {
+  if (st === Ur && c.unused) return 'Uz'
+  if (st === Vr && c.volatile) return 'Vz'
+  // A potentially volatile page goes by its dirty bit: clean, there is nothing to write.
+  if (st === Pr && (c.volatile || c.pageOut) && (flags & SK_changed) === 0) return 'Vz'
+  if ((st === Pr || st === Sr) && c.pageOut) return 'Sp'
+  return null
+}
+
+/** The page states hostTakes may take under `c`. */
+export const hostCandidates = (c: HostConfig): number[] => [
+  ...(c.unused ? [Ur] : []),
+  ...(c.volatile ? [Vr] : []),
+  ...(c.volatile || c.pageOut ? [Pr] : []),
+  ...(c.pageOut ? [Sr] : []),
+]
+
+/**
+ * One sweep of the clock hand from `hand` over up to scanPerPass of the `n` frames, taking up to
+ * pagesPerPass; returns where the hand stops. The hand jumps from one frame in a candidate state
+ * to the next (the frames between could not be taken), and once all `left` such frames were
+ * visited nothing more can be taken: the hand ends where the whole sweep would have left it.
+ * `take` applies what the host does to a frame; it changes only that frame.
+ */
+export const sweep = (
+  pstate: Uint8Array,
+  flags: Uint16Array,
+  candidates: readonly number[],
+  left: number,
+  hand: number,
+  n: number,
+  c: HostConfig,
+  take: (pfn: number, st: number, to: 'Uz' | 'Vz' | 'Sp') => void,
+): number => {
+  const end = hand + Math.min(c.scanPerPass, n)
+  let taken = 0
+  // `at` runs from the hand over the sweep without wrapping; the frame visited is at % n.
+  let at = hand
+  while (at < end && taken < c.pagesPerPass) {
+    if (left === 0) return end % n
+    const pfn = at < n ? at : at - n
+    const stretchEnd = at < n ? Math.min(n, end) : end - n
+    const next = nextCandidate(pstate, candidates, pfn, stretchEnd)
+    if (next < 0) {
+      // None before the end of this stretch: go on from frame 0, or the sweep is over.
+      at += stretchEnd - pfn
+      continue
+    }
+    at += next - pfn + 1
+    left--
+    const st = pstate[next]!
+    const to = hostTakes(st, flags[next]!, c)
+    if (to === null) continue
+    take(next, st, to)
+    taken++
+  }
+  return at % n
+}
+
+/** The first frame in [from, end) in one of `states`, or -1: a native scan per state (there are at most four). */
+const nextCandidate = (pstate: Uint8Array, states: readonly number[], from: number, end: number): number => {
+  let best = -1
+  for (let i = 0; i < states.length; i++) {
+    const at = pstate.indexOf(states[i]!, from)
+    if (at >= 0 && at < end && (best < 0 || at < best)) best = at
+  }
+  return best
 }

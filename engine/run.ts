@@ -22,6 +22,8 @@ import { Host, resolveHost } from './host'
 import { STREAM_HOST } from './prng'
 import { eventMonitors } from '../projections/state'
 import { WaitQueue } from './sim/sync'
+import { PctStrategy } from './sim/pct'
+import { assert } from '../lib'
 
 /** Follow a recorded schedule while it fits, then go on with the seeded strategy. */
 export interface ReplayInput {
@@ -32,6 +34,8 @@ export interface ReplayInput {
 
 export interface RunInput {
   readonly workload: Workload
+  /** `workload` already compiled (compileOrThrow), for a caller that runs it many times; it is only read. */
+  readonly compiled?: Compiled
   /** Seeds the workload's own random streams (churn), and the schedule unless scheduleSeed is given. */
   readonly seed: number
   /** Seeds the schedule strategy: the CPUs' step delays and the host's pass times (default: seed). */
@@ -105,13 +109,14 @@ export class Run {
 
   constructor(private readonly input: RunInput) {
     const { workload, seed, config, sink } = input
-    this.compiled = compileOrThrow(workload)
+    this.compiled = input.compiled ?? compileOrThrow(workload)
     const root = Prng.fromSeed(seed)
     const scheduleRoot = Prng.fromSeed(input.scheduleSeed ?? seed)
     // A schedule stored before decision records has no host decisions: the host's passes come
     // from the run's own seed, as they did when it was recorded.
     const timersRoot = input.replay?.schedule.layout === 'delays' ? root : scheduleRoot
-    const seeded = new SeededRandomStrategy(scheduleRoot.stream(STREAM_SCHEDULE), timersRoot.stream(STREAM_HOST), { stepNs: config.stepNs, jitterNs: config.jitterNs })
+    const cpus = Array.from({ length: this.compiled.boot.cpus }, (_, i) => new Cpu(i))
+    const seeded = seededStrategy(config, cpus, scheduleRoot.stream(STREAM_SCHEDULE), timersRoot.stream(STREAM_HOST))
     let kernel: Kernel | null = null
     const replay = input.replay
     this.replayer =
@@ -121,7 +126,6 @@ export class Run {
     const base: ScheduleStrategy = this.replayer ?? seeded
     this.recorder = input.onDecisions ? new RecordingStrategy(base, input.onDecisions) : null
     const strategy = this.recorder ?? base
-    const cpus = Array.from({ length: this.compiled.boot.cpus }, (_, i) => new Cpu(i))
     this.sim = new Simulator(cpus, strategy, config.stepsMax, {
       onDeadlock: (ids, waits) => kernel?.emit(null, 'DeadlockDetected', { cpus: [...ids], waits: [...waits] }),
     })
@@ -208,6 +212,13 @@ export class Run {
       replay: this.replayer === null ? null : { recorded: this.replayer.recorded, followed: this.replayer.followed, departure: this.replayer.departure },
     }
   }
+}
+
+/** The configured strategy, drawing its choices from the run's schedule stream and its timers from the host's. */
+const seededStrategy = (config: ResolvedConfig, cpus: readonly Cpu[], steps: Prng, timers: Prng): ScheduleStrategy => {
+  if (config.strategy === 'random') return new SeededRandomStrategy(steps, timers, { stepNs: config.stepNs, jitterNs: config.jitterNs })
+  assert(config.pct !== undefined, 'strategy pct comes with its parameters')
+  return new PctStrategy(cpus, steps, timers, { ...config.pct, stepNs: config.stepNs })
 }
 
 /** Runs a workload to its end in one call (tests, benchmarks, library users). */

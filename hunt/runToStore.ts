@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
 import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../projections'
-import { EventWriter, SNAPSHOT_EVERY_DEFAULT, WriteFailed, createRun, endRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
+import { EventWriter, SNAPSHOT_EVERY_DEFAULT, WriteFailed, createRun, endRun, getRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
 import type { Workload } from '../workload/codec'
 import { WorkloadError } from '../workload/load'
 import { AssertionFailed } from '../lib'
@@ -46,11 +46,16 @@ export interface RunOptions {
 
 export interface RunSummary {
   readonly runId: number
+  /** The run's stable identity (storage/schema.ts, schema 5): its uuid, and the digest of what it runs. */
+  readonly uuid: string | null
+  readonly digest: string | null
   readonly db: string
   readonly status: 'finished' | 'failed' | 'interrupted'
   readonly reason: string | null
   readonly workload: string
   readonly seed: number
+  /** The engine configuration it ran with, the schedule strategy among it. */
+  readonly config: ResolvedConfig
   /** The schedule strategy's seed: the run's seed unless it was given another (replay, fork). */
   readonly scheduleSeed: number
   readonly outcome: string
@@ -229,11 +234,12 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     violations: result.violations,
     departed: departure === null ? null : { seq: departure.seq, decision: departure.decision },
   })
-  return summarize(o, runId, status, reason, result, writer, tap?.taken ?? 0, performance.now() - started)
+  return summarize(o, db, runId, status, reason, result, writer, tap?.taken ?? 0, performance.now() - started)
 }
 
 const summarize = (
   o: RunOptions,
+  db: Db,
   runId: number,
   status: RunSummary['status'],
   reason: string | null,
@@ -243,13 +249,17 @@ const summarize = (
   wallMs: number,
 ): RunSummary => {
   const s = result.state
+  const row = getRun(db, o.db, runId)
   return {
     runId,
+    uuid: row.uuid,
+    digest: row.digest,
     db: o.db,
     status,
     reason,
     workload: o.workload.name,
     seed: o.seed,
+    config: o.config,
     scheduleSeed: o.scheduleSeed ?? o.seed,
     outcome: result.outcome._tag === 'Deadlock' ? `Deadlock (${result.outcome.waits.join('; ')})` : result.outcome._tag,
     events: writer.headSeq,

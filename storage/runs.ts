@@ -1,6 +1,7 @@
 // The runs table: one row per run with everything needed to re-execute it, and its status.
 // A run is 'running' until it ends; a process that died leaves it 'running' with a pid that is
 // gone, which reapStaleRuns turns into 'interrupted'.
+import { randomUUID } from 'node:crypto'
 import * as os from 'node:os'
 import * as t from 'io-ts'
 import * as E from 'fp-ts/Either'
@@ -45,6 +46,9 @@ export const RunRow = t.type({
   schedule_seed: t.union([t.number, t.null]),
   departed_seq: t.union([NonNegInt, t.null]),
   departed_decision: t.union([NonNegInt, t.null]),
+  /** Schema 5: the run's stable identity (schema.ts): its own uuid, and the digest of what it runs. */
+  uuid: t.union([t.string, t.null]),
+  digest: t.union([t.string, t.null]),
 })
 export type RunRow = t.TypeOf<typeof RunRow>
 
@@ -88,7 +92,7 @@ export const runLineage = (r: Pick<RunRow, 'parent_run' | 'derivation' | 'fork_s
  * The seal over the columns of a run row that its head does not cover: hash version 2's, or from
  * version 3 with the run's lineage too (older runs keep the seal they were written with).
  */
-export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decisions' | 'schedule_hash' | 'seal'>): string =>
+export const runSeal = (r: Omit<RunRow, 'id' | 'head_seq' | 'head_hash' | 'decisions' | 'schedule_hash' | 'seal' | 'uuid' | 'digest'>): string =>
   sealHash(
     {
       identity: runIdentity(r),
@@ -139,13 +143,14 @@ export const createRun = (db: Db, r: NewRun): number => {
     departed_decision: null,
   }
   // An empty run's head: no block, no decision; every committed batch moves it (EventWriter).
-  const head = headHash(runIdentity(row), 0, SCHEDULE_GENESIS, 0)
+  const identity = runIdentity(row)
+  const head = headHash(identity, 0, SCHEDULE_GENESIS, 0)
   const info = db
     .prepare(
       `INSERT INTO runs (created_at, engine_version, seed, config, workload, workload_name, workload_source, status, pid, host,
                          head_seq, head_hash, decisions, hash_version, schedule_hash, seal,
-                         parent_run, derivation, fork_seq, schedule_seed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
+                         parent_run, derivation, fork_seq, schedule_seed, uuid, digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       row.created_at,
@@ -165,6 +170,9 @@ export const createRun = (db: Db, r: NewRun): number => {
       row.derivation,
       row.fork_seq,
       row.schedule_seed,
+      // Storage-side identity: drawn here, never by the deterministic engine.
+      randomUUID(),
+      identity,
     )
   return Number(info.lastInsertRowid)
 }
@@ -232,6 +240,8 @@ const OLDER_SCHEMA_DEFAULTS = {
   schedule_seed: null,
   departed_seq: null,
   departed_decision: null,
+  uuid: null,
+  digest: null,
 }
 
 const decodeRow = (u: unknown, file: string): RunRow => {

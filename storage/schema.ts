@@ -5,9 +5,11 @@
 // append-only (the triggers refuse UPDATE and DELETE); the hashes of hashChain.ts make any altered
 // event detected and located (verify.ts).
 import type Database from 'better-sqlite3'
+import { randomUUID } from 'node:crypto'
 import { EVENTS_VIEW_SQL, EVENT_BATCHES_SQL } from './eventBatches'
 import { EVENT_INDEX_SQL, INDEX_BATCH_EVENTS, indexEventRows } from './eventIndex'
 import { eventsToBatches } from './eventsToBatches'
+import { identityHash } from './hashChain'
 
 /** PRAGMA application_id: "mmSI". A file with another id is not an mmsim database. */
 export const APPLICATION_ID = 0x6d6d5349
@@ -152,6 +154,33 @@ CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots
   BEGIN SELECT RAISE(ABORT, 'snapshots are never changed: mmsim snapshot replaces a run''s set'); END;
 `
 
+/**
+ * Schema 7: each run's stable identity, which a copy into another database keeps (`mmsim merge`):
+ * `uuid`, drawn once when the run is created, names this run; `digest`, the run's identity hash
+ * (hashChain.ts: engine version, seed, configuration with the schedule strategy, workload with its
+ * variants), names the experiment, equal for every run that must produce the same events. Runs
+ * stored before get both here. Neither is under the run's hashes: the digest is recomputed from
+ * the row by whoever needs to trust it, and the uuid is a name, not a claim.
+ */
+const SCHEMA_7 = `
+ALTER TABLE runs ADD COLUMN uuid   TEXT;
+ALTER TABLE runs ADD COLUMN digest TEXT;
+CREATE UNIQUE INDEX runs_by_uuid ON runs (uuid);
+CREATE INDEX runs_by_digest ON runs (digest);
+`
+
+const identifyStoredRuns = (db: Database.Database): void => {
+  const rows = db.prepare('SELECT id, engine_version, seed, config, workload FROM runs ORDER BY id').all() as {
+    id: number
+    engine_version: string
+    seed: number
+    config: string
+    workload: string
+  }[]
+  const set = db.prepare('UPDATE runs SET uuid = ?, digest = ? WHERE id = ?')
+  for (const r of rows) set.run(randomUUID(), identityHash({ engineVersion: r.engine_version, seed: r.seed, config: r.config, workload: r.workload }), r.id)
+}
+
 const indexStoredRuns = (db: Database.Database): void => {
   for (const id of db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]) indexEventRows(db, id, INDEX_BATCH_EVENTS)
 }
@@ -194,6 +223,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, what: 'one row per batch of events; events becomes a view', sql: SCHEMA_4, after: moveEventsIntoBatches },
   { version: 5, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_5 },
   { version: 6, what: 'snapshots of the projected state', sql: SCHEMA_6 },
+  { version: 7, what: "each run's identity: a uuid and the digest of what it runs", sql: SCHEMA_7, after: identifyStoredRuns },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */

@@ -80,9 +80,9 @@ describe('mmsim on the default workload', () => {
       const r = await cli('runs', '--db', db)
       expect(r.code).toBe(0)
       const rows = lines(r.out)
-      expect(rows[0]).toMatch(/^run +created +workload +seed +status +outcome +events +violations +from$/)
+      expect(rows[0]).toMatch(/^run +created +workload +seed +strategy +status +outcome +events +violations +from$/)
       expect(rows.slice(1)).toHaveLength(2)
-      for (const row of rows.slice(1)) expect(row).toMatch(/ default +1 +finished +Finished .* -$/)
+      for (const row of rows.slice(1)) expect(row).toMatch(/ default +1 +random +finished +Finished .* -$/)
     })
 
     it('--json gives one JSON line per run', async () => {

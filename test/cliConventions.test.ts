@@ -32,6 +32,23 @@ const COMMANDS: Record<string, readonly string[]> = {
   replay: ['--db', '--run', '--force', '--seed', '--variant', '--json', '--no-progress', '--log-level'],
   fork: ['--db', '--run', '--at', '--seed', '--variant', '--force', '--json', '--no-progress', '--log-level'],
   diff: ['--db', '--run', '--json', '--log-level'],
+  explore: [
+    '--workload',
+    '--variant',
+    '--seeds',
+    '--from-seed',
+    '--strategy',
+    '--depth',
+    '--workers',
+    '--all',
+    '--db',
+    '--shard',
+    '--keep',
+    '--json',
+    '--no-progress',
+    '--log-level',
+  ],
+  merge: ['--json', '--log-level'],
   completion: ['--log-level'],
 }
 
@@ -49,7 +66,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect'])
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge'])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
@@ -315,5 +332,67 @@ describe('replay, fork and diff: --json, exit codes, messages', () => {
       expect(r.err, argv.join(' ')).toContain(message)
       expect(r.out).toBe('')
     }
+  })
+})
+
+describe('explore and merge: --json, exit codes, messages', () => {
+  const dir = tmpDir()
+  const race = ['--workload', 'workloads/gph-discard-list.json', '--variant', 'discardList=off']
+
+  it('explore: exit 0 when no schedule fails, 1 when one does; --json is one object', async () => {
+    const none = await cli('explore', '--db', path.join(dir, 'none.db'), '--workload', 'workloads/gph-discard-list.json', '--seeds', '3', '--json', '--log-level', 'error')
+    expect(none.code).toBe(0)
+    expect(JSON.parse(none.out)).toMatchObject({ explored: 3, failing: [], stored: [], complete: true })
+    const found = await cli('explore', '--db', path.join(dir, 'found.db'), ...race, '--seeds', '10', '--json')
+    expect(found.code).toBe(1)
+    expect(lines(found.out)).toHaveLength(1)
+    expect(JSON.parse(found.out)).toMatchObject({ explored: 7, failing: [{ seed: 7, first: { name: 'hinting.discard-fault-on-reused-frame' } }], stored: [{ seed: 7, runId: 1 }] })
+    const text = await cli('explore', '--db', path.join(dir, 'found.db'), ...race, '--seeds', '10', '--keep', '0')
+    expect(text.code).toBe(1)
+    expect(text.out).toMatch(/^seed +outcome +first finding +seq +run$/m)
+    expect(text.out).toMatch(/^7 +violated +hinting\.discard-fault-on-reused-frame +\d+ +-$/m)
+  })
+
+  it('explore draws a progress bar on a terminal and clears it before the answer; piped, stderr stays empty', async () => {
+    let err = ''
+    let out = ''
+    const io: Io = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: true }
+    const code = await main(['explore', '--db', path.join(dir, 'tty.db'), '--workload', 'workloads/gph-discard-list.json', '--seeds', '4'], io)
+    expect(code).toBe(0)
+    expect(err).toContain('simulating [')
+    expect(err).toContain('4 of 4 schedules, 0 failing')
+    expect(err.endsWith('\r\u001b[K')).toBe(true)
+    expect(out).toContain('4 of 4 seeds explored')
+    const piped = await cli('explore', '--db', path.join(dir, 'tty.db'), '--workload', 'workloads/gph-discard-list.json', '--seeds', '4')
+    expect(piped.err).toBe('')
+  })
+
+  it('merge: exit 0 and --json is one object', async () => {
+    const r = await cli('merge', path.join(dir, 'merged.db'), path.join(dir, 'found.db'), '--json')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out)).toMatchObject({ runs: [{ from: 1, id: 1, seed: 7 }] })
+  })
+
+  it('bad input is exit 2 with a message that says what is wanted', async () => {
+    const cases: [string[], string][] = [
+      [['explore', ...race], 'mmsim explore: --seeds is required'],
+      [['explore', ...race, '--seeds', '0'], '--seeds: expected an integer 1..'],
+      [['explore', ...race, '--seeds', '4', '--shard', '4/4'], '--shard: expected a shard k/n'],
+      [['explore', ...race, '--seeds', '4', '--shard', 'x'], '--shard: expected a shard k/n'],
+      [['explore', ...race, '--seeds', '4', '--depth', '2'], '--depth is PCT'],
+      [['explore', ...race, '--seeds', '4', '--strategy', 'dfs'], '--strategy: expected one of random, pct'],
+      [['explore', ...race, '--seeds', '4', '--workers', '0'], '--workers: expected an integer 1..'],
+      [['explore', '--workload', 'workloads/gph-discard-list.json', '--variant', 'stateChange=maybe', '--seeds', '4'], '--variant: expected a variant key=value'],
+      [['explore', '--workload', path.join(dir, 'missing.json'), '--seeds', '4'], 'missing.json: cannot read: ENOENT'],
+      [['merge'], 'mmsim merge OUT.db IN.db...'],
+      [['merge', path.join(dir, 'm.db'), path.join(dir, 'missing.db')], 'missing.db: no such database'],
+    ]
+    for (const [argv, message] of cases) {
+      const r = await cli(...argv, ...(argv[0] === 'explore' ? ['--db', path.join(dir, 'bad.db')] : []))
+      expect(r.code, argv.join(' ')).toBe(2)
+      expect(r.err, argv.join(' ')).toContain(message)
+      expect(r.out).toBe('')
+    }
+    expect(fs.existsSync(path.join(dir, 'bad.db'))).toBe(false)
   })
 })

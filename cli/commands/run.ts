@@ -1,12 +1,13 @@
 // `mmsim run`: simulate a workload and store every event (hunt/runToStore.ts), and print what
 // happened.
-import { resolveConfig, type EngineConfig } from '../../engine/config'
+import { PCT_DEPTH_DEFAULT, STRATEGIES, type EngineConfig } from '../../engine/config'
+import { strategyConfig } from '../../hunt/strategy'
 import { runToStore, type HintingSummary, type RunSummary } from '../../hunt/runToStore'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
-import { FlagArg, IntArg, SeedArg, SnapshotEveryArg, StringArg, VariantArg, variantsOf } from '../args'
+import { FlagArg, IntArg, OneOfArg, SeedArg, SnapshotEveryArg, StringArg, VariantArg, strategyChoice, variantsOf } from '../args'
 import { BLOCK_EVENTS, SNAPSHOT_EVERY_DEFAULT } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
-import { formatCount, formatNs, table } from '../format'
+import { formatCount, formatNs, strategyText, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { simulating } from '../simulating'
 
@@ -26,8 +27,10 @@ export const renderRunSummary = (r: RunSummary): string => {
       ['events', `${formatCount(r.events)} (seq 1..${r.events})`],
       ['simulated', `${formatNs(r.simulatedNs)} in ${formatCount(r.steps)} steps, ${formatCount(r.decisions)} schedule decisions`],
       ['wall time', `${(r.wallMs / 1000).toFixed(2)}s (${formatCount(evps)} events/s)`],
+      ['strategy', strategyText(r.config).replace(/^strategy /, '')],
       ['integrity', r.headHash],
       ['snapshots', r.snapshots === 0 ? 'none' : `${formatCount(r.snapshots)} (state at any seq: \`mmsim state ... --at SEQ\`)`],
+      ['identity', `uuid ${r.uuid ?? '-'}, digest ${r.digest ?? '-'}`],
     ].map(([a, b]) => [`  ${a}`, b!]),
   )
     .split('\n')
@@ -85,6 +88,8 @@ const options = {
     `snapshot the state every n events, a multiple of ${BLOCK_EVENTS} (default ${SNAPSHOT_EVERY_DEFAULT}; 0: none, \`mmsim snapshot\` can add them later)`,
     SnapshotEveryArg(0),
   ),
+  strategy: opt('--strategy <name>', 'schedule strategy: random (seeded jitter, the default) or pct (probabilistic concurrency testing)', OneOfArg(STRATEGIES)),
+  depth: opt('--depth <d>', `PCT's bug depth d: d - 1 priority change points (default ${PCT_DEPTH_DEFAULT}; with --strategy pct)`, IntArg(1, 64)),
   monitors: opt('--no-monitors', 'do not check the event monitors while simulating (`mmsim check` still re-runs them over the stored run)', FlagArg),
   json: JSON_OPT,
   progress: opt('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal)', FlagArg),
@@ -102,6 +107,7 @@ export const runSpec: CommandSpec<typeof options> = {
     'mmsim run --workload workloads/gph-discard-list.json --seed 7',
     'mmsim run --workload workloads/gph-discard-list.json --variant discardList=off --seed 7',
     'mmsim run --workload workloads/gph-host-pressure-4g.json --json',
+    'mmsim run --workload workloads/gph-discard-list.json --variant discardList=off --strategy pct --depth 2 --seed 1',
   ],
   options,
   action: async (opts, ctx) => {
@@ -115,13 +121,14 @@ export const runSpec: CommandSpec<typeof options> = {
     if (opts.checkEvery !== undefined) overrides.checkEveryEvents = opts.checkEvery
     if (opts.stopOnViolation) overrides.stopOnViolation = true
     if (opts.monitors === false) overrides.monitors = false
+    const config = strategyConfig(workload, overrides, strategyChoice(ctx.name, opts))
     return simulating(ctx, opts.progress !== false, async (hooks) => {
       const summary = await runToStore({
         workload,
         workloadSource: file ?? 'workloads/default.json (embedded)',
         seed: opts.seed ?? 1,
         db: opts.db ?? DB_DEFAULT,
-        config: resolveConfig(overrides),
+        config,
         log,
         onProgress: hooks.onProgress,
         interrupted: hooks.interrupted,

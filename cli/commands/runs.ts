@@ -23,6 +23,11 @@ export interface RunListing {
    * schema 4), and where it stopped following its parent's schedule (seq, decision index).
    */
   readonly lineage: RunLineage
+  /** The run's stable identity (schema 5; null in an older file): its uuid and the digest of what it runs. */
+  readonly uuid: string | null
+  readonly digest: string | null
+  /** The schedule strategy of its configuration (random for runs stored before there was a choice). */
+  readonly strategy: string
 }
 
 const toListing = (r: RunRow): RunListing => ({
@@ -40,7 +45,19 @@ const toListing = (r: RunRow): RunListing => ({
   engineVersion: r.engine_version,
   headHash: r.head_hash,
   lineage: runLineage(r),
+  uuid: r.uuid,
+  digest: r.digest,
+  strategy: strategyOf(r.config),
 })
+
+const strategyOf = (config: string): string => {
+  try {
+    const c = JSON.parse(config) as { strategy?: unknown }
+    return typeof c.strategy === 'string' ? c.strategy : 'random'
+  } catch {
+    return '?'
+  }
+}
 
 /** `replay of 1`, `fork of 1 at 500`, or '-' for a run of a workload alone. */
 export const lineageText = (l: RunLineage): string =>
@@ -73,12 +90,13 @@ export const runsSpec: CommandSpec<typeof options> = {
     }
     io.out(
       table(
-        ['run', 'created', 'workload', 'seed', 'status', 'outcome', 'events', 'violations', 'from'],
+        ['run', 'created', 'workload', 'seed', 'strategy', 'status', 'outcome', 'events', 'violations', 'from'],
         runs.map((r) => [
           String(r.id),
           r.createdAt.replace('T', ' ').slice(0, 19),
           printable(r.workload),
           String(r.seed),
+          r.strategy,
           r.status,
           r.outcome ?? '-',
           formatCount(r.events),

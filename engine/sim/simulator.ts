@@ -12,7 +12,7 @@ const AT_DONE = siteAt('done', 'none')
 const PRIORITY_CPU = 0
 const PRIORITY_TIMER = 1
 
-interface Timer {
+export interface Timer {
   readonly name: string
   readonly fire: () => void
   /** A daemon (the host's passes) does not keep a stuck run alive: only CPUs and other timers can unstick one. */
@@ -85,9 +85,14 @@ export class Simulator {
 
   /** Runs `fire` at an absolute simulated time (host actor, I/O completion, delayed work). */
   at(timeNs: number, name: string, fire: () => void, daemon = false): void {
+    this.atTimer(timeNs, { name, fire, daemon })
+  }
+
+  /** Queues a timer object its owner keeps and queues again (the host's passes). */
+  atTimer(timeNs: number, timer: Timer): void {
     assert(timeNs >= this.nowNs, 'timers do not go back in time')
-    if (!daemon) this.live++
-    this.queue.push(timeNs, PRIORITY_TIMER, { name, fire, daemon })
+    if (!timer.daemon) this.live++
+    this.queue.push(timeNs, PRIORITY_TIMER, timer)
   }
 
   /** Ends a wait: the CPU runs again after a wake-up delay. */
@@ -180,6 +185,10 @@ export class Simulator {
    * nothing in the simulation can end any of their waits.
    */
   private checkDeadlock(start: Cpu): void {
+    // Most waits name no CPU (a sleep, a wait queue) or only CPUs that are not waiting: no cycle
+    // can pass through them, and a CPU blocks on nearly every lock it finds taken.
+    const waitsFor = start.blockedOn!.waitsFor(start)
+    if (waitsFor.every((c) => c.blockedOn === null)) return
     const path: Cpu[] = []
     const onPath = new Set<number>()
     const visited = new Set<number>()

@@ -28,8 +28,35 @@ export interface DriverContext {
   unitsDone: number
 }
 
-const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[], iters: number[]): Path {
-  for (const op of ops) {
+/** A list of ops being walked: the workload's top level, or a repeat's body in one of its iterations. */
+interface Frame {
+  readonly ops: readonly Program[]
+  next: number
+  iteration: number
+  readonly times: number
+}
+
+/**
+ * Walks the program with a stack of frames instead of a generator per repeat level: every step of
+ * every kernel path resumes through each generator that delegates to it, so a shallow chain is
+ * what keeps a step cheap. `iters` holds the iteration of each enclosing repeat, innermost last.
+ */
+const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[]): Path {
+  const frames: Frame[] = [{ ops, next: 0, iteration: 0, times: 1 }]
+  const iters: number[] = []
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!
+    if (f.next === f.ops.length) {
+      if (++f.iteration < f.times) {
+        f.next = 0
+        iters[iters.length - 1] = f.iteration
+        continue
+      }
+      frames.pop()
+      if (frames.length > 0) iters.pop()
+      continue
+    }
+    const op = f.ops[f.next++]!
     if (op.kind === 'barrier') {
       yield* ctx.hotplug.parkPoint(ctx.k, cpu)
       yield* ctx.barriers.arrive(ctx.k.sim, cpu, `${op.id}@${iters.slice(0, op.depth).join('.')}`, () => onlineCpus(ctx))
@@ -37,12 +64,9 @@ const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonl
       continue
     }
     if (op.kind === 'repeat') {
-      if (!op.cpus.has(cpu.id)) continue
-      for (let i = 0; i < op.times; i++) {
-        iters.push(i)
-        yield* runOps(ctx, cpu, prng, op.body, iters)
-        iters.pop()
-      }
+      if (!op.cpus.has(cpu.id) || op.times === 0) continue
+      iters.push(0)
+      frames.push({ ops: op.body, next: 0, iteration: 0, times: op.times })
       continue
     }
     if (op.cpu !== cpu.id) continue
@@ -56,6 +80,6 @@ const runOps = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonl
 /** The thread a CPU runs: its share of the workload, in file order. */
 export const cpuThread = function* (ctx: DriverContext, cpu: Cpu, prng: Prng, ops: readonly Program[]): Path {
   assert(cpu.irqsOff === 0, 'threads start with interrupts on')
-  yield* runOps(ctx, cpu, prng, ops, [])
+  yield* runOps(ctx, cpu, prng, ops)
   ctx.hotplug.finished(ctx.k, cpu)
 }
