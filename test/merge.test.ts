@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cli, tmpDir } from './helpers'
+import { dropTriggers, rewriteRow } from './tamper'
 
 const RACE = ['--workload', 'workloads/gph-discard-list.json', '--variant', 'discardList=off', '--seeds', '24', '--all', '--keep', '24', '--no-progress']
 
@@ -152,8 +153,8 @@ describe('merge refuses what is not a healthy mmsim shard', () => {
     const tampered = path.join(dir, 'tampered.db')
     fs.copyFileSync(shard, tampered)
     const db = new Database(tampered)
-    db.exec('DROP TRIGGER events_no_update')
-    db.prepare('UPDATE events SET data = replace(data, \'"pfn":\', \'"pfn": \') WHERE run_id = 1 AND seq = 50').run()
+    dropTriggers(db, ['event_batches'])
+    rewriteRow(db, 1, 50, (row) => ({ ...row, data: row.data.replace('"pfn":', '"pfn": ') }))
     db.close()
     const out = path.join(dir, 'out.db')
     fs.copyFileSync(shard, out)
@@ -162,7 +163,7 @@ describe('merge refuses what is not a healthy mmsim shard', () => {
     expect((await cli('explore', ...RACE.slice(0, 4), '--seeds', '10', '--from-seed', '9', '--db', other)).code).toBe(1)
     const r = await cli('merge', out, other, tampered)
     expect(r.code).toBe(1)
-    expect(r.err).toContain(`${tampered}: run 1 at seq 50: row 50`)
+    expect(r.err).toContain(`${tampered}: run 1 at seq 50: event 50`)
     expect(r.err).toContain('nothing was merged')
     expect(sha(out)).toBe(before)
   })
