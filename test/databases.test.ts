@@ -21,7 +21,10 @@ const asRoot = process.getuid?.() === 0
  */
 const unprivilegedCanRun = (): boolean => {
   if (!asRoot) return true
-  const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path.join(ROOT, 'package.json'))}, require('fs').constants.R_OK)`], { uid: NOBODY, gid: NOBODY })
+  const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path.join(ROOT, 'package.json'))}, require('fs').constants.R_OK)`], {
+    uid: NOBODY,
+    gid: NOBODY,
+  })
   return r.status === 0
 }
 
