@@ -10,7 +10,7 @@ import { StoreError } from '../storage'
 import { WorkloadError } from '../workload/load'
 import { DeriveRefused } from '../hunt/derive'
 import { UsageError } from './args'
-import { addCommand, type Outcome } from './command'
+import { addCommand, type CommandSpec, type Outcome } from './command'
 import { bisectSpec } from './commands/bisect'
 import { checkSpec } from './commands/check'
 import { completionSpec } from './commands/completion'
@@ -35,6 +35,23 @@ Exit codes: 0 ok, 1 invariant violated / deadlock / integrity failure / runs tha
 Run \`mmsim <command> --help\` for a command's options and examples.
 `
 
+/** A command that only groups subcommands (`mmsim state zone`, `mmsim experiment anon-vma-scaling`), each added with its own options. */
+const addGroup = (
+  program: Command,
+  help: { readonly name: string; readonly summary: string; readonly description: string; readonly examples: readonly string[] },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  specs: readonly CommandSpec<any>[],
+  io: Io,
+  outcome: Outcome,
+): void => {
+  const group = program
+    .command(help.name)
+    .summary(help.summary)
+    .description(help.description)
+    .addHelpText('after', `\nExamples:\n${help.examples.map((e) => `  ${e}`).join('\n')}\n`)
+  for (const spec of specs) addCommand(group, spec, io, outcome)
+}
+
 /** The whole command tree, built fresh for each call so that nothing is shared between calls. */
 export const buildProgram = (io: Io, outcome: Outcome): Command => {
   const program = new Command('mmsim')
@@ -53,12 +70,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, runSpec, io, outcome)
   addCommand(program, runsSpec, io, outcome)
   addCommand(program, eventsSpec, io, outcome)
-  const state = program
-    .command('state')
-    .summary(stateHelp.summary)
-    .description(stateHelp.description)
-    .addHelpText('after', `\nExamples:\n${stateHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
-  for (const view of stateViews) addCommand(state, view, io, outcome)
+  addGroup(program, stateHelp, stateViews, io, outcome)
   addCommand(program, pageSpec, io, outcome)
   addCommand(program, checkSpec, io, outcome)
   addCommand(program, bisectSpec, io, outcome)
@@ -66,12 +78,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, forkSpec, io, outcome)
   addCommand(program, diffSpec, io, outcome)
   addCommand(program, snapshotSpec, io, outcome)
-  const experiment = program
-    .command(experimentHelp.name)
-    .summary(experimentHelp.summary)
-    .description(experimentHelp.description)
-    .addHelpText('after', `\nExamples:\n${experimentHelp.examples.map((e) => `  ${e}`).join('\n')}\n`)
-  for (const spec of experimentSpecs) addCommand(experiment, spec, io, outcome)
+  addGroup(program, experimentHelp, experimentSpecs, io, outcome)
   addCommand(program, exploreSpec, io, outcome)
   addCommand(program, mergeSpec, io, outcome)
   addCommand(

@@ -7,6 +7,7 @@ import type { Context } from './command'
 import { formatCount } from './format'
 import { EXIT_INTERNAL } from './io'
 import { Progress } from './progress'
+import { withSignals } from './signals'
 
 export interface SimulationHooks {
   readonly onProgress: (done: number, total: number, events: number) => void
@@ -20,19 +21,15 @@ export interface SimulationHooks {
 
 export const simulating = async (ctx: Context, showProgress: boolean, body: (h: SimulationHooks) => Promise<number>): Promise<number> => {
   const progress = new Progress(ctx.status, 'simulating', ctx.io.errIsTTY && showProgress)
-  let signal: string | null = null
-  const onSignal = (sig: NodeJS.Signals) => {
-    signal = `interrupted by ${sig}`
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   try {
-    return await body({
-      onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
-      onProgressText: (done, total, detail) => progress.update(done, total, detail),
-      interrupted: () => signal,
-      simulated: () => progress.done(),
-    })
+    return await withSignals((interrupted) =>
+      body({
+        onProgress: (done, total, events) => progress.update(done, total, `${formatCount(events)} events`),
+        onProgressText: (done, total, detail) => progress.update(done, total, detail),
+        interrupted,
+        simulated: () => progress.done(),
+      }),
+    )
   } catch (err) {
     if (err instanceof AssertionFailed) {
       progress.done()
@@ -42,7 +39,5 @@ export const simulating = async (ctx: Context, showProgress: boolean, body: (h: 
     throw err
   } finally {
     progress.done()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
   }
 }
