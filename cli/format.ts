@@ -25,4 +25,6 @@ export const table = (header: readonly string[], rows: readonly (readonly string
 export const strategyText = (c: ResolvedConfig): string =>
   c.strategy === 'pct' && c.pct !== undefined
     ? `strategy pct (depth ${c.pct.depth}, ${formatCount(c.pct.steps)} steps, stall ${formatNs(c.pct.stallNs)})`
-    : `strategy ${c.strategy}`
+    : c.strategy === 'fixed' && c.fixed !== undefined
+      ? `strategy fixed (${formatCount(c.fixed.preemptions.length)} preemptions)`
+      : `strategy ${c.strategy}`

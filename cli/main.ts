@@ -9,6 +9,7 @@ import { AssertionFailed } from '../lib'
 import { StoreError } from '../storage'
 import { WorkloadError } from '../workload/load'
 import { DeriveRefused } from '../hunt/derive'
+import { ScheduleFileError } from '../hunt/shrink/scheduleFile'
 import { UsageError } from './args'
 import { addCommand, type CommandSpec, type Outcome } from './command'
 import { bisectSpec } from './commands/bisect'
@@ -23,6 +24,7 @@ import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
+import { shrinkSpec } from './commands/shrink'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
 import { experimentHelp, experimentSpecs } from './commands/experiment'
@@ -81,6 +83,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addGroup(program, experimentHelp, experimentSpecs, io, outcome)
   addCommand(program, exploreSpec, io, outcome)
   addCommand(program, mergeSpec, io, outcome)
+  addCommand(program, shrinkSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),
@@ -123,7 +126,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
   } catch (err) {
     if (err instanceof OutputClosed) return EXIT_OK
     if (err instanceof CommanderError) return commanderExit(err)
-    if (err instanceof UsageError || err instanceof WorkloadError || err instanceof StoreError || err instanceof DeriveRefused) {
+    if (err instanceof UsageError || err instanceof WorkloadError || err instanceof StoreError || err instanceof DeriveRefused || err instanceof ScheduleFileError) {
       io.err(capMessage(err.message))
       return EXIT_BAD_INPUT
     }

@@ -8,8 +8,15 @@ import { assert } from '../lib'
 /** Bumped whenever the same workload and seed could produce different events. */
 export const ENGINE_VERSION = '0.3.0'
 
+/** The strategies a user chooses by name (`--strategy`). */
 export const STRATEGIES = ['random', 'pct'] as const
 export type StrategyName = (typeof STRATEGIES)[number]
+/**
+ * Every strategy a stored configuration may name: also `fixed`, the non-preempting default with
+ * listed preemptions, which a shrunk schedule file gives (`mmsim run --schedule`), not a flag.
+ */
+export const ENGINE_STRATEGIES = [...STRATEGIES, 'fixed'] as const
+export type EngineStrategyName = (typeof ENGINE_STRATEGIES)[number]
 
 export const PctParams = strictObject('PCT parameters', {
   /** The bug depth d: d − 1 priority change points. */
@@ -21,34 +28,55 @@ export const PctParams = strictObject('PCT parameters', {
 })
 export type PctParams = t.TypeOf<typeof PctParams>
 
+/** One preemption of a fixed schedule: [n, delayNs, where, obj]: the n-th decision (from 0) of the actor of `where` takes `delayNs` if it is made at `where` about `obj` (decisions.ts). */
+export const Preemption = t.tuple([NonNegInt, NonNegInt, NonNegInt, NonNegInt])
+export type Preemption = t.TypeOf<typeof Preemption>
+
+export const FixedParams = strictObject('fixed schedule parameters', {
+  /** Decisions that depart from the default, each named by its actor and index; every other decision takes the default. */
+  preemptions: t.array(Preemption),
+})
+export type FixedParams = t.TypeOf<typeof FixedParams>
+
+/** How a run is timed and checked, whatever its strategy. */
+const SETTINGS = {
+  /** Least simulated time a step of a kernel path takes. */
+  stepNs: NonNegInt,
+  /** Upper bound of the uniform jitter added to every step: the source of interleavings. */
+  jitterNs: NonNegInt,
+  /** Simulator steps after which the run stops with StepLimitReached. */
+  stepsMax: PosInt,
+  /** Check the state invariants every this many events (0: only at the end). */
+  checkEveryEvents: NonNegInt,
+  /** Stop at the first invariant violation instead of running on. */
+  stopOnViolation: t.boolean,
+  /**
+   * Check the event monitors (the transition invariants) on every event as it is emitted.
+   * Off, a run is stored without their findings; `mmsim check` still finds them as it folds.
+   */
+  monitors: t.boolean,
+}
+
+/** The settings alone, every one given: what a schedule file carries beside its preemptions. */
+export const EngineSettings = strictObject('the engine settings', SETTINGS)
+export type EngineSettings = t.TypeOf<typeof EngineSettings>
+
 export const EngineConfig = strictObject(
   'an engine configuration',
   {},
   {
     /** How the CPUs' steps are timed: seeded random jitter, or PCT (engine/sim/pct.ts, with `pct`). */
-    strategy: oneOf(STRATEGIES),
+    strategy: oneOf(ENGINE_STRATEGIES),
     /** PCT's parameters; stored only with strategy pct, so a random run's configuration reads as it always did. */
     pct: PctParams,
-    /** Least simulated time a step of a kernel path takes. */
-    stepNs: NonNegInt,
-    /** Upper bound of the uniform jitter added to every step: the source of interleavings. */
-    jitterNs: NonNegInt,
-    /** Simulator steps after which the run stops with StepLimitReached. */
-    stepsMax: PosInt,
-    /** Check the state invariants every this many events (0: only at the end). */
-    checkEveryEvents: NonNegInt,
-    /** Stop at the first invariant violation instead of running on. */
-    stopOnViolation: t.boolean,
-    /**
-     * Check the event monitors (the transition invariants) on every event as it is emitted.
-     * Off, a run is stored without their findings; `mmsim check` still finds them as it folds.
-     */
-    monitors: t.boolean,
+    /** A fixed schedule's preemptions (engine/sim/fixed.ts); stored only with strategy fixed. */
+    fixed: FixedParams,
+    ...SETTINGS,
   },
 )
 export type EngineConfig = t.TypeOf<typeof EngineConfig>
-/** Every field set, but `pct`, which only a PCT run has. */
-export type ResolvedConfig = Required<Omit<EngineConfig, 'pct'>> & Pick<EngineConfig, 'pct'>
+/** Every field set, but `pct` and `fixed`, which only a PCT or a fixed run has. */
+export type ResolvedConfig = Required<Omit<EngineConfig, 'pct' | 'fixed'>> & Pick<EngineConfig, 'pct' | 'fixed'>
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
   strategy: 'random',
@@ -69,6 +97,8 @@ export const PCT_STALL_NS_DEFAULT = 100_000
 export const configProblem = (c: EngineConfig): string | null => {
   if (c.strategy === 'pct' && c.pct === undefined) return 'strategy pct needs its parameters (pct: depth, steps, stallNs)'
   if (c.strategy !== 'pct' && c.pct !== undefined) return 'PCT parameters (pct) come only with strategy pct'
+  if (c.strategy === 'fixed' && c.fixed === undefined) return 'strategy fixed needs its preemptions (fixed: preemptions)'
+  if (c.strategy !== 'fixed' && c.fixed !== undefined) return 'preemptions (fixed) come only with strategy fixed'
   return null
 }
 

@@ -23,6 +23,7 @@ import { STREAM_HOST } from './prng'
 import { eventMonitors } from '../projections/state'
 import { WaitQueue } from './sim/sync'
 import { PctStrategy } from './sim/pct'
+import { FixedStrategy } from './sim/fixed'
 import { assert } from '../lib'
 
 /** Follow a recorded schedule while it fits, then go on with the seeded strategy. */
@@ -46,6 +47,8 @@ export interface RunInput {
   readonly onDecisions?: (chunk: Uint32Array) => void
   /** Follow these recorded decisions while they fit instead of drawing new ones. */
   readonly replay?: ReplayInput
+  /** Wraps the schedule strategy, under the recorder: what shrinking uses to list a schedule's preemptions. */
+  readonly wrapStrategy?: (s: ScheduleStrategy) => ScheduleStrategy
   readonly log?: Logger
   /** Called now and then with work done and total, for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void
@@ -123,7 +126,8 @@ export class Run {
       replay === undefined
         ? null
         : new ReplayStrategy(replay.schedule, seeded, { eventsSoFar: () => kernel?.lastSeq ?? 0, ...(replay.untilSeq !== undefined ? { untilSeq: replay.untilSeq } : {}) })
-    const base: ScheduleStrategy = this.replayer ?? seeded
+    const chosen: ScheduleStrategy = this.replayer ?? seeded
+    const base = input.wrapStrategy ? input.wrapStrategy(chosen) : chosen
     this.recorder = input.onDecisions ? new RecordingStrategy(base, input.onDecisions) : null
     const strategy = this.recorder ?? base
     this.sim = new Simulator(cpus, strategy, config.stepsMax, {
@@ -217,6 +221,10 @@ export class Run {
 /** The configured strategy, drawing its choices from the run's schedule stream and its timers from the host's. */
 const seededStrategy = (config: ResolvedConfig, cpus: readonly Cpu[], steps: Prng, timers: Prng): ScheduleStrategy => {
   if (config.strategy === 'random') return new SeededRandomStrategy(steps, timers, { stepNs: config.stepNs, jitterNs: config.jitterNs })
+  if (config.strategy === 'fixed') {
+    assert(config.fixed !== undefined, 'strategy fixed comes with its preemptions')
+    return new FixedStrategy({ stepNs: config.stepNs, preemptions: config.fixed.preemptions })
+  }
   assert(config.pct !== undefined, 'strategy pct comes with its parameters')
   return new PctStrategy(cpus, steps, timers, { ...config.pct, stepNs: config.stepNs })
 }

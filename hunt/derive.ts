@@ -4,7 +4,7 @@
 // `mmsim fork`: load and check the parent, run, then compare the two runs event by event.
 import * as E from 'fp-ts/Either'
 import { firstDivergence, firstDivergenceAfterBoot, type CompareBy, type Comparison } from '../analysis/compare'
-import { ENGINE_VERSION, EngineConfig, configProblem, resolveConfig } from '../engine/config'
+import { ENGINE_VERSION, EngineConfig, configProblem, resolveConfig, type ResolvedConfig } from '../engine/config'
 import { describePlace, type DecisionPlace } from '../engine/sim/decisions'
 import type { Departure } from '../engine/sim/strategy'
 import { formatErrors, type RecordedSchedule } from '../events'
@@ -111,7 +111,8 @@ const withDb = <A>(file: string, body: (db: Db) => A): A => {
   }
 }
 
-const decodeConfig = (file: string, run: RunRow) => {
+/** A stored run's configuration through its codec, resolved. */
+export const decodeConfig = (file: string, run: RunRow): ResolvedConfig => {
   const r = EngineConfig.decode(JSON.parse(run.config))
   if (E.isLeft(r)) throw new StoreError(`${file}: run ${run.id}: its config does not decode: ${formatErrors(r.left)}`)
   const problem = configProblem(r.right)

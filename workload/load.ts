@@ -43,25 +43,30 @@ export const jsonErrorMessage = (err: unknown, text: string): string => {
   return at !== null ? `${at[1]} at ${lineColumn(text, Number(at[2]))}` : m
 }
 
-export const parseWorkload = (text: string, source: string): Workload => {
-  let u: unknown
-  try {
-    u = JSON.parse(text)
-  } catch (err) {
-    throw new WorkloadError(`${source}: not JSON: ${jsonErrorMessage(err, text)}`)
-  }
-  return decodeWorkload(u, source)
-}
-
-export const loadWorkload = (file: string): Workload => {
+/** The text of a file, parsed as JSON; a file that cannot be read or parsed is `fail`'s error, naming the file. */
+export const readJsonFile = (file: string, fail: (message: string) => Error): unknown => {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    throw new WorkloadError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw fail(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
-  return parseWorkload(text, file)
+  return parseJson(text, file, fail)
 }
+
+const parseJson = (text: string, source: string, fail: (message: string) => Error): unknown => {
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw fail(`${source}: not JSON: ${jsonErrorMessage(err, text)}`)
+  }
+}
+
+const workloadError = (m: string): Error => new WorkloadError(m)
+
+export const parseWorkload = (text: string, source: string): Workload => decodeWorkload(parseJson(text, source, workloadError), source)
+
+export const loadWorkload = (file: string): Workload => decodeWorkload(readJsonFile(file, workloadError), file)
 
 /** The embedded default workload (workloads/default.json): `mmsim run` with no --workload. */
 export const loadDefaultWorkload = (): Workload => decodeWorkload(defaultWorkload, 'workloads/default.json (embedded)')

@@ -4,12 +4,13 @@ import { PCT_DEPTH_DEFAULT, STRATEGIES, type EngineConfig } from '../../engine/c
 import { strategyConfig } from '../../hunt/strategy'
 import { runToStore, type HintingSummary, type RunSummary } from '../../hunt/runToStore'
 import { loadDefaultWorkload, loadWorkload } from '../../workload/load'
-import { FlagArg, IntArg, OneOfArg, SeedArg, SnapshotEveryArg, StringArg, VariantArg, strategyChoice, variantsOf } from '../args'
+import { FlagArg, IntArg, OneOfArg, SeedArg, SnapshotEveryArg, StringArg, UsageError, VariantArg, strategyChoice, variantsOf } from '../args'
 import { BLOCK_EVENTS, SNAPSHOT_EVERY_DEFAULT } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, formatNs, strategyText, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { simulating } from '../simulating'
+import { loadScheduleFile, scheduleConfig, type ScheduleFile } from '../../hunt/shrink/scheduleFile'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
 
@@ -91,8 +92,30 @@ const options = {
   strategy: opt('--strategy <name>', 'schedule strategy: random (seeded jitter, the default) or pct (probabilistic concurrency testing)', OneOfArg(STRATEGIES)),
   depth: opt('--depth <d>', `PCT's bug depth d: d - 1 priority change points (default ${PCT_DEPTH_DEFAULT}; with --strategy pct)`, IntArg(1, 64)),
   monitors: opt('--no-monitors', 'do not check the event monitors while simulating (`mmsim check` still re-runs them over the stored run)', FlagArg),
+  schedule: opt(
+    '--schedule <file>',
+    'follow a schedule file written by `mmsim shrink` (its seed, engine settings and preemptions; not with --seed, --strategy, --depth, --steps-max, --check-every, --stop-on-violation, --no-monitors)',
+    StringArg,
+  ),
   json: JSON_OPT,
   progress: opt('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal)', FlagArg),
+}
+
+/** A schedule file brings its own seed and engine settings: a flag that would change them is a mistake worth saying. */
+const scheduleOf = (command: string, file: string, o: { readonly [k: string]: unknown }): ScheduleFile => {
+  const clash = (
+    [
+      ['seed', '--seed'],
+      ['strategy', '--strategy'],
+      ['depth', '--depth'],
+      ['stepsMax', '--steps-max'],
+      ['checkEvery', '--check-every'],
+      ['stopOnViolation', '--stop-on-violation'],
+    ] as const
+  ).find(([k]) => o[k] !== undefined && o[k] !== false)
+  if (clash !== undefined) throw new UsageError(`${command}: ${clash[1]} cannot be given with --schedule: the schedule file sets it`)
+  if (o['monitors'] === false) throw new UsageError(`${command}: --no-monitors cannot be given with --schedule: the schedule file sets it`)
+  return loadScheduleFile(file)
 }
 
 export const runSpec: CommandSpec<typeof options> = {
@@ -108,6 +131,7 @@ export const runSpec: CommandSpec<typeof options> = {
     'mmsim run --workload workloads/gph-discard-list.json --variant discardList=off --seed 7',
     'mmsim run --workload workloads/gph-host-pressure-4g.json --json',
     'mmsim run --workload workloads/gph-discard-list.json --variant discardList=off --strategy pct --depth 2 --seed 1',
+    'mmsim run --workload shrunk/workload.json --schedule shrunk/schedule.json',
   ],
   options,
   action: async (opts, ctx) => {
@@ -116,17 +140,18 @@ export const runSpec: CommandSpec<typeof options> = {
     const loaded = file === undefined ? loadDefaultWorkload() : loadWorkload(file)
     const variants = variantsOf(ctx.name, opts.variant)
     const workload = variants === undefined ? loaded : { ...loaded, variants: { ...loaded.variants, ...variants } }
+    const schedule = opts.schedule === undefined ? null : scheduleOf(ctx.name, opts.schedule, opts)
     const overrides: EngineConfig = {}
     if (opts.stepsMax !== undefined) overrides.stepsMax = opts.stepsMax
     if (opts.checkEvery !== undefined) overrides.checkEveryEvents = opts.checkEvery
     if (opts.stopOnViolation) overrides.stopOnViolation = true
     if (opts.monitors === false) overrides.monitors = false
-    const config = strategyConfig(workload, overrides, strategyChoice(ctx.name, opts))
+    const config = schedule !== null ? scheduleConfig(schedule) : strategyConfig(workload, overrides, strategyChoice(ctx.name, opts))
     return simulating(ctx, opts.progress !== false, async (hooks) => {
       const summary = await runToStore({
         workload,
         workloadSource: file ?? 'workloads/default.json (embedded)',
-        seed: opts.seed ?? 1,
+        seed: schedule?.seed ?? opts.seed ?? 1,
         db: opts.db ?? DB_DEFAULT,
         config,
         log,
