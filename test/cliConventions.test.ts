@@ -17,7 +17,20 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0)
 
 /** Every command and the options its --help must list. */
 const COMMANDS: Record<string, readonly string[]> = {
-  run: ['--workload', '--seed', '--variant', '--db', '--steps-max', '--check-every', '--stop-on-violation', '--snapshot-every', '--json', '--no-progress', '--log-level'],
+  run: [
+    '--workload',
+    '--seed',
+    '--variant',
+    '--db',
+    '--steps-max',
+    '--check-every',
+    '--stop-on-violation',
+    '--snapshot-every',
+    '--schedule',
+    '--json',
+    '--no-progress',
+    '--log-level',
+  ],
   runs: ['--db', '--json', '--log-level'],
   events: ['--db', '--run', '--from', '--to', '--type', '--pfn', '--limit', '--json', '--log-level'],
   'state zone': ['--db', '--run', '--at', '--at-time', '--format', '--json', '--log-level'],
@@ -49,6 +62,7 @@ const COMMANDS: Record<string, readonly string[]> = {
     '--log-level',
   ],
   merge: ['--json', '--log-level'],
+  shrink: ['--db', '--run', '--out', '--invariant', '--tests-max', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
@@ -66,7 +80,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge'])
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge', 'shrink'])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
