@@ -25,6 +25,7 @@ import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { runsSpec } from './commands/runs'
 import { shrinkSpec } from './commands/shrink'
+import { inevitableSpec } from './commands/inevitable'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
 import { experimentHelp, experimentSpecs } from './commands/experiment'
@@ -84,6 +85,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, exploreSpec, io, outcome)
   addCommand(program, mergeSpec, io, outcome)
   addCommand(program, shrinkSpec, io, outcome)
+  addCommand(program, inevitableSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

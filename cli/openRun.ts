@@ -31,6 +31,16 @@ export const withRun = <A>(command: string, q: RunQuery, body: (r: OpenRun) => A
   }
 }
 
+/** The newest run's id, for a command that takes --run with that default. */
+export const latestRun = (file: string): number => {
+  const db = openForRead(file)
+  try {
+    return latestRunId(db, file)
+  } finally {
+    db.close()
+  }
+}
+
 const span = (run: RunRow): string => (run.head_seq === 0 ? 'has no events' : `has events seq 1..${run.head_seq}`)
 
 /** A seq asked for must be one the run stored. */

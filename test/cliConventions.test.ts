@@ -63,6 +63,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   ],
   merge: ['--json', '--log-level'],
   shrink: ['--db', '--run', '--out', '--invariant', '--tests-max', '--json', '--log-level'],
+  inevitable: ['--db', '--run', '--points', '--forks', '--invariant', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
@@ -80,7 +81,7 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge', 'shrink'])
+    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge', 'shrink', 'inevitable'])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')

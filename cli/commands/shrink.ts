@@ -3,11 +3,11 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { shrinkRun, type ReproducerSize, type ShrinkResult } from '../../hunt/shrink/shrink'
-import { latestRunId, openForRead } from '../../storage'
 import { IntArg, RunArg, StringArg, UsageError } from '../args'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, type CommandSpec } from '../command'
 import { formatCount, table } from '../format'
 import { EXIT_OK } from '../io'
+import { latestRun } from '../openRun'
 
 const options = {
   db: DB_OPT,
@@ -58,7 +58,7 @@ export const shrinkSpec: CommandSpec<typeof options> = {
   options,
   action: (opts, { io, name }) => {
     const db = opts.db ?? DB_DEFAULT
-    const runId = opts.run ?? withLatest(db)
+    const runId = opts.run ?? latestRun(db)
     const r = shrinkRun({ db, runId, ...(opts.invariant !== undefined ? { invariant: opts.invariant } : {}), ...(opts.testsMax !== undefined ? { testsMax: opts.testsMax } : {}) })
     const dir = opts.out ?? `shrink-${runId}`
     try {
@@ -82,13 +82,4 @@ export const shrinkSpec: CommandSpec<typeof options> = {
     io.out(opts.json ? `${JSON.stringify(written)}\n` : renderShrink(written))
     return EXIT_OK
   },
-}
-
-const withLatest = (file: string): number => {
-  const db = openForRead(file)
-  try {
-    return latestRunId(db, file)
-  } finally {
-    db.close()
-  }
 }

@@ -10,21 +10,16 @@ import type { Logger } from 'pino'
 import { assert } from '../../lib'
 import { type Preemption, type ResolvedConfig } from '../../engine/config'
 import type { ReplayInput } from '../../engine/run'
-import { getRun, openForRead, readRows, readSchedule } from '../../storage'
 import type { Op, Workload } from '../../workload/codec'
-import { decodeWorkload } from '../../workload/load'
-import { decodeConfig, DeriveRefused } from '../derive'
+import { DeriveRefused } from '../derive'
+import { loadFailingRun, type FailingRunQuery } from '../failingRun'
 import type { ScheduleOutcome } from '../schedule'
-import { failsAs, fixedConfig, preemptionsOf, simulateCandidate, targetText, type Seeds, type Target } from './candidate'
+import { failsAs, fixedConfig, preemptionsOf, simulateCandidate, targetText } from './candidate'
 import { ddmin } from './ddmin'
 import { closeOps, opUnits, unroll, withOps, type OpUnits } from './opUnits'
 import { scheduleFile, type ScheduleFile } from './scheduleFile'
 
-export interface ShrinkOptions {
-  readonly db: string
-  readonly runId: number
-  /** The invariant to keep failing (default: the run's first finding). */
-  readonly invariant?: string
+export interface ShrinkOptions extends FailingRunQuery {
   /** Candidates simulated at most, over all rounds (default SHRINK_TESTS_MAX). */
   readonly testsMax?: number
   readonly log?: Logger
@@ -65,38 +60,8 @@ export interface ShrinkResult {
 /** The ops a workload runs: every op of a repeat's body counted once per iteration. */
 export const opsRun = (ops: readonly Op[]): number => ops.reduce((n, op) => n + (op.op === 'repeat' ? op.times * opsRun(op.ops) : 1), 0)
 
-interface Loaded {
-  readonly workload: Workload
-  readonly config: ResolvedConfig
-  readonly seeds: Seeds
-  readonly replay: ReplayInput
-  readonly target: Target
-}
-
-const load = (o: ShrinkOptions): Loaded => {
-  const db = openForRead(o.db)
-  try {
-    const run = getRun(db, o.db, o.runId)
-    if (run.status === 'running') throw new DeriveRefused(`mmsim shrink: run ${run.id} is still being written (status running)`)
-    const workload = decodeWorkload(JSON.parse(run.workload), `run ${run.id}'s workload`)
-    const config = { ...decodeConfig(o.db, run), stopOnViolation: true }
-    let target: Target | null = o.invariant !== undefined ? { _tag: 'Invariant', name: o.invariant } : null
-    if (target === null) {
-      for (const r of readRows(db, run.id, { types: ['InvariantViolated'] })) {
-        target = { _tag: 'Invariant', name: String((JSON.parse(r.data) as { name?: unknown }).name) }
-        break
-      }
-    }
-    if (target === null && run.outcome !== null && run.outcome.startsWith('Deadlock')) target = { _tag: 'Deadlock' }
-    if (target === null) throw new DeriveRefused(`mmsim shrink: run ${run.id} recorded no finding and no deadlock: nothing to shrink`)
-    return { workload, config, seeds: { seed: run.seed, scheduleSeed: run.schedule_seed ?? run.seed }, replay: { schedule: readSchedule(db, o.db, run) }, target }
-  } finally {
-    db.close()
-  }
-}
-
 export const shrinkRun = (o: ShrinkOptions): ShrinkResult => {
-  const L = load(o)
+  const L = loadFailingRun(o, 'mmsim shrink')
   const { seeds, target } = L
   const testsMax = o.testsMax ?? SHRINK_TESTS_MAX
   let tests = 0
