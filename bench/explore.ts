@@ -1,7 +1,7 @@
 // The exploration section of `npm run bench`: schedules per second on the two race workloads the
 // explore target names (simulate only, then explore with one worker and with two), and, over 20
 // disjoint seed ranges, the median number of schedules to the first violation under the random
-// strategy and under PCT on every race workload. CPU time is printed beside wall time: on a
+// strategy and under PCT on every race variant of the registry (hunt/races.ts). CPU time is printed beside wall time: on a
 // shared machine wall time measures the neighbours too, and schedules per CPU-second show what
 // two free cores would give. Both rates are for warm code: the threads of the two-worker line
 // have simulated the workload before (an ExplorerPool); the cold line adds what `mmsim explore
@@ -10,6 +10,7 @@ import { resolveConfig, type ResolvedConfig } from '../engine/config'
 import { ExplorerPool, explore } from '../hunt/explore'
 import { simulateSchedule } from '../hunt/schedule'
 import { strategyConfig } from '../hunt/strategy'
+import { RACE_VARIANTS, raceVariants } from '../hunt/races'
 import type { Variants, Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 
@@ -30,11 +31,8 @@ const THROUGHPUT: readonly Race[] = [
   { file: 'workloads/gph-fork-vs-discard.json', variants: { forkVsDiscard: 'unchecked' } },
 ]
 
-const RACES: readonly Race[] = [
-  ...THROUGHPUT,
-  { file: 'workloads/gph-state-change.json', variants: { stateChange: 'none' } },
-  { file: 'workloads/gph-volatile-at.json', variants: { volatileAt: 'writeback-start' } },
-]
+/** Every race variant of the registry, its protection off. */
+const RACES: readonly Race[] = RACE_VARIANTS.map((r) => ({ file: r.workload, variants: raceVariants(r, false) }))
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const load = (r: Race): Workload => {

@@ -10,7 +10,8 @@
 // a run of ten million events (bench/timetravel.ts, five minutes or more) is a section of its
 // own: `npm run bench -- --only timetravel` (or `--only e2e,timetravel` for both).
 // Then exploration (bench/explore.ts): schedules per second with one and two workers, and PCT
-// against random in schedules to the first violation (`--only explore`).
+// against random in schedules to the first violation (`--only explore`). Bisect's time on the
+// time-travel run is printed by that section, and alone by `--only bisect` (bench/bisect.ts).
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -24,6 +25,7 @@ import { benchWorkload } from './workload'
 import { measureThreads, type ThreadCpu } from './threadCpu'
 import { timeTravelBench } from './timetravel'
 import { benchExplore } from './explore'
+import { bisectBench } from './bisect'
 
 const EVENTS_MIN = 2_000_000
 const STEPS_PER_CPU = 520_000
@@ -76,7 +78,7 @@ const queryMs = (file: string, runId: number, f: EventFilter): { ms: number; row
   return { ms, rows }
 }
 
-const SECTIONS = ['e2e', 'timetravel', 'explore'] as const
+const SECTIONS = ['e2e', 'timetravel', 'explore', 'bisect'] as const
 type Section = (typeof SECTIONS)[number]
 
 const sections = (argv: readonly string[]): readonly Section[] => {
@@ -86,6 +88,15 @@ const sections = (argv: readonly string[]): readonly Section[] => {
   const bad = want.filter((w) => !(SECTIONS as readonly string[]).includes(w))
   if (bad.length > 0) throw new Error(`--only takes ${SECTIONS.join(', ')} (comma-separated), not ${bad.join(', ')}`)
   return want as Section[]
+}
+
+/** `--bisect-steps N`: the bisect section's run, smaller than the time-travel run's ten million events. */
+const bisectSteps = (argv: readonly string[]): number | undefined => {
+  const i = argv.indexOf('--bisect-steps')
+  if (i < 0) return undefined
+  const n = Number(argv[i + 1])
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--bisect-steps takes a positive integer, not ${argv[i + 1]}`)
+  return n
 }
 
 const perEvent = (cpu: ThreadCpu | null, events: number): string =>
@@ -98,6 +109,7 @@ const main = async () => {
     if (only.includes('e2e')) await endToEnd(dir)
     if (only.includes('timetravel')) await timeTravelBench(dir)
     if (only.includes('explore')) await benchExplore()
+    if (only.includes('bisect')) await bisectBench(dir, bisectSteps(process.argv.slice(2)))
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -10,7 +10,8 @@ import { foldRun } from '../analysis/fold'
 import { buildSnapshots, snapshotSummary } from '../analysis/snapshots'
 import { stateAt } from '../analysis/stateAt'
 import { resolveConfig } from '../engine/config'
-import { runToStore } from '../hunt/runToStore'
+import { runToStore, type RunSummary } from '../hunt/runToStore'
+import { bisectTimes } from './bisect'
 import { SNAPSHOT_EVERY_DEFAULT, openForRead, openForWrite, type Db } from '../storage'
 import { benchWorkload } from './workload'
 
@@ -71,16 +72,24 @@ const ask = (db: Db, file: string, runId: number, head: number, events: { pages:
   )
 }
 
-export const timeTravelBench = async (dir: string): Promise<void> => {
-  const workload = benchWorkload(STEPS_PER_CPU)
+/** The time-travel run (stored as `mmsim run` stores it), of `stepsPerCpu` churn steps per CPU: ten million events and more by default. */
+export const timeTravelRun = async (dir: string, stepsPerCpu = STEPS_PER_CPU): Promise<{ file: string; run: RunSummary }> => {
+  const workload = benchWorkload(stepsPerCpu)
   workload.machine.guestPageHinting = true
   const file = path.join(dir, 'timetravel.db')
-  console.log(`\ntime travel: workload ${workload.name} with page hinting, 4 CPUs x ${fmt(STEPS_PER_CPU)} churn steps, 2 GiB guest`)
-  let t0 = performance.now()
+  console.log(`\ntime travel: workload ${workload.name} with page hinting, 4 CPUs x ${fmt(stepsPerCpu)} churn steps, 2 GiB guest`)
+  const t0 = performance.now()
   const run = await runToStore({ workload, workloadSource: 'bench', seed: 1, db: file, config: resolveConfig() })
   const runMs = performance.now() - t0
-  if (run.events < EVENTS_MIN) throw new Error(`the time-travel run has ${run.events} events, fewer than ${EVENTS_MIN}`)
+  if (stepsPerCpu === STEPS_PER_CPU && run.events < EVENTS_MIN) throw new Error(`the time-travel run has ${run.events} events, fewer than ${EVENTS_MIN}`)
   console.log(`run (mmsim run): ${fmt(run.events)} events, ${fmt((run.events / runMs) * 1000)} events/s end to end (${(runMs / 1000).toFixed(1)} s)`)
+  return { file, run }
+}
+
+export const timeTravelBench = async (dir: string): Promise<void> => {
+  const { file, run } = await timeTravelRun(dir)
+  bisectTimes(file, run.runId, run.events)
+  let t0: number
   const db = openForRead(file)
   try {
     const events = tableBytes(db, 'events')

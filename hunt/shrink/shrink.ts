@@ -1,6 +1,7 @@
 // `mmsim shrink` as a function: a failing run reduced to a minimal reproducer by delta debugging
 // (ddmin.ts), first over the workload's operations, then over the schedule's preemptions (each
-// decision that departs from the non-preempting default, replaced by the default one at a time),
+// decision that departs from the non-preempting default, replaced by the default one at a time;
+// then each kept one shortened, shorten.ts),
 // and again over the operations under the shrunk schedule, until neither shrinks: removing any
 // single op (with the ops that depend on it) or any single preemption makes the run pass, or fail
 // another way. Every candidate is simulated in memory; nothing is stored. The result is a
@@ -16,6 +17,7 @@ import { loadFailingRun, type FailingRunQuery } from '../failingRun'
 import type { ScheduleOutcome } from '../schedule'
 import { failsAs, fixedConfig, preemptionsOf, simulateCandidate, targetText } from './candidate'
 import { ddmin } from './ddmin'
+import { shortenPreemptions } from './shorten'
 import { closeOps, opUnits, unroll, withOps, type OpUnits } from './opUnits'
 import { scheduleFile, type ScheduleFile } from './scheduleFile'
 
@@ -112,22 +114,20 @@ export const shrinkRun = (o: ShrinkOptions): ShrinkResult => {
 
   function shrinkSchedule(w: Workload, listed: Preemption[]): Preemption[] {
     if (fails(w, fixedConfig(L.config, [])) !== null) return []
-    const idx = listed.map((_, i) => i)
-    const left = Math.max(1, testsMax - tests)
-    const r = ddmin(
-      idx,
-      (k) =>
-        fails(
-          w,
-          fixedConfig(
-            L.config,
-            k.map((i) => listed[i]!),
-          ),
-        ) !== null,
-      { testsMax: left },
-    )
-    minimal &&= r.minimal
-    return r.kept.map((i) => listed[i]!)
+    const failsWith = (ps: readonly Preemption[]): boolean => fails(w, fixedConfig(L.config, ps)) !== null
+    const fewest = (ps: readonly Preemption[]): Preemption[] => {
+      const r = ddmin(
+        ps.map((_, i) => i),
+        (k) => failsWith(k.map((i) => ps[i]!)),
+        { testsMax: Math.max(1, testsMax - tests) },
+      )
+      minimal &&= r.minimal
+      return r.kept.map((i) => ps[i]!)
+    }
+    const kept = fewest(listed)
+    const shorter = shortenPreemptions(kept, L.config.stepNs, failsWith)
+    // Shorter delays may make one of them unnecessary: ddmin again keeps the result 1-minimal.
+    return shorter.some((p, i) => p[1] !== kept[i]![1]) ? fewest(shorter) : shorter
   }
 
   const finalConfig = fixedConfig(L.config, preemptions)
