@@ -22,6 +22,12 @@ export interface BisectOptions {
   /** State invariants to search among besides the projections' own (programs and tests add predicates of their own). */
   readonly extraInvariants?: readonly StateInvariant<MmState>[] | undefined
   readonly aroundEvents?: number | undefined
+  /**
+   * A state invariant is checked after every event from seq 1 until it first fails, instead of
+   * the binary search over snapshots: the monotone question "has it failed at or before s",
+   * answered exactly, at the cost of a fold up to the failure (not log2 restores and one window).
+   */
+  readonly everyEvent?: boolean | undefined
 }
 
 /** The projections' view of the state at one seq: the zones' counts, and the frame the finding names. */
@@ -129,7 +135,7 @@ const firstFailureIn = (db: Db, file: string, runId: number, inv: StateInvariant
  * shows at a later snapshot point, which holds for the structural invariants (a broken list or
  * count stays broken until something repairs it). A failure that recovers inside the window found
  * is still found at its first seq; one that comes and goes between two points that both hold is
- * not (`mmsim check` folds every event). Checking every event of every probed window instead
+ * not (BisectOptions.everyEvent, `mmsim bisect --every-event`, checks every event from seq 1). Checking every event of every probed window instead
  * would cost log2(windows) window folds with an invariant check per event, and the frame-scanning
  * invariants cost about a frame's worth of work per frame of the machine per check.
  */
@@ -202,7 +208,12 @@ export const bisectRun = (db: Db, file: string, runId: number, opts: BisectOptio
   if (target === null) return { _tag: 'UnknownInvariant', run: runId, invariant: name, known: [...states.map((i) => i.name), ...eventMonitors.map((m) => m.name)] }
   if (headSeq === 0) return { _tag: 'Holds', run: runId, invariant: name, kind: target.kind, headSeq, cost }
   cost.windows = 1
-  const hit = target.kind === 'state' ? bisectState(db, file, runId, headSeq, target.inv, cost) : firstMonitorHit(db, file, runId, headSeq, target.mon, cost)
+  const hit =
+    target.kind === 'event'
+      ? firstMonitorHit(db, file, runId, headSeq, target.mon, cost)
+      : opts.everyEvent === true
+        ? firstFailureIn(db, file, runId, target.inv, 0, headSeq, cost)
+        : bisectState(db, file, runId, headSeq, target.inv, cost)
   if (hit === null) return { _tag: 'Holds', run: runId, invariant: name, kind: target.kind, headSeq, cost }
   const around = opts.aroundEvents ?? AROUND_EVENTS_DEFAULT
   const event = eventAt(db, file, runId, hit.seq)

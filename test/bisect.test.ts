@@ -132,6 +132,25 @@ describe('bisect over snapshot windows: an invariant that fails and holds again'
     })
   })
 
+  it('a failure that comes and goes between two snapshot points that hold: the snapshot search lands on the later failure, --every-event finds the first', async () => {
+    const from = ends[0]! + 10
+    const again = ends[ends.length - 1]! - 5
+    const inv = togglesAt(from, again)
+    withDb(db, (d) => {
+      const quick = bisectRun(d, db, 1, { invariant: 'test.toggles', extraInvariants: [inv] }) as BisectFound
+      expect(quick.seq).toBe(again)
+      const every = bisectRun(d, db, 1, { invariant: 'test.toggles', extraInvariants: [inv], everyEvent: true }) as BisectFound
+      expect(every._tag).toBe('Found')
+      expect(every.seq).toBe(from)
+      // A fold from seq 1 that stops at the first failure.
+      expect(every.cost.eventsFolded).toBe(from)
+    })
+    // Through the CLI, on an invariant of the projections: the same seq either way on a run whose failure stays.
+    const r = await cli('bisect', '--db', db, '--invariant', 'buddy.nr-free', '--every-event', '--json')
+    expect(r.code).toBe(0)
+    expect((JSON.parse(r.out) as { _tag: string })._tag).toBe('Holds')
+  })
+
   it('an invariant that holds at the last seq is reported as holding', () => {
     withDb(db, (d) => {
       const r = bisectRun(d, db, 1, { invariant: 'test.toggles', extraInvariants: [togglesAt(1e9, 1e9)] })

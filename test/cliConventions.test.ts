@@ -40,7 +40,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   'experiment anon-vma-scaling': ['--children', '--pages', '--sample', '--seed', '--db', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
-  bisect: ['--db', '--run', '--invariant', '--json', '--log-level'],
+  bisect: ['--db', '--run', '--invariant', '--every-event', '--json', '--log-level'],
   snapshot: ['--db', '--run', '--every', '--json', '--log-level'],
   replay: ['--db', '--run', '--force', '--seed', '--variant', '--json', '--no-progress', '--log-level'],
   fork: ['--db', '--run', '--at', '--seed', '--variant', '--force', '--json', '--no-progress', '--log-level'],
