@@ -33,42 +33,49 @@ export const unroll = (ops: readonly Op[]): Op[] | null => {
   return walk(ops) ? out : null
 }
 
-/** The resources an op creates and those it needs someone earlier to have created. */
-const resources = (op: Op): { defines: string[]; uses: string[] } => {
-  const mm = (m: number | undefined) => (m === undefined ? [] : [`mm:${m}`])
-  switch (op.op) {
-    case 'alloc':
-      return { defines: op.tag === undefined ? [] : [`tag:${op.tag}`], uses: [] }
-    case 'pressure':
-      return { defines: [`tag:${op.tag}`], uses: [] }
-    case 'free':
-      return { defines: [], uses: [`tag:${op.tag}`] }
-    case 'map':
-      return { defines: [`map:${op.mm}:${op.file}`], uses: mm(op.mm) }
-    case 'touch':
-    case 'unmap':
-      return { defines: [], uses: [`map:${op.mm}:${op.file}`, ...mm(op.mm)] }
-    case 'fork':
-      return { defines: [`mm:${op.child}`], uses: mm(op.parent) }
-    case 'anon':
-    case 'anon-write':
-      // The first of these creates the heap; a later one works without the earlier.
-      return { defines: [`heap:${op.mm}`], uses: mm(op.mm) }
-    case 'mprotect':
-    case 'munmap':
-      return { defines: [], uses: [`heap:${op.mm}`, ...mm(op.mm)] }
-    case 'rmap':
-      return { defines: [], uses: op.mm === undefined ? [] : [`heap:${op.mm}`, ...mm(op.mm)] }
-    case 'exit':
-      return { defines: [], uses: mm(op.mm) }
-    case 'cpu-down':
-      return { defines: [`down:${op.target}`], uses: [] }
-    case 'cpu-up':
-      return { defines: [], uses: [`down:${op.target}`] }
-    default:
-      return { defines: [], uses: [] }
-  }
+interface Resources {
+  readonly defines: readonly string[]
+  readonly uses: readonly string[]
 }
+
+const NONE: Resources = { defines: [], uses: [] }
+const mmOf = (m: number | undefined): string[] => (m === undefined ? [] : [`mm:${m}`])
+const pte = (op: { mm: number; file: number }): Resources => ({ defines: [], uses: [`map:${op.mm}:${op.file}`, ...mmOf(op.mm)] })
+// The first anon or anon-write of a process creates its heap; a later one works without the earlier.
+const heapMaker = (op: { mm: number }): Resources => ({ defines: [`heap:${op.mm}`], uses: mmOf(op.mm) })
+const heapUser = (op: { mm?: number }): Resources => ({ defines: [], uses: op.mm === undefined ? [] : [`heap:${op.mm}`, ...mmOf(op.mm)] })
+
+/** The resources each op creates and those it needs someone earlier to have created, by op name (STYLE.md §11). */
+const RESOURCES: { readonly [K in Op['op']]: (op: Extract<Op, { op: K }>) => Resources } = {
+  alloc: (op) => ({ defines: op.tag === undefined ? [] : [`tag:${op.tag}`], uses: [] }),
+  pressure: (op) => ({ defines: [`tag:${op.tag}`], uses: [] }),
+  free: (op) => ({ defines: [], uses: [`tag:${op.tag}`] }),
+  map: (op) => ({ defines: [`map:${op.mm}:${op.file}`], uses: mmOf(op.mm) }),
+  touch: pte,
+  unmap: pte,
+  fork: (op) => ({ defines: [`mm:${op.child}`], uses: mmOf(op.parent) }),
+  exit: (op) => ({ defines: [], uses: mmOf(op.mm) }),
+  anon: heapMaker,
+  'anon-write': heapMaker,
+  mprotect: heapUser,
+  munmap: heapUser,
+  rmap: heapUser,
+  'cpu-down': (op) => ({ defines: [`down:${op.target}`], uses: [] }),
+  'cpu-up': (op) => ({ defines: [], uses: [`down:${op.target}`] }),
+  drain: () => NONE,
+  churn: () => NONE,
+  idle: () => NONE,
+  barrier: () => NONE,
+  read: () => NONE,
+  write: () => NONE,
+  writeback: () => NONE,
+  drop: () => NONE,
+  reclaim: () => NONE,
+  // A repeat kept whole (one not unrolled) is one unit: its body's tags are its own.
+  repeat: () => NONE,
+}
+
+const resources = (op: Op): Resources => (RESOURCES[op.op] as (op: Op) => Resources)(op)
 
 /** Each op's prerequisites: for every resource it uses, the latest earlier op that created it. */
 export const opUnits = (ops: readonly Op[]): OpUnits => {

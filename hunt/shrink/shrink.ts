@@ -112,6 +112,9 @@ export const shrinkRun = (o: ShrinkOptions): ShrinkResult => {
     o.log?.info({ round: rounds, ops: kept.length, preemptions: preemptions.length, tests }, 'shrink round')
   }
 
+  // Out of rounds with an op still removed in the last: the ops were not tried under the last schedule.
+  if (rounds === ROUNDS_MAX) minimal = false
+
   function shrinkSchedule(w: Workload, listed: Preemption[]): Preemption[] {
     if (fails(w, fixedConfig(L.config, [])) !== null) return []
     const failsWith = (ps: readonly Preemption[]): boolean => fails(w, fixedConfig(L.config, ps)) !== null
