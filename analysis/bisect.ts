@@ -179,9 +179,18 @@ const eventAt = (db: Db, file: string, runId: number, seq: number): MmEvent => {
   throw new Error(`run ${runId}: event ${seq} is not stored`)
 }
 
-const viewAt = (db: Db, file: string, runId: number, seq: number, pfn: number | null): BisectView => {
-  const s = stateAt(db, file, runId, seq).state
-  return { seq, zones: zoneSummary(s.zone), frame: pfn === null ? null : frameState(s, pfn) }
+const viewOf = (s: MmState, seq: number, pfn: number | null): BisectView => ({ seq, zones: zoneSummary(s.zone), frame: pfn === null ? null : frameState(s, pfn) })
+
+/**
+ * The views after seq − 1 and after seq: one restore and fold to seq − 1, then the one event
+ * folded on (not two restores). The view before is copied out before the state moves on.
+ */
+const viewsAround = (db: Db, file: string, runId: number, seq: number, pfn: number | null): { before: BisectView | null; after: BisectView } => {
+  if (seq <= 1) return { before: null, after: viewOf(stateAt(db, file, runId, seq).state, seq, pfn) }
+  const at = stateAt(db, file, runId, seq - 1)
+  const before = JSON.parse(JSON.stringify(viewOf(at.state, seq - 1, pfn))) as BisectView
+  const next = foldFrom(db, file, runId, { state: at.state, seq: seq - 1 }, seq)
+  return { before, after: viewOf(next.state, seq, pfn) }
 }
 
 const causesOf = (db: Db, file: string, runId: number, e: MmEvent): MmEvent[] => {
@@ -231,8 +240,7 @@ export const bisectRun = (db: Db, file: string, runId: number, opts: BisectOptio
     event,
     causes: causesOf(db, file, runId, event),
     around: [...readEvents(db, file, runId, { fromSeq: Math.max(1, hit.seq - around), toSeq: Math.min(headSeq, hit.seq + around) })],
-    before: hit.seq > 1 ? viewAt(db, file, runId, hit.seq - 1, pfn) : null,
-    after: viewAt(db, file, runId, hit.seq, pfn),
+    ...viewsAround(db, file, runId, hit.seq, pfn),
     cost,
   }
 }

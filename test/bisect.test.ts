@@ -6,9 +6,10 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bisectRun, type BisectFound } from '../analysis/bisect'
 import { foldRun } from '../analysis/fold'
+import { stateAt } from '../analysis/stateAt'
 import { resolveConfig } from '../engine/config'
 import { runToStore } from '../hunt/runToStore'
-import { eventMonitors, type MmState, type StateInvariant } from '../projections'
+import { eventMonitors, frameState, zoneSummary, type MmState, type StateInvariant } from '../projections'
 import { listSnapshots, openForRead, readEvents } from '../storage'
 import { loadWorkload } from '../workload/load'
 import { ROOT } from './built'
@@ -61,6 +62,15 @@ describe('bisect on a race run: gph-discard-list, seed 7, discardList=off', () =
       expect(r.pfn).not.toBeNull()
       expect(r.after.frame?.pfn).toBe(r.pfn)
       expect(r.before?.seq).toBe(r.seq - 1)
+      // The views are the state after seq − 1 and after seq, as time travel restores them.
+      for (const [v, seq] of [
+        [r.before!, r.seq - 1],
+        [r.after, r.seq],
+      ] as const) {
+        const st = stateAt(d, db, 1, seq).state
+        expect(v.zones).toEqual(zoneSummary(st.zone))
+        expect(v.frame).toEqual(frameState(st, r.pfn!))
+      }
     })
   })
 
