@@ -22,6 +22,7 @@ import { forkSpec } from './commands/fork'
 import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
+import { reportSpec } from './commands/report'
 import { runsSpec } from './commands/runs'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
@@ -81,6 +82,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addGroup(program, experimentHelp, experimentSpecs, io, outcome)
   addCommand(program, exploreSpec, io, outcome)
   addCommand(program, mergeSpec, io, outcome)
+  addCommand(program, reportSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -49,6 +49,7 @@ const COMMANDS: Record<string, readonly string[]> = {
     '--log-level',
   ],
   merge: ['--json', '--log-level'],
+  report: ['--db', '--run', '--format', '--out', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
