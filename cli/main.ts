@@ -23,6 +23,7 @@ import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { reportSpec } from './commands/report'
+import { exportSpec } from './commands/export'
 import { runsSpec } from './commands/runs'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
@@ -83,6 +84,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, exploreSpec, io, outcome)
   addCommand(program, mergeSpec, io, outcome)
   addCommand(program, reportSpec, io, outcome)
+  addCommand(program, exportSpec, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -50,6 +50,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   ],
   merge: ['--json', '--log-level'],
   report: ['--db', '--run', '--format', '--out', '--json', '--log-level'],
+  export: ['--db', '--run', '--format', '--what', '--every', '--out', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
