@@ -24,6 +24,7 @@ import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
 import { reportSpec } from './commands/report'
 import { exportSpec } from './commands/export'
+import { importHelp, importSpecs } from './commands/import'
 import { runsSpec } from './commands/runs'
 import { snapshotSpec } from './commands/snapshot'
 import { STATE_VIEWS, stateHelp, stateViews } from './commands/state'
@@ -85,6 +86,7 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, mergeSpec, io, outcome)
   addCommand(program, reportSpec, io, outcome)
   addCommand(program, exportSpec, io, outcome)
+  addGroup(program, importHelp, importSpecs, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

@@ -51,6 +51,8 @@ const COMMANDS: Record<string, readonly string[]> = {
   merge: ['--json', '--log-level'],
   report: ['--db', '--run', '--format', '--out', '--json', '--log-level'],
   export: ['--db', '--run', '--format', '--what', '--every', '--out', '--json', '--log-level'],
+  'import ftrace': ['--out', '--name', '--json', '--log-level'],
+  'import buddyinfo': ['--pagetypeinfo', '--cpus', '--out', '--name', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
