@@ -31,7 +31,10 @@ const bootImported = async (args: string[], format: 'buddyinfo' | 'pagetypeinfo'
   const db = path.join(dir, 'x.db')
   const run = await cli('run', '--db', db, '--workload', w, '--no-progress', '--json')
   expect(run.code).toBe(0)
-  const end = (JSON.parse(run.out) as { events: number }).events
+  const summary = JSON.parse(run.out) as { events: number; invariants: { violations: number } }
+  const end = summary.events
+  // The booted zone passes every state invariant (buddy structure, counts, no mergeable buddies).
+  expect(summary.invariants.violations).toBe(0)
   const state = await cli('state', 'zone', '--db', db, '--at', String(end), '--format', format)
   return { state: state.out, out: imp.out, end }
 }
@@ -67,6 +70,27 @@ describe('mmsim import buddyinfo', () => {
     const arm = await cli('import', 'buddyinfo', fixture('proc', 'notes-x86-64.buddyinfo'), '--pagetypeinfo', pti)
     expect(arm.code).toBe(2)
     expect(arm.err).toContain('page block order 13')
+  })
+
+  it('free areas that cannot boot without merging, or name no zone, are refused with their JSON path', async () => {
+    const dir = tmpDir()
+    const w = path.join(dir, 'w.json')
+    const base = { version: 1, name: 'x', machine: { cpus: 1, zones: [{ name: 'Normal', pages: 2048 }] }, ops: [] }
+    // Two free order-10 blocks fill the zone: fine. Four order-9 blocks are two pairs of buddies
+    // that __free_one_page would merge, and nothing else fits.
+    for (const [free, code] of [
+      [{ Movable: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2] }, 0],
+      [{ Movable: [0, 0, 0, 0, 0, 0, 0, 0, 0, 4] }, 2],
+    ] as const) {
+      fs.writeFileSync(w, JSON.stringify({ ...base, machine: { ...base.machine, freeAreas: [{ zone: 'Normal', free }] } }))
+      const r = await cli('run', '--db', path.join(dir, 'x.db'), '--workload', w, '--no-progress')
+      expect(r.code, JSON.stringify(free)).toBe(code)
+      if (code === 2) expect(r.err).toContain('$.machine.freeAreas[0]: zone Normal (2048 pages): its free lists need 8 pageblocks, the zone has 4')
+    }
+    fs.writeFileSync(w, JSON.stringify({ ...base, machine: { ...base.machine, freeAreas: [{ zone: 'DMA', free: { Movable: [1] } }] } }))
+    const r = await cli('run', '--db', path.join(dir, 'x.db'), '--workload', w, '--no-progress')
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('$.machine.freeAreas[0].zone')
   })
 
   it('parses the kernel’s own format, as mmsim state zone prints it', () => {
