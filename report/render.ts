@@ -80,7 +80,7 @@ export const renderMarkdown = (r: Report): string => {
 }
 
 const CSS = `body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:2px 6px;font-size:.85rem;text-align:left}
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:2px 6px;font-size:.85rem;text-align:left;overflow-wrap:anywhere}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}code,pre{font-size:.85rem}
 .ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}svg.chart{display:block;margin:.5rem 0;max-width:100%;height:auto}
 section{break-inside:avoid-page}@media print{body{max-width:none}a{color:inherit}}`
