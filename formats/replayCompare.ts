@@ -2,42 +2,48 @@
 // recorded allocations replayed, how many came back at the recorded order and migratetype, how
 // many at the recorded pfn, how many failed; and the run's fallbacks (__rmqueue_fallback) against
 // the recording's mm_page_alloc_extfrag lines. Read from the stored run's events, streamed.
+import * as t from 'io-ts'
+import type { MmEvent } from '../events'
+import { NonNegInt } from '../events/codecs'
 import { readEvents, type Db } from '../storage'
 import type { Recording } from '../workload/codec'
 import { RECORDED_TAG } from './ftrace'
 
-export interface RecordingComparison {
-  readonly source: string
+export const RecordingComparison = t.type({
+  source: t.string,
   /** Allocations the recording has, and the replay made (tags of this recording). */
-  readonly recorded: number
-  readonly replayed: number
-  readonly sameOrderAndMigratetype: number
+  recorded: NonNegInt,
+  replayed: NonNegInt,
+  sameOrderAndMigratetype: NonNegInt,
   /** null when the guest does not cover the recorded frames (pfnsComparable false). */
-  readonly samePfn: number | null
-  readonly failed: number
-  readonly fallbacks: { readonly simulated: number; readonly recorded: number }
-  readonly unusableLines: Readonly<Record<string, number>>
-}
+  samePfn: t.union([NonNegInt, t.null]),
+  failed: NonNegInt,
+  fallbacks: t.type({ simulated: NonNegInt, recorded: NonNegInt }),
+  unusableLines: t.record(t.string, NonNegInt),
+})
+export type RecordingComparison = t.TypeOf<typeof RecordingComparison>
 
-const ALLOC_TYPES = ['PageAllocated', 'PcpAllocated', 'PageAllocFailed', 'FreeBlockMoved', 'FreepagesMoved'] as const
+export const RECORDING_EVENT_TYPES = ['PageAllocated', 'PcpAllocated', 'PageAllocFailed', 'FreeBlockMoved', 'FreepagesMoved'] as const
 
-export const compareRecording = (db: Db, file: string, runId: number, rec: Recording): RecordingComparison => {
-  let replayed = 0
-  let same = 0
-  let samePfn = 0
-  let failed = 0
-  let fallbacks = 0
-  for (const e of readEvents(db, file, runId, { types: [...ALLOC_TYPES] })) {
+/** The comparison as the events go by: the run command reads them back, the report folds them. */
+export class RecordingTally {
+  private replayed = 0
+  private same = 0
+  private samePfn = 0
+  private failed = 0
+  private fallbacks = 0
+
+  onEvent(e: MmEvent): void {
     let got: { tag: string | undefined; pfn: number; order: number; mt: number } | null = null
     switch (e.type) {
       case 'FreeBlockMoved':
       case 'FreepagesMoved':
         // steal_suitable_fallback emits one of the two per fallback (engine/mm/page_alloc.ts).
-        fallbacks++
-        continue
+        this.fallbacks++
+        return
       case 'PageAllocFailed':
-        if (RECORDED_TAG.test(e.data.tag ?? '')) failed++
-        continue
+        if (RECORDED_TAG.test(e.data.tag ?? '')) this.failed++
+        return
       case 'PageAllocated':
         if (!e.data.pcp) got = { tag: e.data.tag, pfn: e.data.pfn, order: e.data.order, mt: e.data.mt }
         break
@@ -47,21 +53,30 @@ export const compareRecording = (db: Db, file: string, runId: number, rec: Recor
       default:
     }
     const m = got === null ? null : RECORDED_TAG.exec(got.tag ?? '')
-    if (got === null || m === null) continue
-    replayed++
-    if (got.order === Number(m[3]) && got.mt === Number(m[4])) same++
-    if (got.pfn === parseInt(m[2]!, 16)) samePfn++
+    if (got === null || m === null) return
+    this.replayed++
+    if (got.order === Number(m[3]) && got.mt === Number(m[4])) this.same++
+    if (got.pfn === parseInt(m[2]!, 16)) this.samePfn++
   }
-  return {
-    source: rec.source,
-    recorded: rec.allocations,
-    replayed,
-    sameOrderAndMigratetype: same,
-    samePfn: rec.pfnsComparable === false ? null : samePfn,
-    failed,
-    fallbacks: { simulated: fallbacks, recorded: rec.extfrag },
-    unusableLines: rec.unusable,
+
+  result(rec: Recording): RecordingComparison {
+    return {
+      source: rec.source,
+      recorded: rec.allocations,
+      replayed: this.replayed,
+      sameOrderAndMigratetype: this.same,
+      samePfn: rec.pfnsComparable === false ? null : this.samePfn,
+      failed: this.failed,
+      fallbacks: { simulated: this.fallbacks, recorded: rec.extfrag },
+      unusableLines: rec.unusable,
+    }
   }
+}
+
+export const compareRecording = (db: Db, file: string, runId: number, rec: Recording): RecordingComparison => {
+  const tally = new RecordingTally()
+  for (const e of readEvents(db, file, runId, { types: [...RECORDING_EVENT_TYPES] })) tally.onEvent(e)
+  return tally.result(rec)
 }
 
 export const renderRecordingComparison = (c: RecordingComparison): string => {

@@ -74,7 +74,7 @@ const provenance = (db: Db, file: string, run: RunRow, c: CheckReport): Provenan
 }
 
 /** Every section's collector over one fold of the run, up to `upTo`. */
-const collectSections = (db: Db, file: string, runId: number, upTo: number): Report['sections'] => {
+const collectSections = (db: Db, file: string, runId: number, upTo: number, workload: unknown): Report['sections'] => {
   if (upTo === 0) return []
   let ctx: SectionContext | null = null
   let collectors: { id: string; title: string; c: Collector<unknown> }[] = []
@@ -85,7 +85,7 @@ const collectSections = (db: Db, file: string, runId: number, upTo: number): Rep
     upTo,
     (s, e) => {
       if (ctx === null) {
-        ctx = { machine: s.machine, headSeq: upTo, sampleEvery: Math.max(1, Math.ceil(upTo / SAMPLES)) }
+        ctx = { machine: s.machine, headSeq: upTo, sampleEvery: Math.max(1, Math.ceil(upTo / SAMPLES)), workload }
         const c = ctx
         collectors = SECTIONS.map((d) => ({ id: d.id, title: d.title, c: d.collect(c) as Collector<unknown> }))
       }
@@ -112,7 +112,7 @@ export const buildReport = (db: Db, file: string, runId: number): Report => {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
     provenance: provenance(db, file, run, c),
-    sections: collectSections(db, file, runId, upTo),
+    sections: collectSections(db, file, runId, upTo, JSON.parse(run.workload) as unknown),
     invariants: { atSeq: c.atSeq, results: invariantResults(c, file), recorded: c.recorded.slice(0, RECORDED_SHOWN_MAX), recordedTotal: c.recorded.length },
   }
 }

@@ -14,6 +14,8 @@ export interface SectionContext {
   readonly headSeq: number
   /** Take a time-series sample after every `sampleEvery` events (and after the last). */
   readonly sampleEvery: number
+  /** The run's stored workload (JSON), for sections about what it asked for (a replayed recording). */
+  readonly workload: unknown
 }
 
 export interface Collector<D> {

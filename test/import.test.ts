@@ -178,6 +178,9 @@ describe('mmsim import ftrace', () => {
     expect(events.out.trim().split('\n')).toHaveLength(rec.fallbacks.simulated)
     const text = await cli('run', '--db', db, '--workload', w, '--no-progress')
     expect(text.out).toContain('allocations      8 of 8 recorded came back; 8 at the recorded order and migratetype')
+    // The audit report of the replay has the same comparison, as a section of its own.
+    const report = JSON.parse((await cli('report', '--db', db, '--run', '1', '--json')).out) as { sections: { id: string; data: unknown }[] }
+    expect(report.sections.find((x) => x.id === 'recording')?.data).toEqual(rec)
   })
 
   it('a file that is not a trace is exit 2; so is a trace with nothing to replay, saying why', async () => {

@@ -4,10 +4,12 @@
 import type { AnySection } from '../section'
 import { buddySection } from './buddy'
 import { hintingSection } from './hinting'
+import { recordingSection } from './recording'
 import { rmapSection } from './rmap'
 
-export const SECTIONS: readonly AnySection[] = [buddySection, hintingSection, rmapSection]
+export const SECTIONS: readonly AnySection[] = [buddySection, hintingSection, rmapSection, recordingSection]
 
 export { buddySection, fallbackOf, FALLBACK_KINDS, type BuddyData, type FallbackKind } from './buddy'
 export { hintingSection, type HintingData } from './hinting'
 export { rmapSection, type RmapData } from './rmap'
+export { recordingSection } from './recording'
