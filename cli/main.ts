@@ -23,6 +23,9 @@ import { forkSpec } from './commands/fork'
 import { replaySpec } from './commands/replay'
 import { runSpec } from './commands/run'
 import { pageSpec } from './commands/page'
+import { reportSpec } from './commands/report'
+import { exportSpec } from './commands/export'
+import { importHelp, importSpecs } from './commands/import'
 import { runsSpec } from './commands/runs'
 import { shrinkSpec } from './commands/shrink'
 import { inevitableSpec } from './commands/inevitable'
@@ -86,6 +89,9 @@ export const buildProgram = (io: Io, outcome: Outcome): Command => {
   addCommand(program, mergeSpec, io, outcome)
   addCommand(program, shrinkSpec, io, outcome)
   addCommand(program, inevitableSpec, io, outcome)
+  addCommand(program, reportSpec, io, outcome)
+  addCommand(program, exportSpec, io, outcome)
+  addGroup(program, importHelp, importSpecs, io, outcome)
   addCommand(
     program,
     completionSpec(() => program),

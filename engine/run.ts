@@ -140,7 +140,7 @@ export class Run {
     this.kernel = kernel
     input.log?.info({ seed, ...config, strategy: strategy.name, cpus: cpus.length, units: this.compiled.units }, 'run starts')
     if (config.monitors) for (const m of eventMonitors) kernel.addMonitor(m)
-    memblock_free_all(kernel, cpus[0]!)
+    memblock_free_all(kernel, cpus[0]!, this.compiled.freeLayouts)
     this.ctx = {
       k: kernel,
       tags: new Tags(),

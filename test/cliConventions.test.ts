@@ -64,6 +64,10 @@ const COMMANDS: Record<string, readonly string[]> = {
   merge: ['--json', '--log-level'],
   shrink: ['--db', '--run', '--out', '--invariant', '--tests-max', '--json', '--log-level'],
   inevitable: ['--db', '--run', '--points', '--forks', '--invariant', '--json', '--log-level'],
+  report: ['--db', '--run', '--format', '--out', '--json', '--log-level'],
+  export: ['--db', '--run', '--format', '--what', '--every', '--out', '--json', '--log-level'],
+  'import ftrace': ['--out', '--name', '--json', '--log-level'],
+  'import buddyinfo': ['--pagetypeinfo', '--cpus', '--out', '--name', '--json', '--log-level'],
   completion: ['--log-level'],
 }
 
@@ -81,7 +85,27 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge', 'shrink', 'inevitable'])
+    for (const c of [
+      'run',
+      'runs',
+      'events',
+      'state',
+      'page',
+      'check',
+      'replay',
+      'fork',
+      'diff',
+      'snapshot',
+      'experiment',
+      'bisect',
+      'explore',
+      'merge',
+      'shrink',
+      'inevitable',
+      'report',
+      'export',
+      'import',
+    ])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')

@@ -15,6 +15,24 @@ export type MtName = t.TypeOf<typeof MtName>
 export const ZoneSpec = strictObject('a zone', { name: t.string }, { pages: PosInt, mib: PosInt, startPfn: NonNegInt })
 export type ZoneSpec = t.TypeOf<typeof ZoneSpec>
 
+/**
+ * A zone's free lists at the end of boot, as /proc/pagetypeinfo reports them (`mmsim import
+ * buddyinfo` writes this): free blocks per order on each migratetype's lists, and optionally how
+ * many pageblocks of each migratetype the zone has. Memory that is not free is reserved at boot
+ * (never handed to the buddy allocator), so the zone starts with exactly these free lists.
+ */
+const FreeCounts = t.array(NonNegInt)
+export const FREE_AREA_MIGRATETYPES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic'] as const
+export const FreeAreaSpec = strictObject(
+  "a zone's free areas",
+  { zone: t.string },
+  {
+    free: strictObject('free blocks per order, by migratetype', {}, { Unmovable: FreeCounts, Movable: FreeCounts, Reclaimable: FreeCounts, HighAtomic: FreeCounts }),
+    pageblocks: strictObject('pageblocks by migratetype', {}, { Unmovable: NonNegInt, Movable: NonNegInt, Reclaimable: NonNegInt, HighAtomic: NonNegInt }),
+  },
+)
+export type FreeAreaSpec = t.TypeOf<typeof FreeAreaSpec>
+
 export const MachineSpec = strictObject(
   'a machine',
   { cpus: intIn(1, 64), zones: t.array(ZoneSpec) },
@@ -30,6 +48,8 @@ export const MachineSpec = strictObject(
     /** per_cpu_pages batch and high for every zone; computed as the kernel does when absent. */
     pcpBatch: PosInt,
     pcpHigh: NonNegInt,
+    /** Free lists to boot with instead of every page free (an imported /proc/buddyinfo). */
+    freeAreas: t.array(FreeAreaSpec),
   },
 )
 export type MachineSpec = t.TypeOf<typeof MachineSpec>
@@ -243,10 +263,35 @@ export const Settings = strictObject(
   },
 )
 
+/**
+ * What a workload imported from a recording (`mmsim import ftrace`) knows of it, for the run
+ * summary's comparison: each replayed allocation's tag is `L<line>@<recorded pfn in hex>`.
+ */
+export const Recording = strictObject(
+  'a recording',
+  {
+    format: t.literal('ftrace'),
+    source: t.string,
+    /** Lines read, and the allocations and frees replayed from them. */
+    lines: NonNegInt,
+    allocations: NonNegInt,
+    frees: NonNegInt,
+    /** mm_page_alloc_extfrag lines: the recording's fallbacks. */
+    extfrag: NonNegInt,
+    /** Lines not replayed, by reason. */
+    unusable: t.record(t.string, NonNegInt),
+  },
+  {
+    /** The zone covers the recorded pfns, so a replayed allocation can land on the same frame. */
+    pfnsComparable: t.boolean,
+  },
+)
+export type Recording = t.TypeOf<typeof Recording>
+
 const WorkloadFields = strictObject(
   'a workload',
   { version: t.literal(WORKLOAD_VERSION), name: t.string, machine: MachineSpec, ops: t.array(Op) },
-  { description: t.string, variants: Variants, host: HostSpec, settings: Settings },
+  { description: t.string, variants: Variants, host: HostSpec, settings: Settings, recording: Recording },
 )
 export type Workload = t.TypeOf<typeof WorkloadFields>
 /** The format: its fields, and simulated time bounded so that every accepted run ends readable. */

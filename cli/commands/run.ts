@@ -11,6 +11,8 @@ import { formatCount, formatNs, strategyText, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
 import { simulating } from '../simulating'
 import { loadScheduleFile, scheduleConfig, type ScheduleFile } from '../../hunt/shrink/scheduleFile'
+import { withRun } from '../openRun'
+import { compareRecording, renderRecordingComparison } from '../../formats/replayCompare'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
 
@@ -161,7 +163,16 @@ export const runSpec: CommandSpec<typeof options> = {
       })
       hooks.simulated()
       log.info({ runId: summary.runId, status: summary.status, outcome: summary.outcome, events: summary.events, headHash: summary.headHash }, `run ${summary.status}`)
-      io.out(opts.json ? `${JSON.stringify(summary)}\n` : renderRunSummary(summary))
+      // A workload imported from a recording: how the replay compares with it.
+      const recording =
+        workload.recording === undefined || summary.events === 0
+          ? null
+          : withRun(ctx.name, { file: summary.db, run: summary.runId }, (r) => compareRecording(r.db, r.file, r.run.id, workload.recording!))
+      io.out(
+        opts.json
+          ? `${JSON.stringify(recording === null ? summary : { ...summary, recording })}\n`
+          : renderRunSummary(summary) + (recording === null ? '' : renderRecordingComparison(recording)),
+      )
       if (summary.status === 'interrupted') return EXIT_INTERRUPTED
       return summary.invariants.violations > 0 || summary.outcome.startsWith('Deadlock') ? EXIT_FINDING : EXIT_OK
     })

@@ -8,6 +8,7 @@ import type { Kernel } from '../kernel'
 import type { Cpu } from '../sim/cpu'
 import { __free_one_page } from './page_free'
 import { arch_free_page } from './hinting/essa'
+import type { FreeLayout } from './bootLayout'
 
 export const PAGE_SHIFT = 12
 export const PAGES_PER_MIB = 1 << (20 - PAGE_SHIFT)
@@ -155,8 +156,13 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
  * the largest naturally aligned blocks that fit (at most MAX_ORDER - 1), every pageblock
  * MIGRATE_MOVABLE as memmap_init_zone leaves it.
  */
-export const memblock_free_all = (k: Kernel, cpu: Cpu): void => {
+export const memblock_free_all = (k: Kernel, cpu: Cpu, layouts?: readonly (FreeLayout | null)[]): void => {
   for (const z of k.state.zone.zones) {
+    const layout = layouts?.[z.idx] ?? null
+    if (layout !== null) {
+      free_to_layout(k, cpu, z.idx, layout)
+      continue
+    }
     let start = z.startPfn
     while (start < z.endPfn) {
       let order = start === 0 ? MAX_ORDER - 1 : Math.min(MAX_ORDER - 1, 31 - Math.clz32(start & -start))
@@ -165,5 +171,21 @@ export const memblock_free_all = (k: Kernel, cpu: Cpu): void => {
       __free_one_page(k, cpu, z.idx, start, order, MIGRATE_MOVABLE, 'boot')
       start += 1 << order
     }
+  }
+}
+
+/**
+ * Boot into given free lists (machine.freeAreas): the pageblocks take their migratetypes, then
+ * each free block is handed over where the layout put it; no two are buddies, so none merges.
+ */
+const free_to_layout = (k: Kernel, cpu: Cpu, zone: number, layout: FreeLayout): void => {
+  // One event per MAX_ORDER block at most: a stored event spans at most that many frames.
+  const piece = 1 << (MAX_ORDER - 1)
+  for (const r of layout.runs)
+    if (r.mt !== MIGRATE_MOVABLE)
+      for (let p = r.pfn; p < r.pfn + r.pages; p += piece) k.emit(cpu, 'PageblockMigratetypeSet', { zone, pfn: p, pages: Math.min(piece, r.pfn + r.pages - p), mt: r.mt })
+  for (const b of layout.blocks) {
+    arch_free_page(k, cpu, b.pfn, b.order)
+    __free_one_page(k, cpu, zone, b.pfn, b.order, b.mt, 'boot')
   }
 }

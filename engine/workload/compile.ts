@@ -4,6 +4,7 @@
 // definition. Each op's own checks are its entry in compileOps.ts; this file walks the ops
 // (repeats and barriers, which concern every CPU) and keeps the tables they share.
 import { layoutMachine, splitVariants, type LayoutError } from '../mm/boot'
+import { layoutFreeArea, type FreeLayout } from '../mm/bootLayout'
 import { type Op, type Workload } from '../../workload/codec'
 import { compileOp, type At, type CompileContext } from './compileOps'
 import type { Compiled, Program, TagRef } from './program'
@@ -126,6 +127,27 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
     return out
   }
   const top = walk(w.ops, '$.ops', 0, 1)
+  const freeLayouts = compileFreeAreas(w, boot, error)
   if (errors.length > 0) return { errors }
-  return { compiled: { boot, ops: top.prog, units: top.units, forkedMms: forked } }
+  return { compiled: { boot, ops: top.prog, units: top.units, forkedMms: forked, ...(freeLayouts === null ? {} : { freeLayouts }) } }
+}
+
+/** machine.freeAreas: each names a zone once and fits in it (engine/mm/bootLayout.ts). */
+const compileFreeAreas = (w: Workload, boot: Compiled['boot'], error: (path: string, message: string) => void): (FreeLayout | null)[] | null => {
+  const specs = w.machine.freeAreas
+  if (specs === undefined) return null
+  const layouts: (FreeLayout | null)[] = boot.zones.map(() => null)
+  specs.forEach((spec, i) => {
+    const path = `$.machine.freeAreas[${i}]`
+    const z = boot.zones.findIndex((x) => x.name === spec.zone)
+    if (z < 0) return error(`${path}.zone`, `expected one of the machine's zones (${boot.zones.map((x) => x.name).join(', ')}), got "${spec.zone}"`)
+    if (layouts[z] !== null) return error(`${path}.zone`, `zone "${spec.zone}" has free areas twice`)
+    for (const [mt, counts] of Object.entries(spec.free ?? {}))
+      if (counts !== undefined && counts.length > 11) return error(`${path}.free.${mt}`, `expected at most 11 orders (MAX_ORDER), got ${counts.length}`)
+    const zone = boot.zones[z]!
+    const l = layoutFreeArea(zone.startPfn, zone.pages, boot.pageblockOrder, spec)
+    if (typeof l === 'string') return error(path, `zone ${spec.zone} (${zone.pages} pages): ${l}`)
+    layouts[z] = l
+  })
+  return layouts
 }

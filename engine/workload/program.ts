@@ -1,5 +1,6 @@
 // The program the driver runs: a decoded workload after its semantic checks, with every tag use
 // resolved to its definition (compile.ts builds it, ops.ts runs each op).
+import type { FreeLayout } from '../mm/bootLayout'
 import { type MachineBooted } from '../../events/machine'
 
 /** A tag definition; at run time its key also carries the iteration of each enclosing repeat. */
@@ -43,4 +44,6 @@ export interface Compiled {
   readonly forkedMms: ReadonlySet<number>
   /** Work units (ops, churn steps) in the whole run, for progress. */
   readonly units: number
+  /** Per zone, the free lists to boot into (machine.freeAreas), or null: every page free. */
+  readonly freeLayouts?: readonly (FreeLayout | null)[]
 }

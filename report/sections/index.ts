@@ -1,0 +1,15 @@
+// The report's sections, in the order they are printed. A mechanism's section is one file here
+// and one line below; a section whose mechanism the run did not use leaves itself out (its
+// collector finishes with null).
+import type { AnySection } from '../section'
+import { buddySection } from './buddy'
+import { hintingSection } from './hinting'
+import { recordingSection } from './recording'
+import { rmapSection } from './rmap'
+
+export const SECTIONS: readonly AnySection[] = [buddySection, hintingSection, rmapSection, recordingSection]
+
+export { buddySection, fallbackOf, FALLBACK_KINDS, type BuddyData, type FallbackKind } from './buddy'
+export { hintingSection, type HintingData } from './hinting'
+export { rmapSection, type RmapData } from './rmap'
+export { recordingSection } from './recording'
