@@ -16,6 +16,9 @@ import { loadWorkload } from '../workload/load'
 import { ROOT } from './built'
 import { cli, tmpDir, workload } from './helpers'
 
+/** The engine settings a schedule file carries, at their defaults. */
+const DEFAULTS = { stepNs: 100, jitterNs: 400, stepsMax: 2_000_000_000, checkEveryEvents: 0, stopOnViolation: true, monitors: true }
+
 describe('ddmin', () => {
   it('reduces to the units the failure needs (3 and 7 of 0..19) and says it is 1-minimal', () => {
     const r = ddmin(
@@ -111,6 +114,23 @@ describe('a shrunk race is 1-minimal: gph-discard-list, discardList=off, seed 7'
         ),
         `without preemption ${i}`,
       ).toBe(false)
+  })
+})
+
+describe('a run of a schedule file', () => {
+  it('is stored with strategy fixed, and replays identically (the same head hash)', async () => {
+    const dir = tmpDir()
+    const w = path.join(dir, 'w.json')
+    const sch = path.join(dir, 's.json')
+    fs.writeFileSync(w, JSON.stringify(loadWorkload(path.join(ROOT, 'workloads/gph-volatile-at.json'))))
+    fs.writeFileSync(sch, JSON.stringify({ version: 1, seed: 3, config: { ...DEFAULTS }, preemptions: [] }))
+    const db = path.join(dir, 'x.db')
+    const r = await cli('run', '--db', db, '--workload', w, '--schedule', sch, '--no-progress', '--json')
+    expect(r.code).toBe(0)
+    expect((JSON.parse(r.out) as { config: { strategy: string } }).config.strategy).toBe('fixed')
+    const rp = await cli('replay', '--db', db, '--run', '1', '--json')
+    expect(rp.code).toBe(0)
+    expect((JSON.parse(rp.out) as { identical: boolean }).identical).toBe(true)
   })
 })
 
