@@ -74,14 +74,44 @@ const internTable: (string | undefined)[] = new Array<string | undefined>(1 << I
 /**
  * A data object's keys in the order one event type's events spell them, with the text before each
  * value (`{"pfn":`, then `,"order":`, ...): an object of that shape is read by comparing those
- * characters in place. Learnt from the first event of each type (the engine builds each type's
- * data the same way), learnt again when an event of the type differs.
+ * characters in place, then made by `make` from its values. Learnt from the first event of each
+ * type (the engine builds each type's data the same way), learnt again when an event of the type
+ * differs.
  */
 interface Shape {
-  readonly keys: readonly string[]
   readonly texts: readonly Uint8Array[]
+  readonly make: (values: readonly unknown[]) => Record<string, unknown>
 }
-const shapeOf = (keys: readonly string[]): Shape => ({ keys, texts: keys.map((k, j) => codes(`${j === 0 ? '{' : ','}${JSON.stringify(k)}:`)) })
+
+/** Keys an object literal of `makerOf` may name: identifiers, so that the text it compiles is names and indices only. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+
+/**
+ * A function that makes an object with these keys from its values. For identifier keys, an
+ * object literal compiled once per shape: V8 then makes each object at once in its final shape.
+ * Built by assigning key after key, as JSON.parse and a generic loop do, the data objects cost a
+ * third of the fold's decode (measured on the bench's run: 0.17 of 0.5 µs per event).
+ */
+const makerOf = (keys: readonly string[]): Shape['make'] => {
+  if (keys.every((k) => IDENTIFIER.test(k) && k !== '__proto__')) return new Function('v', `return { ${keys.map((k, j) => `${k}: v[${j}]`).join(', ')} }`) as Shape['make']
+  return (values) => {
+    const o: Record<string, unknown> = {}
+    for (let j = 0; j < keys.length; j++) o[keys[j]!] = values[j]
+    return o
+  }
+}
+
+/** Shapes by their keys (joined by a character a key of a flat object cannot hold unescaped): each is compiled once. */
+const shapesByKeys = new Map<string, Shape>()
+const shapeOf = (keys: readonly string[]): Shape => {
+  const id = keys.join('\n')
+  let s = shapesByKeys.get(id)
+  if (s === undefined) {
+    s = { texts: keys.map((k, j) => codes(`${j === 0 ? '{' : ','}${JSON.stringify(k)}:`)), make: makerOf(keys) }
+    shapesByKeys.set(id, s)
+  }
+  return s
+}
 /** By index into EVENT_TYPES. Shared by every reader of the process: shapes are the engine's. */
 const shapes: (Shape | undefined)[] = new Array<Shape | undefined>(EVENT_TYPES.length).fill(undefined)
 
@@ -293,7 +323,7 @@ export class BatchScanner {
   /** An object spelt as `shape` says, with flat values; null for any other (the caller starts again). */
   private shaped(shape: Shape): Record<string, unknown> | null {
     const b = this.body
-    const { keys, texts } = shape
+    const texts = shape.texts
     const values = this.values
     for (let j = 0; j < texts.length; j++) {
       const text = texts[j]!
@@ -305,9 +335,7 @@ export class BatchScanner {
     }
     if (b[this.i] !== CLOSE_BRACE) return null
     this.i++
-    const o: Record<string, unknown> = {}
-    for (let j = 0; j < keys.length; j++) o[keys[j]!] = values[j]
-    return o
+    return shape.make(values)
   }
 
   /**

@@ -62,6 +62,8 @@ describe('the scanner reads a body as the JSON parse does', () => {
     { mark: '}],[', other: '"}],[0,' },
     JSON.parse('{"__proto__": 5, "pfn": 3}') as Record<string, unknown>,
     { b: 1, a: 2 },
+    { 'a-b': 1, 'c d': 'x', $e: 2 },
+    { 'a-b': 3, 'c d': 'y', $e: 4 },
     { a: 2, b: 1 },
     { a: 'x', b: 'x'.repeat(100) },
   ]
