@@ -5,7 +5,7 @@
 // named by its seq.
 import * as E from 'fp-ts/Either'
 import type { MmState } from '../projections'
-import { listSnapshots, type Db, type SnapshotContent, type SnapshotMeta } from '../storage'
+import { listSnapshots, snapshotAt, type Db, type SnapshotContent, type SnapshotMeta } from '../storage'
 import { Restorer, loadSnapshot } from './restore'
 
 export interface SnapshotFailure {
@@ -23,7 +23,6 @@ export interface SnapshotCheck {
 export class SnapshotChecker {
   private readonly metas: SnapshotMeta[]
   private next = 0
-  private readonly restorer = new Restorer()
   private readonly failures: SnapshotFailure[] = []
 
   constructor(
@@ -38,11 +37,33 @@ export class SnapshotChecker {
     while (this.next < this.metas.length && this.metas[this.next]!.seq === seq) this.check(this.metas[this.next++]!, folded)
   }
 
+  /**
+   * Restores `m` on its bases (a delta is on a full snapshot or on a delta on one: three rows at
+   * most, storage/snapshotChain.ts), each link verified; the reason when one is not usable. A
+   * base that failed its own check fails the snapshots on it too.
+   */
+  private restore(m: SnapshotMeta): { restorer: Restorer; content: SnapshotContent } | string {
+    const chain = [m]
+    for (let l = m; l.kind === 'delta';) {
+      const base = l.baseSeq === null || l.baseSeq >= l.seq ? null : snapshotAt(this.db, this.runId, l.baseSeq)
+      if (base === null) return `the snapshot it is a delta on (seq ${l.baseSeq}) is not stored`
+      chain.unshift((l = base))
+    }
+    const restorer = new Restorer()
+    let content: SnapshotContent | null = null
+    for (const link of chain) {
+      const c = loadSnapshot(this.db, this.runId, link)
+      const why = E.isLeft(c) ? c.left : restorer.apply(c.right)
+      if (why !== null) return link === m ? why : `its base at seq ${link.seq} is not usable: ${why}`
+      content = (c as E.Right<SnapshotContent>).right
+    }
+    return { restorer, content: content! }
+  }
+
   private check(m: SnapshotMeta, folded: MmState): void {
-    const c = loadSnapshot(this.db, this.runId, m)
-    const unusable = E.isLeft(c) ? c.left : this.restorer.apply(c.right)
-    if (unusable !== null) return void this.failures.push({ seq: m.seq, problem: unusable })
-    const differs = this.restorer.differs((c as E.Right<SnapshotContent>).right, folded)
+    const r = this.restore(m)
+    if (typeof r === 'string') return void this.failures.push({ seq: m.seq, problem: r })
+    const differs = r.restorer.differs(r.content, folded)
     if (differs !== null) this.failures.push({ seq: m.seq, problem: `it does not match the fold of events 1..${m.seq}: ${differs}` })
   }
 

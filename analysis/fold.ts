@@ -45,8 +45,8 @@ export const foldFrom = (
   const folder = new Folder(start?.state ?? null)
   let lastSeq = start?.seq ?? 0
   for (const events of readEventsForFold(db, file, runId, { fromSeq: lastSeq + 1, ...(upTo === undefined ? {} : { toSeq: upTo }) }))
-    for (let i = 0; i < events.length; i++) {
-      const e = events.at(i)
+    for (let i = 0; i < events.count; i++) {
+      const e = events.next()
       beforeEvent?.(folder.current, e)
       try {
         folder.apply(e)

@@ -91,7 +91,17 @@ export interface DeriveResult {
    * The first divergent seq: from seq 1 by columns and chain hash; under other variants from seq 2
    * by columns (the machine booted names the variants, so seq 1 differs by design).
    */
-  readonly comparison: { readonly by: CompareBy; readonly fromSeq: number; readonly compared: number; readonly divergence: DivergenceReport | null }
+  readonly comparison: {
+    readonly by: CompareBy
+    readonly fromSeq: number
+    /**
+     * The last seq compared: the parent's head when the parent was interrupted (it stored only
+     * what it made before the interrupt, and the new run goes on past it), else null (both whole).
+     */
+    readonly toSeq: number | null
+    readonly compared: number
+    readonly divergence: DivergenceReport | null
+  }
   /**
    * The new run's head hash equals the parent's (the same identity, events and schedule); null
    * when the two cannot be equal: a parent stored by another engine version or hash version.
@@ -191,7 +201,11 @@ export const deriveRun = async (o: DeriveOptions, derivation: 'replay' | 'fork',
   })
   return withDb(o.db, (db) => {
     const child = getRun(db, o.db, summary.runId)
-    const c: Comparison = (changed ? firstDivergenceAfterBoot(db, run, child) : null) ?? firstDivergence(db, run, child, 'row+hash')
+    // An interrupted parent stops where it was stopped; the new run does not, and what it makes
+    // after the parent's head is not a divergence.
+    const toSeq = run.status === 'interrupted' ? run.head_seq : null
+    const c: Comparison =
+      (changed ? firstDivergenceAfterBoot(db, run, child, toSeq ?? undefined) : null) ?? firstDivergence(db, run, child, 'row+hash', toSeq === null ? {} : { toSeq })
     const r = summary.replay!
     return {
       parent: {
@@ -210,10 +224,11 @@ export const deriveRun = async (o: DeriveOptions, derivation: 'replay' | 'fork',
       comparison: {
         by: c.by,
         fromSeq: c.fromSeq,
+        toSeq,
         compared: c.compared,
         divergence: c.divergence === null ? null : { seq: c.divergence.seq, what: c.divergence.what, columns: c.divergence.columns, parent: c.divergence.a, child: c.divergence.b },
       },
-      sameHead: run.engine_version === ENGINE_VERSION && run.hash_version === HASH_VERSION ? child.head_hash === run.head_hash : null,
+      sameHead: run.engine_version === ENGINE_VERSION && run.hash_version === HASH_VERSION && toSeq === null ? child.head_hash === run.head_hash : null,
       findings: { parent: findingsOf(db, run), child: findingsOf(db, child) },
     }
   })

@@ -17,6 +17,9 @@ export interface ReplayReport extends DeriveResult {
 export const replayRun = async (o: DeriveOptions): Promise<ReplayReport> => {
   const r = await deriveRun(o, 'replay')
   const mode = r.variants === null ? 'verify' : 'variant'
-  const identical = r.comparison.divergence === null && r.schedule.departure === null && r.schedule.followed === r.schedule.recorded && r.sameHead !== false
+  // Past an interrupted parent's head its record has ended: the new run goes on with the seeded strategy.
+  const to = r.comparison.toSeq
+  const followedToTheEnd = r.schedule.departure === null || (to !== null && r.schedule.departure.reason === 'ended' && r.schedule.departure.seq >= to)
+  const identical = r.comparison.divergence === null && followedToTheEnd && r.schedule.followed === r.schedule.recorded && r.sameHead !== false
   return { ...r, mode, identical }
 }

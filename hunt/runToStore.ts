@@ -6,11 +6,23 @@ import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
 import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../projections'
-import { EventWriter, SNAPSHOT_EVERY_DEFAULT, WriteFailed, createRun, endRun, getRun, openForWrite, reapStaleRuns, type Db, type NewLineage, type RunEnd } from '../storage'
+import {
+  DEFAULT_BATCH_EVENTS,
+  EventWriter,
+  SNAPSHOT_EVERY_DEFAULT,
+  WriteFailed,
+  createRun,
+  endRun,
+  getRun,
+  openForWrite,
+  reapStaleRuns,
+  type Db,
+  type NewLineage,
+  type RunEnd,
+} from '../storage'
 import type { Workload } from '../workload/codec'
 import { WorkloadError } from '../workload/load'
 import { AssertionFailed } from '../lib'
-import { SnapshotTap } from './snapshotTap'
 
 /**
  * Simulator steps between two looks at signals and at the writer: a slice is a few thousand
@@ -171,7 +183,7 @@ export const runToStore = async (o: RunOptions): Promise<RunSummary> => {
     log?.info({ db: o.db, seed: o.seed, workload: o.workload.name }, 'run created')
     let writer: EventWriter
     try {
-      writer = new EventWriter(o.db, runId)
+      writer = new EventWriter(o.db, runId, DEFAULT_BATCH_EVENTS, o.snapshotEvery ?? SNAPSHOT_EVERY_DEFAULT)
     } catch (err) {
       // No writer thread, no events: the run row says why rather than staying 'running'.
       tryEndRun(db, runId, { status: 'failed', outcome: null, reason: (err as Error).message, violations: 0 }, log ? { ...o, log } : o)
@@ -192,8 +204,6 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
   let run: Run | null = null
   let result: RunResult
   let stop: Stop
-  const every = o.snapshotEvery ?? SNAPSHOT_EVERY_DEFAULT
-  const tap = every > 0 ? new SnapshotTap(writer, every) : null
   try {
     run = new Run({
       workload: o.workload,
@@ -201,7 +211,7 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
       ...(o.scheduleSeed !== undefined ? { scheduleSeed: o.scheduleSeed } : {}),
       ...(o.replay !== undefined ? { replay: o.replay } : {}),
       config: o.config,
-      sink: tap ?? writer,
+      sink: writer,
       onDecisions: (c) => writer.appendDecisions(c),
       ...(o.log ? { log: o.log } : {}),
       onProgress: (done, total) => o.onProgress?.(done, total, run?.kernel.lastSeq ?? 0),
@@ -234,7 +244,7 @@ const storeRun = async (o: RunOptions, db: Db, runId: number, writer: EventWrite
     violations: result.violations,
     departed: departure === null ? null : { seq: departure.seq, decision: departure.decision },
   })
-  return summarize(o, db, runId, status, reason, result, writer, tap?.taken ?? 0, performance.now() - started)
+  return summarize(o, db, runId, status, reason, result, writer, writer.snapshots, performance.now() - started)
 }
 
 const summarize = (

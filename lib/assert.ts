@@ -12,3 +12,11 @@ export function assert(cond: unknown, why: string): asserts cond {
 export const absurd = (x: never): never => {
   throw new AssertionFailed(`unhandled case ${JSON.stringify(x)}`)
 }
+
+/**
+ * Throws AssertionFailed: for hot paths, as `if (!cond) fail(\`...\`)`, where assert's message,
+ * a template, would be built on every call whether or not the check fails.
+ */
+export function fail(why: string): never {
+  throw new AssertionFailed(why)
+}

@@ -13,7 +13,7 @@ import { StoreError } from './errors'
 import { SPAN_PAGES_MAX } from './eventIndex'
 import { BLOCK_EVENTS } from './schema'
 import { startWriterThread } from './writerThread'
-import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter, type SnapshotMessage } from './writerProtocol'
+import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
 
 export { SPAN_PAGES_MAX }
 
@@ -74,6 +74,7 @@ export class EventWriter {
   private committedSeq = 0
   private committedHash = ''
   private committedDecisions = 0
+  private snapshotsStored = 0
   private failure: WriteFailed | null = null
   /** Set once the writer reported its connection open (the empty run's head) or its failure. */
   private reported = false
@@ -103,11 +104,13 @@ export class EventWriter {
     private readonly file: string,
     readonly runId: number,
     private readonly batchEvents = DEFAULT_BATCH_EVENTS,
+    snapshotEvery = 0,
   ) {
     assert(batchEvents > 0 && batchEvents % BLOCK_EVENTS === 0, 'a batch is whole hash blocks')
+    assert(snapshotEvery >= 0 && snapshotEvery % BLOCK_EVENTS === 0, `snapshots are taken at hash block boundaries (every ${snapshotEvery} events)`)
     const shared = new SharedArrayBuffer(CTRL_WORDS * Int32Array.BYTES_PER_ELEMENT)
     this.ctrl = new Int32Array(shared)
-    const started = startWriterThread({ file, runId, ctrl: shared })
+    const started = startWriterThread({ file, runId, snapshotEvery, ctrl: shared })
     this.worker = started.worker
     this.reply = started.reply
     this.newBatch()
@@ -229,19 +232,6 @@ export class EventWriter {
     this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
   }
 
-  /**
-   * Hands what changed in the state's image at a snapshot seq to the writer thread, which stores
-   * the snapshot once the batch holding that seq is committed. It counts as a batch in flight.
-   */
-  appendSnapshot(m: Omit<SnapshotMessage, 'kind'>): void {
-    this.poll()
-    if (this.failure !== null) return
-    const message: SnapshotMessage = { kind: 'snapshot', ...m }
-    this.worker.postMessage(message, [m.indices.buffer, m.data.buffer] as ArrayBuffer[])
-    this.sent++
-    this.waitFor(this.sent - MAX_BATCHES_IN_FLIGHT)
-  }
-
   /** Takes the writer's reports: the committed head, or the failure. */
   private poll(): void {
     for (let r = receiveMessageOnPort(this.reply); r !== undefined; r = receiveMessageOnPort(this.reply)) {
@@ -251,6 +241,7 @@ export class EventWriter {
         this.committedSeq = m.headSeq
         this.committedHash = m.headHash
         this.committedDecisions = m.decisions
+        this.snapshotsStored = m.snapshots
         this.pool.push(...m.columns)
         if (m.text.byteLength === this.batchEvents * TEXT_BYTES_PER_EVENT) this.textPool.push(m.text)
       } else if (this.failure === null) {
@@ -311,6 +302,11 @@ export class EventWriter {
   get failed(): WriteFailed | null {
     this.poll()
     return this.failure
+  }
+
+  /** Snapshots the writer thread stored, as of its last report. */
+  get snapshots(): number {
+    return this.snapshotsStored
   }
 
   /** The last seq committed, and the integrity hash of the run up to it. */

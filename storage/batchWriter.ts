@@ -34,6 +34,7 @@ export class BatchWriter {
   private chunkNo = 0
   private decisionsTotal = 0
   private lastSeq = 0
+  private body: Uint8Array = new Uint8Array(0)
 
   constructor(
     db: Db,
@@ -60,6 +61,11 @@ export class BatchWriter {
   /** The run's head hash (hashChain.ts headHash) as of the last committed batch. */
   get headHash(): string {
     return this.head
+  }
+
+  /** The body of the last batch written, as stored; valid until the next batch. */
+  get lastBody(): Uint8Array {
+    return this.body
   }
 
   get decisions(): number {
@@ -102,6 +108,7 @@ export class BatchWriter {
     const encoded = this.encoder.encode(b, b.text.subarray(0, b.textBytes), this.prevH, this.prevBlockHash)
     if (b.n > 0) {
       this.prevH = encoded.hashes[b.n - 1]!
+      this.body = encoded.body
       const body = Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength)
       this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(encoded.hashes), body)
     }

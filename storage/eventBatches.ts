@@ -72,6 +72,23 @@ export const batchesIn = (db: Db, runId: number, fromSeq: number, toSeq: number)
     )
     .iterate({ run: runId, from: fromSeq, to: toSeq }) as IterableIterator<BatchRow>
 
+/** A batch's seqs and its body's stored bytes (UTF-8), for the fold's decoder (batchScan.ts): no string of the body is made. */
+export interface BatchBytes {
+  readonly first_seq: number
+  readonly last_seq: number
+  readonly body: Buffer
+}
+
+/** batchesIn, with the bodies as bytes. */
+export const batchBytesIn = (db: Db, runId: number, fromSeq: number, toSeq: number): IterableIterator<BatchBytes> =>
+  db
+    .prepare(
+      `SELECT first_seq, last_seq, CAST(body AS BLOB) AS body FROM event_batches
+       WHERE run_id = $run AND first_seq >= coalesce((SELECT max(first_seq) FROM event_batches WHERE run_id = $run AND first_seq <= $from), 0) AND first_seq <= $to
+       ORDER BY first_seq`,
+    )
+    .iterate({ run: runId, from: fromSeq, to: toSeq }) as IterableIterator<BatchBytes>
+
 /** The batch that holds `seq`, if one does. */
 export const batchHolding = (db: Db, runId: number, seq: number): BatchRow | undefined => {
   const b = db.prepare(`SELECT ${BATCH_COLUMNS} FROM event_batches WHERE run_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1`).get(runId, seq) as BatchRow | undefined

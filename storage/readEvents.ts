@@ -7,9 +7,10 @@
 import * as E from 'fp-ts/Either'
 import { decodeEvent, type MmEvent } from '../events'
 import { DECISION_WORDS, type RecordedSchedule } from '../events/schedule'
-import { decodeChecked, decodeFull } from './batchDecode'
-import { elementsAt, indexedSeqs, offsetRange, rowsAt, selectBatches } from './batchSelect'
-import { batchesIn, storesBatches } from './eventBatches'
+import { decodeFull } from './batchDecode'
+import { BatchScanner } from './batchScan'
+import { elementsAt, indexedSeqs, rowsAt, selectBatches } from './batchSelect'
+import { batchBytesIn, storesBatches } from './eventBatches'
 import { StoreError } from './errors'
 import { legacyRows } from './legacyEvents'
 import type { Db } from './open'
@@ -98,32 +99,32 @@ function* legacyEvents(db: Db, file: string, runId: number, f: EventFilter): Gen
   for (const r of readRows(db, runId, f)) yield decodeRow(file, runId, r)
 }
 
-/** Some events in seq order, each decoded when asked for: a fold keeps none alive longer than it needs. */
+/** Some events in seq order, each decoded when asked for, in order: a fold keeps none alive longer than it needs. */
 export interface EventsOfBatch {
-  readonly length: number
-  at(i: number): MmEvent
+  readonly count: number
+  /** The next event; called at most `count` times. */
+  next(): MmEvent
 }
 
 /**
- * The events of a seq range in order, a stored batch at a time, with the structural check
- * instead of the codecs (batchDecode.ts), for folds: the stored bytes are what the hash chain
- * covers and `mmsim check` verifies. Each event is made when the fold asks for it, so that it
- * dies young: made a batch at a time, they outlived two scavenges and a fold spent a quarter of
- * its time collecting them.
+ * The events of a seq range in order, a stored batch at a time, decoded by batchScan.ts (the
+ * structural check instead of the codecs, batchDecode.ts says why), for folds: the stored bytes
+ * are what the hash chain covers and `mmsim check` verifies. Each event is made when the fold
+ * asks for it, so that it dies young: made a batch at a time, they outlived two scavenges and a
+ * fold spent a quarter of its time collecting them.
  */
 export function* readEventsForFold(db: Db, file: string, runId: number, range: Pick<EventFilter, 'fromSeq' | 'toSeq'> = {}): Generator<EventsOfBatch> {
   const fromSeq = range.fromSeq ?? 1
   const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER
   if (!storesBatches(db)) {
-    for (const e of legacyEvents(db, file, runId, { fromSeq, toSeq })) yield { length: 1, at: () => e }
+    for (const e of legacyEvents(db, file, runId, { fromSeq, toSeq })) yield { count: 1, next: () => e }
     return
   }
   const place = { file, runId }
-  for (const b of batchesIn(db, runId, fromSeq, toSeq)) {
+  for (const b of batchBytesIn(db, runId, fromSeq, toSeq)) {
     const lo = Math.max(fromSeq, b.first_seq) - b.first_seq
-    const elements = elementsAt(place, b, offsetRange(lo, Math.min(toSeq, b.last_seq) - b.first_seq))
-    const seq0 = b.first_seq + lo
-    yield { length: elements.length, at: (i) => decodeChecked(place, seq0 + i, elements[i]) }
+    const hi = Math.min(toSeq, b.last_seq) - b.first_seq
+    yield new BatchScanner(place, b.body, b.first_seq, lo, hi, b.last_seq - b.first_seq + 1)
   }
 }
 

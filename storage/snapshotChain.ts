@@ -1,12 +1,18 @@
 // Which snapshots of a run are full and which are deltas, and what each holds. Snapshots are
-// taken every K events; each is a delta on the one before (the chunks of the state's image that
-// changed, plus the small structures in full) until the deltas since the last full snapshot would
-// add up to more than that full snapshot, or 63 of them follow it (CHAIN_POLICY_DEFAULT); then a full
-// one is taken. So restoring any snapshot reads at most about twice a full snapshot's bytes, and
-// the snapshots of a run are about its deltas' bytes. A full snapshot is itself small when most
-// of memory is as it booted: each array is first filled with its commonest element, then only
-// the chunks that differ are kept. Runs on the writer thread (or in `mmsim snapshot`); it knows
-// bytes, not projections.
+// taken every K events, in two levels of deltas under a full one: every fourth snapshot after a
+// full one is a delta on that full snapshot (the chunks of the state's image that changed since
+// it, plus the small structures in full), and the three between are deltas on the one before them
+// of those (the full one or a first-level delta). A full snapshot is taken instead of a
+// first-level delta once that delta would be larger than the last full one, or after 15 of them
+// (CHAIN_POLICY_DEFAULT). So a restore reads three rows at most, about twice a full snapshot's
+// bytes, and each snapshot costs about the chunks changed in 4K events to compress. Deltas each on
+// the one before were smaller to write, but a restore read a chain of up to 64 of them: measured
+// on a 2 GiB guest with K = 16384, a restore at the end of a chain of 37 took 85 ms, most of it
+// inflating and parsing each link; deltas all on the full one made every restore two rows but
+// each delta grew to a full one's size, and compressing them doubled the writer thread's time.
+// A full snapshot is itself small when most of memory is as it booted: each array is first filled
+// with its commonest element, then only the chunks that differ are kept. Runs on the writer thread
+// (snapshotFold.ts, or in `mmsim snapshot`); it knows bytes, not projections.
 import { assert } from '../lib'
 import { encodeSnapshot, sha256Hex, toHex, type SectionSpec, type SnapshotKind } from './snapshotFormat'
 
@@ -38,24 +44,28 @@ export interface SnapshotRow {
 
 /**
  * Events between two snapshots of a run, by default: a multiple of the hash block (a snapshot's
- * head is the hash of the block that ends at its seq) and of the writer's batch. Taking one costs
- * a native compare of the state's arrays with a copy (about 3.5 ms for a 2 GiB guest) and
- * compressing what changed (a delta about 1.5 ms, a full snapshot 20-30 ms about every twelfth):
- * about 2% of a run's CPU time at this interval. `mmsim snapshot --every` takes them more often
- * for a run that is asked about a lot.
+ * head is the hash of the block that ends at its seq) and of the writer's batch. The writer thread
+ * takes them (snapshotFold.ts): on the bench's 2 GiB guest, its fold costs about 0.8 µs per event
+ * and each snapshot 5-10 ms more (finding the changed chunks, compressing them), so at this
+ * interval the writer thread stays below the simulation thread's time per event, and the state
+ * at any seq is a restore of three rows at most plus a fold of fewer than 32,768 events (30 ms at
+ * the full fold's rate). `mmsim snapshot --every` takes them more often for a run that is asked
+ * about a lot.
  */
-export const SNAPSHOT_EVERY_DEFAULT = 65536
+export const SNAPSHOT_EVERY_DEFAULT = 32768
 
-/** When a full snapshot is taken instead of a delta. */
+/** When a full snapshot is taken instead of a delta, and how deltas are stacked. */
 export interface ChainPolicy {
-  /** At most this many deltas follow a full snapshot, whatever their size. */
+  /** At most this many first-level deltas follow a full snapshot, whatever their size. */
   readonly deltasPerFullMax: number
-  /** A full one is taken when the deltas since the last (their payload bytes) would exceed this many times its own. */
+  /** Second-level deltas between two first-level ones (0: every delta is on the full snapshot). */
+  readonly leavesPerDelta: number
+  /** A full one is taken when a first-level delta (its payload bytes) would exceed this many times the last full one's. */
   readonly fullRatio: number
 }
 
-/** Restoring reads at most about twice a full snapshot's bytes, and at most 64 rows. */
-export const CHAIN_POLICY_DEFAULT: ChainPolicy = { deltasPerFullMax: 63, fullRatio: 1 }
+/** Restoring reads at most about twice a full snapshot's bytes, in three rows. */
+export const CHAIN_POLICY_DEFAULT: ChainPolicy = { deltasPerFullMax: 15, leavesPerDelta: 3, fullRatio: 1 }
 /** Elements of an array looked at to choose the one it is filled with. */
 const FILL_SAMPLES = 64
 
@@ -93,6 +103,37 @@ const chunksUnlikeFill = (image: Buffer, [, offset, bytes]: SectionSpec, fill: U
   }
 }
 
+/** A set of chunk indices: a flag per chunk, and the indices in the order they were first marked. */
+class ChangedChunks {
+  private readonly flags: Uint8Array
+  private list: number[] = []
+
+  constructor(chunks: number) {
+    this.flags = new Uint8Array(chunks)
+  }
+
+  get count(): number {
+    return this.list.length
+  }
+
+  mark(indices: Uint32Array): void {
+    for (const i of indices)
+      if (this.flags[i] === 0) {
+        this.flags[i] = 1
+        this.list.push(i)
+      }
+  }
+
+  sorted(): number[] {
+    return [...this.list].sort((a, b) => a - b)
+  }
+
+  clear(): void {
+    for (const i of this.list) this.flags[i] = 0
+    this.list = []
+  }
+}
+
 export class SnapshotChain {
   constructor(private readonly policy: ChainPolicy = CHAIN_POLICY_DEFAULT) {}
 
@@ -101,7 +142,13 @@ export class SnapshotChain {
   private image = new Uint8Array(0)
   private fullRawBytes = 0
   private deltas = 0
-  private deltaRawBytes = 0
+  private leaves = 0
+  /** What changed since the last full snapshot (first-level deltas hold it) and since the last snapshot of either (second-level deltas). */
+  private sinceFull = new ChangedChunks(0)
+  private sinceDelta = new ChangedChunks(0)
+  private fullSeq: number | null = null
+  /** The last full snapshot or first-level delta: what a second-level delta is on. */
+  private deltaSeq: number | null = null
 
   /** The row for a captured image, taken after the previous one. */
   next(c: CapturedImage, headHash: string): SnapshotRow {
@@ -111,20 +158,40 @@ export class SnapshotChain {
     if (this.image.length !== c.imageBytes) {
       assert(this.prevSeq === null, "a run's snapshots share one layout")
       this.image = new Uint8Array(c.imageBytes)
+      this.sinceFull = new ChangedChunks(c.imageBytes / cb)
+      this.sinceDelta = new ChangedChunks(c.imageBytes / cb)
     }
     // Runs of consecutive chunks are written at once (a first capture is one run).
     for (let k = 0, j = 1; k < c.indices.length; k = j++) {
       while (j < c.indices.length && c.indices[j] === c.indices[j - 1]! + 1) j++
       this.image.set(c.data.subarray(k * cb, j * cb), c.indices[k]! * cb)
     }
+    this.sinceFull.mark(c.indices)
+    this.sinceDelta.mark(c.indices)
     const base = { seq: c.seq, head: headHash, chunkBytes: cb, sections: [...c.sections] }
     const chunk = (i: number) => this.image.subarray(i * cb, (i + 1) * cb)
+    const allowed = this.policy.fullRatio * this.fullRawBytes
+    const fits = (changed: ChangedChunks) => changed.count * (cb + 4) + c.rest.length <= allowed
+    const delta = (on: number, changed: ChangedChunks) => encodeSnapshot({ ...base, kind: 'delta', base: on, fills: null }, c.rest, changed.sorted(), chunk)
     let encoded: { bytes: Buffer; rawBytes: number } | null = null
     let kind: SnapshotKind = 'delta'
-    const allowed = this.policy.fullRatio * this.fullRawBytes
-    if (this.prevSeq !== null && this.deltas < this.policy.deltasPerFullMax && this.deltaRawBytes + c.indices.length * (cb + 4) + c.rest.length <= allowed)
-      encoded = encodeSnapshot({ ...base, kind, base: this.prevSeq, fills: null }, c.rest, [...c.indices], chunk)
-    if (encoded === null || this.deltaRawBytes + encoded.rawBytes > allowed) {
+    let baseSeq: number | null = null
+    if (this.fullSeq !== null && this.leaves < this.policy.leavesPerDelta && fits(this.sinceDelta)) {
+      encoded = delta(this.deltaSeq!, this.sinceDelta)
+      baseSeq = this.deltaSeq
+      this.leaves++
+    } else if (this.fullSeq !== null && this.deltas < this.policy.deltasPerFullMax && fits(this.sinceFull)) {
+      encoded = delta(this.fullSeq, this.sinceFull)
+      if (encoded.rawBytes > allowed) encoded = null
+      else {
+        baseSeq = this.fullSeq
+        this.deltaSeq = c.seq
+        this.sinceDelta.clear()
+        this.deltas++
+        this.leaves = 0
+      }
+    }
+    if (encoded === null) {
       kind = 'full'
       const fills = c.sections.map((s) => fillOf(this.image, s))
       const unlike: number[] = []
@@ -132,16 +199,16 @@ export class SnapshotChain {
       c.sections.forEach((s, i) => chunksUnlikeFill(image, s, fills[i]!, cb, unlike))
       encoded = encodeSnapshot({ ...base, kind, base: null, fills: fills.map(toHex) }, c.rest, unlike, chunk)
       this.fullRawBytes = encoded.rawBytes
+      this.fullSeq = this.deltaSeq = c.seq
+      this.sinceFull.clear()
+      this.sinceDelta.clear()
       this.deltas = 0
-      this.deltaRawBytes = 0
-    } else {
-      this.deltas++
-      this.deltaRawBytes += encoded.rawBytes
+      this.leaves = 0
     }
     const row: SnapshotRow = {
       seq: c.seq,
       kind,
-      baseSeq: kind === 'full' ? null : this.prevSeq,
+      baseSeq,
       headHash,
       checksum: sha256Hex(encoded.bytes),
       rawBytes: encoded.rawBytes,

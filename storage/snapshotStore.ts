@@ -2,6 +2,7 @@
 // (a fold of the run's events): every use of one verifies it first (analysis/stateAt.ts), and
 // `mmsim snapshot` replaces a run's whole set in one transaction, so rows may be deleted but
 // never changed.
+import type { Statement } from 'better-sqlite3'
 import type { Db } from './open'
 import { BLOCK_EVENTS } from './schema'
 import type { SnapshotRow } from './snapshotChain'
@@ -13,6 +14,16 @@ export interface SnapshotMeta extends Omit<SnapshotRow, 'bytes'> {
 }
 
 const hasTable = new WeakMap<Db, boolean>()
+
+/** Prepared statements by connection: a time-travel question looks up a few rows, and preparing them each time was a tenth of a restore. */
+const statements = new WeakMap<Db, Map<string, Statement>>()
+const prepared = (db: Db, sql: string): Statement => {
+  let m = statements.get(db)
+  if (m === undefined) statements.set(db, (m = new Map()))
+  let st = m.get(sql)
+  if (st === undefined) m.set(sql, (st = db.prepare(sql)))
+  return st
+}
 
 /** Schema 4 and later have the table; an older file, read as it is, has no snapshots. */
 export const hasSnapshotsTable = (db: Db): boolean => {
@@ -45,23 +56,23 @@ export const listSnapshots = (db: Db, runId: number, upTo = Number.MAX_SAFE_INTE
 
 /** The run's snapshot at `seq`, if any. */
 export const snapshotAt = (db: Db, runId: number, seq: number): SnapshotMeta | null =>
-  hasSnapshotsTable(db) ? ((db.prepare(`SELECT ${META} FROM snapshots WHERE run_id = ? AND seq = ?`).get(runId, seq) as SnapshotMeta | undefined) ?? null) : null
+  hasSnapshotsTable(db) ? ((prepared(db, `SELECT ${META} FROM snapshots WHERE run_id = ? AND seq = ?`).get(runId, seq) as SnapshotMeta | undefined) ?? null) : null
 
 /** The run's last snapshot before `seq`, if any (one index lookup: a run may have thousands). */
 export const snapshotBefore = (db: Db, runId: number, seq: number): SnapshotMeta | null =>
   hasSnapshotsTable(db)
-    ? ((db.prepare(`SELECT ${META} FROM snapshots WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1`).get(runId, seq) as SnapshotMeta | undefined) ?? null)
+    ? ((prepared(db, `SELECT ${META} FROM snapshots WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1`).get(runId, seq) as SnapshotMeta | undefined) ?? null)
     : null
 
 export const snapshotBytes = (db: Db, runId: number, seq: number): Buffer | null =>
-  (db.prepare('SELECT bytes FROM snapshots WHERE run_id = ? AND seq = ?').pluck().get(runId, seq) as Buffer | undefined) ?? null
+  (prepared(db, 'SELECT bytes FROM snapshots WHERE run_id = ? AND seq = ?').pluck().get(runId, seq) as Buffer | undefined) ?? null
 
 export const deleteSnapshots = (db: Db, runId: number): number => db.prepare('DELETE FROM snapshots WHERE run_id = ?').run(runId).changes
 
 /** The hash of the run's block that ends at `seq` (a snapshot's head), or null when no block ends there. */
 export const blockHashAt = (db: Db, runId: number, seq: number): string | null => {
   if (seq % BLOCK_EVENTS !== 0) return null
-  const b = db.prepare('SELECT last_seq, hash FROM event_blocks WHERE run_id = ? AND block = ?').get(runId, seq / BLOCK_EVENTS - 1) as
+  const b = prepared(db, 'SELECT last_seq, hash FROM event_blocks WHERE run_id = ? AND block = ?').get(runId, seq / BLOCK_EVENTS - 1) as
     { last_seq: number; hash: string } | undefined
   return b !== undefined && b.last_seq === seq ? b.hash : null
 }

@@ -4,7 +4,6 @@
 // characters). Encoding the strings a few events at a time lets them die young: holding a
 // batch's strings until it is sent promoted them to the old generation, where collecting them
 // cost more.
-import type { CapturedImage } from './snapshotChain'
 
 export interface BatchMessage {
   readonly kind: 'batch'
@@ -36,12 +35,7 @@ export interface CloseMessage {
   readonly kind: 'close'
 }
 
-/** What changed in the state's image at snapshot `seq` (storage/snapshotWriter.ts); flow-controlled like a batch. */
-export interface SnapshotMessage extends CapturedImage {
-  readonly kind: 'snapshot'
-}
-
-export type ToWriter = BatchMessage | SnapshotMessage | CloseMessage
+export type ToWriter = BatchMessage | CloseMessage
 
 /** After each committed batch, and once on failure, on the reply port. */
 export type FromWriter =
@@ -50,6 +44,8 @@ export type FromWriter =
       readonly headSeq: number
       readonly headHash: string
       readonly decisions: number
+      /** Snapshots stored so far (storage/snapshotFold.ts). */
+      readonly snapshots: number
       /** The batch's buffers, handed back for the next batches (fewer allocations, less GC). */
       readonly columns: ArrayBuffer[]
       readonly text: ArrayBuffer
@@ -59,6 +55,8 @@ export type FromWriter =
 export interface WriterInit {
   readonly file: string
   readonly runId: number
+  /** Events between two snapshots, taken on the writer thread (snapshotFold.ts); 0: none. */
+  readonly snapshotEvery: number
   /** Int32 words: see CTRL_*. */
   readonly ctrl: SharedArrayBuffer
 }

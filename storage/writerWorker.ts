@@ -5,7 +5,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { BatchWriter } from './batchWriter'
 import { openWriterConnection, type Db } from './open'
-import { SnapshotWriter } from './snapshotWriter'
+import { SnapshotFolder } from './snapshotFold'
 import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_FAILED, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol'
 
 const init = workerData as WriterInit & { readonly reply: MessagePort }
@@ -20,13 +20,13 @@ const fail = (err: unknown) => {
 
 let db: Db | null = null
 let writer: BatchWriter | null = null
-let snapshots: SnapshotWriter | null = null
+let snapshots: SnapshotFolder | null = null
 try {
   db = openWriterConnection(init.file)
   writer = new BatchWriter(db, init.runId)
-  snapshots = new SnapshotWriter(db, init.runId)
+  snapshots = init.snapshotEvery > 0 ? new SnapshotFolder(db, init.runId, init.snapshotEvery) : null
   // The empty run's head, so that a run stopped before its first commit reports the head its row holds.
-  reply({ kind: 'committed', headSeq: 0, headHash: writer.headHash, decisions: 0, columns: [], text: new ArrayBuffer(0) })
+  reply({ kind: 'committed', headSeq: 0, headHash: writer.headHash, decisions: 0, snapshots: 0, columns: [], text: new ArrayBuffer(0) })
 } catch (err) {
   fail(err)
 }
@@ -47,14 +47,13 @@ parentPort!.on('message', (m: ToWriter) => {
   // committed batch.
   if (writer !== null && Atomics.load(ctrl, CTRL_FAILED) === 0 && Atomics.load(ctrl, CTRL_ABANDON) === 0) {
     try {
-      if (m.kind === 'snapshot') snapshots!.add(m)
-      else {
-        writer.writeBatch(m)
-        const columns = [m.t.buffer, m.cpu.buffer, m.type.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.dataLength.buffer] as ArrayBuffer[]
-        const text = m.text.buffer as ArrayBuffer
-        reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, columns, text }, [...columns, text])
-        snapshots!.committed(writer.headSeq)
-      }
+      writer.writeBatch(m)
+      // The snapshots of the batch, once it is committed (a snapshot's head is a committed block's hash).
+      if (snapshots !== null && m.n > 0) snapshots.committed(writer.lastBody, m.firstSeq, m.n)
+      const columns = [m.t.buffer, m.cpu.buffer, m.type.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.dataLength.buffer] as ArrayBuffer[]
+      const text = m.text.buffer as ArrayBuffer
+      const taken = snapshots?.taken ?? 0
+      reply({ kind: 'committed', headSeq: writer.headSeq, headHash: writer.headHash, decisions: writer.decisions, snapshots: taken, columns, text }, [...columns, text])
     } catch (err) {
       fail(err)
     }

@@ -154,6 +154,35 @@ describe('a replay of a tampered run', () => {
   })
 })
 
+describe('a replay of an interrupted run', () => {
+  it('compares the events the run stored, and goes on past its head without calling that a divergence (default, seed 2, interrupted after a slice)', async () => {
+    const db = newDb()
+    const w = loadWorkload(path.join(WORKLOADS, 'default.json'))
+    let slices = 0
+    const parent = await runToStore({
+      workload: w,
+      workloadSource: 'workloads/default.json',
+      seed: 2,
+      db,
+      config: resolveConfig(),
+      interrupted: () => (++slices > 1 ? 'interrupted by the test' : null),
+    })
+    expect(parent.status).toBe('interrupted')
+    const whole = await store(db, 'default', 2)
+    expect(parent.events).toBeLessThan(whole.events)
+    const r = await replayRun({ db, runId: parent.runId })
+    expect(r.comparison.divergence).toBeNull()
+    expect(r.comparison.toSeq).toBe(parent.events)
+    expect(r.run.events).toBeGreaterThan(parent.events)
+    // The replay's events 1..head are the interrupted run's, and past it the whole run's.
+    expect(rows(db, r.run.runId, parent.events).map((x) => x.h)).toEqual(rows(db, parent.runId).map((x) => x.h))
+    expect(rows(db, r.run.runId).map((x) => x.h)).toEqual(rows(db, whole.runId).map((x) => x.h))
+    const c = await cli('replay', '--db', db, '--run', String(parent.runId))
+    expect(c.out).not.toContain('DIVERGED')
+    expect(c.out).toContain(`run ${parent.runId} was interrupted at seq ${parent.events}: events up to it are compared`)
+  })
+})
+
 describe('a run stored by another engine version', () => {
   it('is refused with a plain message (exit 2), and replayed with --force', async () => {
     const db = newDb()

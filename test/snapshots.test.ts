@@ -20,6 +20,11 @@ import { loadWorkload } from '../workload/load'
 import { cli, tmpDir } from './helpers'
 
 const EVERY = 4096
+/**
+ * Both levels of deltas in eight snapshots: full at 4096; a delta on it at 8192; a first-level
+ * delta on it at 12288; a delta on that at 16384; then the same from a full one at 20480.
+ */
+const SHORT_CHAINS = { deltasPerFullMax: 1, leavesPerDelta: 1, fullRatio: Infinity }
 const SEED = 1
 
 /**
@@ -125,10 +130,11 @@ describe('snapshots', () => {
     reading(file, (db) => expect(getRun(db, file, 1).head_hash).toBe(getRun(db, file, 2).head_hash))
   })
 
-  it('the state at seqs before, at and after each snapshot, across chains of three deltas, equals the fold from seq 1 in every projection', () => {
-    writing(file, (db) => buildSnapshots(db, file, 2, EVERY, { deltasPerFullMax: 3, fullRatio: Infinity }))
+  it('the state at seqs before, at and after each snapshot, across both levels of deltas, equals the fold from seq 1 in every projection', () => {
+    writing(file, (db) => buildSnapshots(db, file, 2, EVERY, SHORT_CHAINS))
     const snaps = rows(file, 2)
     expect(snaps.map((r) => r.kind)).toEqual(['full', 'delta', 'delta', 'delta', 'full', 'delta', 'delta', 'delta'])
+    expect(snaps.map((r) => r.base_seq)).toEqual([null, 1, 1, 3, null, 5, 5, 7].map((k) => (k === null ? null : k * EVERY)))
     const asked = new Set<number>([1, 2, head - 1, head])
     for (const r of snaps) for (const d of [-1, 0, 1]) asked.add(r.seq + d)
     let x = 12345
@@ -159,14 +165,15 @@ describe('snapshots', () => {
   })
 
   describe('a snapshot that does not verify is passed over, and the answer stays right', () => {
-    // With chains of three deltas: fulls at 4096 and 20480, deltas at 8192..16384 and 24576..32768.
+    // Fulls at 4096 and 20480; 16384 is a delta on 12288, a delta on 4096 (SHORT_CHAINS). A link
+    // that does not verify leaves the state of the link before it in its chain.
     const cases: [string, number, (r: Row) => Partial<Row>, string, number | null][] = [
       [
         'bytes changed',
         12288,
         (r) => ({ bytes: Buffer.concat([r.bytes.subarray(0, 40), Buffer.from([r.bytes[40]! ^ 1]), r.bytes.subarray(41)]) }),
         'its bytes do not match its checksum',
-        8192,
+        4096,
       ],
       ['checksum changed', 20480, () => ({ checksum: '0'.repeat(64) }), 'its bytes do not match its checksum', 16384],
       [
@@ -179,7 +186,7 @@ describe('snapshots', () => {
     ]
     it.each(cases)('%s', async (_what, seq, change, problem, fallback) => {
       const f = copy(file)
-      writing(f, (db) => buildSnapshots(db, f, 2, EVERY, { deltasPerFullMax: 3, fullRatio: Infinity }))
+      writing(f, (db) => buildSnapshots(db, f, 2, EVERY, SHORT_CHAINS))
       tamper(f, 2, seq, change)
       const at = seq + EVERY + 5
       const r = reading(f, (db) => stateAt(db, f, 2, at))
@@ -206,13 +213,16 @@ describe('snapshots', () => {
 
   it('a delta whose base is not stored is passed over with the deltas on it, for the fold from seq 1', () => {
     const f = copy(file)
-    writing(f, (db) => buildSnapshots(db, f, 2, EVERY, { deltasPerFullMax: 3, fullRatio: Infinity }))
+    writing(f, (db) => buildSnapshots(db, f, 2, EVERY, SHORT_CHAINS))
     const db = new Database(f)
     db.prepare('DELETE FROM snapshots WHERE run_id = 2 AND seq = ?').run(EVERY)
     db.close()
     const at = 4 * EVERY + 5
     const r = reading(f, (c) => stateAt(c, f, 2, at))
-    expect(r.ignored).toEqual([{ seq: 2 * EVERY, problem: `the snapshot it is a delta on (seq ${EVERY}) is not stored` }])
+    expect(r.ignored).toEqual([
+      { seq: 3 * EVERY, problem: `the snapshot it is a delta on (seq ${EVERY}) is not stored` },
+      { seq: 2 * EVERY, problem: `the snapshot it is a delta on (seq ${EVERY}) is not stored` },
+    ])
     expect(r.from).toBeNull()
     expect(diffStates(r.state, reading(f, (c) => foldRun(c, f, 2, at)).state)).toEqual([])
     expect(reading(f, (c) => stateAt(c, f, 2, 5 * EVERY + 5)).from).toEqual({ snapshotSeq: 5 * EVERY, kind: 'full' })
@@ -261,7 +271,7 @@ describe('snapshots', () => {
     expect(after.map(({ from: _, ...a }) => a)).toEqual(before.map(({ from: _, ...a }) => a))
     const text = await cli('snapshot', '--db', f, '--every', '8192')
     expect(text.out).toMatch(/^run 1: 4 snapshots every 8,192 events \(seq 8192\.\.32768\): \d+ full, \d+ delta; [\d.]+ MiB stored \([\d.]+ MiB before compression\)\n$/)
-    expect((await cli('snapshot', '--db', f)).out).toBe('run 1: no snapshots (it has fewer than 65,536 events)\n')
+    expect((await cli('snapshot', '--db', f, '--every', '65536')).out).toBe('run 1: no snapshots (it has fewer than 65,536 events)\n')
   })
 
   it('state --at-time picks the last event at or before that time; a time past the run, or both --at and --at-time, exit 2', async () => {

@@ -25,13 +25,16 @@ export const renderReplay = (r: ReplayReport, file: string): string => {
   const boot = c.fromSeq > 1 ? `seq 1 names the variants; from seq ${c.fromSeq} ` : ''
   const same = d === null ? 'all the same' : d.seq === c.fromSeq ? `different from seq ${formatCount(d.seq)}` : `the same up to seq ${formatCount(d.seq - 1)}`
   out += `  events     ${boot}${same} (run ${p.id} has ${formatCount(p.events)}, run ${n.runId} ${formatCount(n.events)}; compared by ${by})\n`
+  if (c.toSeq !== null) out += `  note       run ${p.id} was interrupted at seq ${c.toSeq}: events up to it are compared, run ${n.runId} went on past it\n`
   out += `  schedule   ${scheduleText(r.schedule, n.scheduleSeed)}`
   const head =
     r.sameHead === true
       ? ` (the same as run ${p.id}'s)`
       : r.sameHead === false
         ? `; run ${p.id}'s is ${p.headHash}`
-        : ` (run ${p.id}'s was written by another engine or hash version)`
+        : c.toSeq !== null
+          ? ` (run ${p.id}'s covers fewer events)`
+          : ` (run ${p.id}'s was written by another engine or hash version)`
   out += `  head       ${n.headHash}${head}\n`
   if (d !== null) out += `first divergent seq ${d.seq}: ${divergenceWhat({ ...d, a: d.parent, b: d.child })}\n${divergentRows(file, p.id, n.runId, d)}`
   out += bothFindings(r)

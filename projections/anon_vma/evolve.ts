@@ -3,19 +3,19 @@
 // one is a bug of mmsim's engine), while the simulated kernel's own bugs (a lost anon_vma, a
 // freed one still named) are left for the invariants and monitors to find.
 import type { EventOf, MmEvent } from '../../events'
-import { absurd, assert } from '../../lib'
+import { absurd, assert, fail } from '../../lib'
 import type { MmsState } from '../mm/state'
 import { ANON_VPN_END, NO_ANON_VMA, type AnonVma, type AnonVmaState, type Vma } from './state'
 
 const vmaOf = (s: AnonVmaState, id: number): Vma => {
   const v = s.vmas.get(id)
-  assert(v !== undefined, `VMA ${id} exists`)
+  if (v === undefined) fail(`VMA ${id} exists`)
   return v
 }
 
 const anonVmaOf = (s: AnonVmaState, id: number): AnonVma => {
   const av = s.anonVmas.get(id)
-  assert(av !== undefined, `anon_vma ${id} exists (it was not freed)`)
+  if (av === undefined) fail(`anon_vma ${id} exists (it was not freed)`)
   return av
 }
 
@@ -26,8 +26,8 @@ const sortMm = (s: AnonVmaState, mm: number): void => {
 }
 
 const addVma = (s: AnonVmaState, v: Vma): void => {
-  assert(v.id === s.nextVma, `VMA ids are dense: ${v.id} is ${s.nextVma}`)
-  assert(v.start < v.end && v.end <= ANON_VPN_END, `VMA ${v.id} covers [${v.start}, ${v.end}) of the anonymous window`)
+  if (v.id !== s.nextVma) fail(`VMA ids are dense: ${v.id} is ${s.nextVma}`)
+  if (!(v.start < v.end && v.end <= ANON_VPN_END)) fail(`VMA ${v.id} covers [${v.start}, ${v.end}) of the anonymous window`)
   s.nextVma++
   s.vmas.set(v.id, v)
   const ids = s.mmVmas.get(v.mm)
@@ -37,7 +37,7 @@ const addVma = (s: AnonVmaState, v: Vma): void => {
 }
 
 const newAnonVma = (s: AnonVmaState, id: number, root: number, parent: number): AnonVma => {
-  assert(id === s.nextAnonVma, `anon_vma ids are dense: ${id} is ${s.nextAnonVma}`)
+  if (id !== s.nextAnonVma) fail(`anon_vma ids are dense: ${id} is ${s.nextAnonVma}`)
   s.nextAnonVma++
   const av: AnonVma = { id, root, parent, refcount: 1, numChildren: 0, numActiveVmas: 0, vmas: [], mappedPages: 0 }
   s.anonVmas.set(id, av)
@@ -71,12 +71,12 @@ const cloned = (s: AnonVmaState, e: EventOf<'AnonVmaCloned'>): void => {
   for (let i = src.chain.length - 1; i >= 0; i--) link(dst, anonVmaOf(s, src.chain[i]!))
   const av = e.data.anonVma
   if (e.data.reused) {
-    assert(dst.anonVma === null && av !== null && src.chain.includes(av), `VMA ${dst.id} reuses an anon_vma of VMA ${src.id}'s chain`)
+    if (!(dst.anonVma === null && av !== null && src.chain.includes(av))) fail(`VMA ${dst.id} reuses an anon_vma of VMA ${src.id}'s chain`)
   } else if (dst.anonVma === null) {
     // dup_anon_vma (and legacy fork's anon_vma_link) set dst->anon_vma = src->anon_vma first.
-    assert(av === null || av === src.anonVma, `VMA ${dst.id} takes VMA ${src.id}'s anon_vma or none`)
+    if (!(av === null || av === src.anonVma)) fail(`VMA ${dst.id} takes VMA ${src.id}'s anon_vma or none`)
   } else {
-    assert(av === dst.anonVma, `VMA ${dst.id} keeps its anon_vma`)
+    if (av !== dst.anonVma) fail(`VMA ${dst.id} keeps its anon_vma`)
   }
   dst.anonVma = av
   if (av !== null) anonVmaOf(s, av).numActiveVmas++
@@ -85,7 +85,7 @@ const cloned = (s: AnonVmaState, e: EventOf<'AnonVmaCloned'>): void => {
 const split = (s: AnonVmaState, e: EventOf<'VmaSplit'>): void => {
   const v = vmaOf(s, e.data.vma)
   const { at, newBelow } = e.data
-  assert(at > v.start && at < v.end, `VMA ${v.id} [${v.start}, ${v.end}) splits inside, at ${at}`)
+  if (!(at > v.start && at < v.end)) fail(`VMA ${v.id} [${v.start}, ${v.end}) splits inside, at ${at}`)
   const delta = at - v.start
   const below = { start: v.start, end: at, pgoff: v.pgoff }
   const above = { start: at, end: v.end, pgoff: v.pgoff + delta }
@@ -100,11 +100,11 @@ const split = (s: AnonVmaState, e: EventOf<'VmaSplit'>): void => {
 /** unlink_anon_vmas' first pass (mm/rmap.c): newest first, so a root is reached after its children. */
 const unlinked = (s: AnonVmaState, e: EventOf<'AnonVmaUnlinked'>): void => {
   const v = vmaOf(s, e.data.vma)
-  assert(!v.unlinked, `VMA ${v.id} is unlinked once`)
+  if (v.unlinked) fail(`VMA ${v.id} is unlinked once`)
   const emptied: number[] = []
   for (const id of [...v.chain]) {
     const av = anonVmaOf(s, id)
-    assert(removeOne(av.vmas, v.id), `VMA ${v.id} is in anon_vma ${id}'s interval tree`)
+    if (!removeOne(av.vmas, v.id)) fail(`VMA ${v.id} is in anon_vma ${id}'s interval tree`)
     if (av.vmas.length === 0) {
       // Left on the VMA for the second pass; the parent loses a child now.
       emptied.push(id)
@@ -116,7 +116,7 @@ const unlinked = (s: AnonVmaState, e: EventOf<'AnonVmaUnlinked'>): void => {
     }
     removeOne(v.chain, id)
   }
-  assert(emptied.length === e.data.emptied.length && emptied.every((x, i) => x === e.data.emptied[i]), `VMA ${v.id} empties anon_vmas ${emptied.join(',')}`)
+  if (!(emptied.length === e.data.emptied.length && emptied.every((x, i) => x === e.data.emptied[i]))) fail(`VMA ${v.id} empties anon_vmas ${emptied.join(',')}`)
   if (v.anonVma !== null) {
     const own = s.anonVmas.get(v.anonVma)
     if (own !== undefined) own.numActiveVmas--
@@ -127,7 +127,7 @@ const unlinked = (s: AnonVmaState, e: EventOf<'AnonVmaUnlinked'>): void => {
 /** put_anon_vma, and __put_anon_vma's drop of the root's reference when a non-root is freed. */
 const put = (s: AnonVmaState, e: EventOf<'AnonVmaPut'>): void => {
   const v = vmaOf(s, e.data.vma)
-  assert(v.unlinked && removeOne(v.chain, e.data.anonVma), `VMA ${v.id} holds emptied anon_vma ${e.data.anonVma} for the second pass`)
+  if (!(v.unlinked && removeOne(v.chain, e.data.anonVma))) fail(`VMA ${v.id} holds emptied anon_vma ${e.data.anonVma} for the second pass`)
   const av = anonVmaOf(s, e.data.anonVma)
   const freed: number[] = []
   if (--av.refcount === 0) {
@@ -140,13 +140,13 @@ const put = (s: AnonVmaState, e: EventOf<'AnonVmaPut'>): void => {
       freed.push(root.id)
     }
   }
-  assert(freed.length === e.data.freed.length && freed.every((x, i) => x === e.data.freed[i]), `put_anon_vma(${av.id}) frees ${freed.join(',') || 'nothing'}`)
+  if (!(freed.length === e.data.freed.length && freed.every((x, i) => x === e.data.freed[i]))) fail(`put_anon_vma(${av.id}) frees ${freed.join(',') || 'nothing'}`)
 }
 
 /** The page's mapped count changes by `d`; its anon_vma counts it while it is mapped. */
 const mapped = (s: AnonVmaState, pfn: number, d: 1 | -1): void => {
   const before = s.mapcount[pfn]!
-  assert(before + d >= 0, `anonymous page ${pfn} was mapped`)
+  if (before + d < 0) fail(`anonymous page ${pfn} was mapped`)
   s.mapcount[pfn] = before + d
   if ((before === 0) !== (before + d === 0)) {
     const av = s.anonVmas.get(s.mapping[pfn]!)
@@ -158,7 +158,7 @@ const mapped = (s: AnonVmaState, pfn: number, d: 1 | -1): void => {
 const freed = (s: AnonVmaState, pfn: number, npages: number): void => {
   for (let p = pfn; p < pfn + npages; p++) {
     if (s.mapping[p] === NO_ANON_VMA) continue
-    assert(s.mapcount[p] === 0 && s.isolated[p] === 0, `anonymous page ${p} is freed unmapped and not isolated`)
+    if (!(s.mapcount[p] === 0 && s.isolated[p] === 0)) fail(`anonymous page ${p} is freed unmapped and not isolated`)
     s.mapping[p] = NO_ANON_VMA
     s.index[p] = -1
     s.lru.delete(p)
@@ -187,7 +187,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
       const touched = new Set<number>()
       for (const r of e.data.vmas) {
         const v = vmaOf(s, r.vma)
-        assert(r.start < r.end, `VMA ${v.id} stays non-empty`)
+        if (r.start >= r.end) fail(`VMA ${v.id} stays non-empty`)
         v.start = r.start
         v.end = r.end
         v.pgoff = r.pgoff
@@ -201,7 +201,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
       return
     case 'VmaRemoved': {
       const v = vmaOf(s, e.data.vma)
-      assert(v.chain.length === 0, `VMA ${v.id} was unlinked from every anon_vma before it is removed`)
+      if (v.chain.length !== 0) fail(`VMA ${v.id} was unlinked from every anon_vma before it is removed`)
       s.vmas.delete(v.id)
       const ids = s.mmVmas.get(v.mm)!
       removeOne(ids, v.id)
@@ -220,7 +220,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
       return cloned(s, e)
     case 'AnonVmaCreated': {
       const v = vmaOf(s, e.data.vma)
-      assert(v.anonVma === null, `VMA ${v.id} has no anon_vma of its own yet`)
+      if (v.anonVma !== null) fail(`VMA ${v.id} has no anon_vma of its own yet`)
       const parent = anonVmaOf(s, e.data.parent)
       const av = newAnonVma(s, e.data.anonVma, parent.root, parent.id)
       // get_anon_vma(anon_vma->root): the root is pinned until this one is freed.
@@ -234,7 +234,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
       return put(s, e)
     case 'AnonRmapAdded': {
       const { pfn, anonVma, index } = e.data
-      assert(s.mapping[pfn] === NO_ANON_VMA && s.mapcount[pfn] === 0, `page ${pfn} gets its first anonymous mapping`)
+      if (!(s.mapping[pfn] === NO_ANON_VMA && s.mapcount[pfn] === 0)) fail(`page ${pfn} gets its first anonymous mapping`)
       s.mapping[pfn] = anonVma
       s.index[pfn] = index
       // lru_cache_add: a new anonymous page goes on the LRU.
@@ -243,7 +243,7 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     }
     case 'AnonRmapMoved': {
       const { pfn, anonVma } = e.data
-      assert(s.mapping[pfn] !== NO_ANON_VMA, `page ${pfn} is anonymous`)
+      if (s.mapping[pfn] === NO_ANON_VMA) fail(`page ${pfn} is anonymous`)
       if (s.mapcount[pfn]! > 0) {
         const old = s.anonVmas.get(s.mapping[pfn]!)
         if (old !== undefined) old.mappedPages--
@@ -262,11 +262,11 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
       for (const w of s.walks.values()) if (w.pfn === e.data.pfn) removeOne(w.present, e.data.mm)
       return
     case 'AnonPageIsolated':
-      assert(s.lru.delete(e.data.pfn) && s.isolated[e.data.pfn] === 0, `page ${e.data.pfn} is on the anonymous LRU`)
+      if (!(s.lru.delete(e.data.pfn) && s.isolated[e.data.pfn] === 0)) fail(`page ${e.data.pfn} is on the anonymous LRU`)
       s.isolated[e.data.pfn] = 1
       return
     case 'AnonPagePutBack':
-      assert(s.isolated[e.data.pfn] === 1, `page ${e.data.pfn} was isolated`)
+      if (s.isolated[e.data.pfn] !== 1) fail(`page ${e.data.pfn} was isolated`)
       s.isolated[e.data.pfn] = 0
       if (s.mapping[e.data.pfn] !== NO_ANON_VMA) s.lru.add(e.data.pfn)
       return
@@ -290,14 +290,14 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     // never discarded by the host (page_discard takes page cache pages). A free by another way
     // would have to reset page->mapping here: say so rather than keep a stale one.
     case 'DiscardQueued':
-      assert(s.mapping[e.data.pfn] === NO_ANON_VMA, `anonymous page ${e.data.pfn} is freed through the per-cpu lists`)
+      if (s.mapping[e.data.pfn] !== NO_ANON_VMA) fail(`anonymous page ${e.data.pfn} is freed through the per-cpu lists`)
       return
     case 'PageFreed':
       if (e.data.from === 'page')
-        for (let p = e.data.pfn; p < e.data.pfn + (1 << e.data.order); p++) assert(s.mapping[p] === NO_ANON_VMA, `anonymous page ${p} is freed through the per-cpu lists`)
+        for (let p = e.data.pfn; p < e.data.pfn + (1 << e.data.order); p++) if (s.mapping[p] !== NO_ANON_VMA) fail(`anonymous page ${p} is freed through the per-cpu lists`)
       return
     case 'MmExited':
-      assert(!s.mmVmas.has(e.data.mm), `process ${e.data.mm} removed its anonymous VMAs before it exits`)
+      if (s.mmVmas.has(e.data.mm)) fail(`process ${e.data.mm} removed its anonymous VMAs before it exits`)
       return
     // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
     case 'MachineBooted':

@@ -147,12 +147,19 @@ export const snapshotAnonVma = (s: AnonVmaState): Uint8Array => {
   return w.bytes()
 }
 
-export const restoreAnonVma = (bytes: Uint8Array): AnonVmaState => {
+/**
+ * The state a snapshot holds. `into`, a state createAnonVmaState just made for the same machine,
+ * is filled in place when the snapshot's configuration and size are its own: a restore then
+ * allocates the per-frame arrays once, not twice (a fifth of a restore's time on a 2 GiB guest).
+ */
+export const restoreAnonVma = (bytes: Uint8Array, into?: AnonVmaState): AnonVmaState => {
   const r = new Reader(bytes)
   assert(r.uint() === FORMAT, `an anon_vma snapshot of format ${FORMAT}`)
   const config = Object.fromEntries(CONFIG_KEYS.map((k) => [k, CONFIG_VALUES[k][r.uint()]])) as unknown as RmapConfig
   for (const k of CONFIG_KEYS) assert(config[k] !== undefined, `the snapshot's ${k} is one mmsim knows`)
-  const s = createAnonVmaState(config, r.uint())
+  const pfnEnd = r.uint()
+  const fresh = into !== undefined && into.pfnEnd === pfnEnd && CONFIG_KEYS.every((k) => into.config[k] === config[k]) && into.vmas.size === 0 && into.anonVmas.size === 0
+  const s = fresh ? into : createAnonVmaState(config, pfnEnd)
   s.nextVma = r.uint()
   s.nextAnonVma = r.uint()
   for (let n = r.uint(); n > 0; n--) {
@@ -214,9 +221,9 @@ export const anonVmaSnapshot: SnapshotPart<string> = {
   save: ({ anonVma }) => Buffer.from(snapshotAnonVma(anonVma)).toString('base64'),
   codec: t.string,
   load: (s, saved) => {
-    const restored = restoreAnonVma(new Uint8Array(Buffer.from(saved, 'base64')))
+    const restored = restoreAnonVma(new Uint8Array(Buffer.from(saved, 'base64')), s.anonVma)
     if (restored.pfnEnd !== s.anonVma.pfnEnd) return `the anon_vma snapshot covers ${restored.pfnEnd} frames, the machine ${s.anonVma.pfnEnd}`
-    Object.assign(s.anonVma, restored)
+    if (restored !== s.anonVma) Object.assign(s.anonVma, restored)
     return null
   },
 }

@@ -1,6 +1,6 @@
 // The only place per-CPU hinting state changes.
 import type { MmEvent } from '../../events'
-import { absurd, assert } from '../../lib'
+import { absurd, assert, fail } from '../../lib'
 import type { ZoneState } from '../zone/state'
 import type { CpusState } from './state'
 
@@ -18,7 +18,7 @@ export const evolveCpus = (s: CpusState, zone: ZoneState, e: MmEvent): void => {
       const g = s.collecting.get(e.data.collector)
       assert(e.cpu !== null && g !== undefined, 'splices go to a running collection')
       const list = s.discardLists[e.cpu]!
-      assert(list.length === e.data.pfns.length && list.every((p, i) => p === e.data.pfns[i]), `cpu ${e.cpu} splices its whole list`)
+      if (!(list.length === e.data.pfns.length && list.every((p, i) => p === e.data.pfns[i]))) fail(`cpu ${e.cpu} splices its whole list`)
       // list_splice_init adds at the head of pages_to_free.
       g.pfns = [...list, ...g.pfns]
       g.from = [...list.map(() => e.cpu!), ...g.from]

@@ -1,6 +1,6 @@
 // The only place process state changes.
 import type { MmEvent } from '../../events'
-import { absurd, assert } from '../../lib'
+import { absurd, fail } from '../../lib'
 import type { ZoneState } from '../zone/state'
 import type { MmsState } from './state'
 
@@ -8,7 +8,7 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
   switch (e.type) {
     case 'MmCreated': {
       const { mm, parent } = e.data
-      assert(!s.mms.has(mm), `process ${mm} is new`)
+      if (s.mms.has(mm)) fail(`process ${mm} is new`)
       const files = parent === null ? [] : [...s.mms.get(parent)!.files]
       s.mms.set(mm, { id: mm, parent, ptes: new Map(), files })
       // dup_mmap: the child's VMAs join each i_mmap before any pte is copied.
@@ -17,7 +17,7 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     }
     case 'FileMapped': {
       const m = s.mms.get(e.data.mm)
-      assert(m !== undefined, `process ${e.data.mm} exists`)
+      if (m === undefined) fail(`process ${e.data.mm} exists`)
       if (m.files.includes(e.data.file)) return
       m.files.push(e.data.file)
       const list = s.iMmap.get(e.data.file) ?? []
@@ -27,7 +27,7 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     }
     case 'MmExited': {
       const m = s.mms.get(e.data.mm)
-      assert(m !== undefined && m.ptes.size === 0, `process ${e.data.mm} exits with no pte left`)
+      if (!(m !== undefined && m.ptes.size === 0)) fail(`process ${e.data.mm} exits with no pte left`)
       for (const f of m.files) {
         const list = s.iMmap.get(f)!
         list.splice(list.indexOf(m.id), 1)
@@ -37,21 +37,21 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     }
     case 'PteSet': {
       const m = s.mms.get(e.data.mm)
-      assert(m !== undefined && !m.ptes.has(e.data.vpn), `process ${e.data.mm} has no pte at ${e.data.vpn} yet`)
+      if (!(m !== undefined && !m.ptes.has(e.data.vpn))) fail(`process ${e.data.mm} has no pte at ${e.data.vpn} yet`)
       m.ptes.set(e.data.vpn, { pfn: e.data.pfn, gen: zone.gen[e.data.pfn]!, writable: e.data.writable })
       return
     }
     case 'PteWriteChanged': {
       const m = s.mms.get(e.data.mm)
       const pte = m?.ptes.get(e.data.vpn)
-      assert(pte !== undefined && pte.pfn === e.data.pfn, `process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
+      if (!(pte !== undefined && pte.pfn === e.data.pfn)) fail(`process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
       // Replaced in place: the pte keeps its position in the process's table.
       m!.ptes.set(e.data.vpn, { ...pte, writable: e.data.writable })
       return
     }
     case 'PteCleared': {
       const m = s.mms.get(e.data.mm)
-      assert(m?.ptes.get(e.data.vpn)?.pfn === e.data.pfn, `process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
+      if (!(m?.ptes.get(e.data.vpn)?.pfn === e.data.pfn)) fail(`process ${e.data.mm} maps ${e.data.pfn} at ${e.data.vpn}`)
       m!.ptes.delete(e.data.vpn)
       return
     }

@@ -1,23 +1,29 @@
 // The only place page state changes. Zone events matter here too: an allocation gives a page
 // its first reference, a free takes the last.
 import { type EventOf, type MmEvent } from '../../events'
-import { type PageState } from '../../events/hinting'
-import { absurd, assert } from '../../lib'
+import { PAGE_STATES, type PageState } from '../../events/hinting'
+import { absurd, fail } from '../../lib'
 import { FLAG_BIT, PG_discarded, PG_locked, PG_lru, cacheKey, type PagesState } from './state'
 import { STATE_CODE, essa_set_unused, stateName } from './states'
 
+/** Each transition's key in `transitions` ("Sz>Uz"), by STATE_CODE of both states: made once, not per event. */
+const TRANSITION_KEYS: readonly string[] = PAGE_STATES.flatMap((from) => PAGE_STATES.map((to) => `${from}>${to}`))
+
 const countTransition = (s: PagesState, from: PageState, to: PageState, n: number): void => {
-  const k = `${from}>${to}`
+  const f = STATE_CODE[from]
+  const t = STATE_CODE[to]
+  const k = TRANSITION_KEYS[f * PAGE_STATES.length + t]!
   s.transitions.set(k, (s.transitions.get(k) ?? 0) + n)
-  s.stateCounts[STATE_CODE[from]]! -= n
-  s.stateCounts[STATE_CODE[to]]! += n
+  s.stateCounts[f]! -= n
+  s.stateCounts[t]! += n
 }
 
 const changeState = (s: PagesState, pfn: number, npages: number, from: PageState, to: PageState): void => {
   const f = STATE_CODE[from]
   const t = STATE_CODE[to]
   for (let p = pfn; p < pfn + npages; p++) {
-    assert(s.pstate[p] === f, `page ${p} is ${from} before it becomes ${to} (it is ${stateName(s.pstate[p]!)})`)
+    // The message is made only when the check fails: this runs once per page of every state change.
+    if (s.pstate[p] !== f) fail(`page ${p} is ${from} before it becomes ${to} (it is ${stateName(s.pstate[p]!)})`)
     s.pstate[p] = t
   }
   countTransition(s, from, to, npages)
@@ -26,7 +32,7 @@ const changeState = (s: PagesState, pfn: number, npages: number, from: PageState
 /** A page handed out starts clean with one reference: the allocator's, passed to its user. */
 const allocated = (s: PagesState, pfn: number, npages: number): void => {
   for (let p = pfn; p < pfn + npages; p++) {
-    assert(s.refcount[p] === 0 && s.mapcount[p] === 0, `page ${p} is unreferenced when allocated`)
+    if (s.refcount[p] !== 0 || s.mapcount[p] !== 0) fail(`page ${p} is unreferenced when allocated`)
     s.flags[p] = 0
   }
   s.refcount[pfn] = 1
@@ -34,9 +40,9 @@ const allocated = (s: PagesState, pfn: number, npages: number): void => {
 
 /** The free takes the last reference; a freed page keeps no flag, mapping or user. */
 const freed = (s: PagesState, pfn: number, npages: number, keepFlags: number): void => {
-  assert(s.refcount[pfn]! <= 1, `page ${pfn} is freed with ${s.refcount[pfn]} references`)
-  assert(s.mapcount[pfn] === 0 && s.uses[pfn] === 0, `page ${pfn} is freed unmapped and unused`)
-  assert(s.file[pfn] === -1, `page ${pfn} left the page cache before it is freed`)
+  if (s.refcount[pfn]! > 1) fail(`page ${pfn} is freed with ${s.refcount[pfn]} references`)
+  if (s.mapcount[pfn] !== 0 || s.uses[pfn] !== 0) fail(`page ${pfn} is freed unmapped and unused`)
+  if (s.file[pfn] !== -1) fail(`page ${pfn} left the page cache before it is freed`)
   s.refcount[pfn] = 0
   for (let p = pfn; p < pfn + npages; p++) s.flags[p]! &= keepFlags
 }
@@ -51,7 +57,7 @@ const flagsChanged = (s: PagesState, e: EventOf<'PageFlagsChanged'>): void => {
 
 const collectionFreed = (s: PagesState, e: EventOf<'DiscardCollectionFreed'>): void => {
   for (const pfn of e.data.pfns) {
-    assert((s.flags[pfn]! & PG_discarded) !== 0, `collected page ${pfn} is PG_discarded`)
+    if ((s.flags[pfn]! & PG_discarded) === 0) fail(`collected page ${pfn} is PG_discarded`)
     // ClearPageDiscarded, then free_cold_page -> arch_free_page: ESSA SET_UNUSED.
     s.flags[pfn] = 0
     const from = stateName(s.pstate[pfn]!)
@@ -92,8 +98,8 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
     case 'PageCacheAdded': {
       const { pfn, file, index } = e.data
       const key = cacheKey(file, index)
-      assert(!s.cache.has(key), `file ${file} index ${index} is not cached twice`)
-      assert(s.file[pfn] === -1 && s.refcount[pfn] === 1, `page ${pfn} is a fresh page`)
+      if (s.cache.has(key)) fail(`file ${file} index ${index} is not cached twice`)
+      if (!(s.file[pfn] === -1 && s.refcount[pfn] === 1)) fail(`page ${pfn} is a fresh page`)
       s.cache.set(key, pfn)
       s.file[pfn] = file
       s.index[pfn] = index
@@ -102,7 +108,7 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
     }
     case 'PageCacheRemoved': {
       const { pfn, file, index, discarded } = e.data
-      assert(s.cache.get(cacheKey(file, index)) === pfn && s.file[pfn] === file, `page ${pfn} is file ${file} index ${index}`)
+      if (!(s.cache.get(cacheKey(file, index)) === pfn && s.file[pfn] === file)) fail(`page ${pfn} is file ${file} index ${index}`)
       s.cache.delete(cacheKey(file, index))
       s.file[pfn] = -1
       s.index[pfn] = -1
@@ -113,14 +119,14 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
       s.refcount[e.data.pfn]!++
       return
     case 'PagePut':
-      assert(s.refcount[e.data.pfn]! > 1, `put_page of page ${e.data.pfn} leaves it referenced`)
+      if (s.refcount[e.data.pfn]! <= 1) fail(`put_page of page ${e.data.pfn} leaves it referenced`)
       s.refcount[e.data.pfn]!--
       return
     case 'PageUseStarted':
       s.uses[e.data.pfn]!++
       return
     case 'PageUseEnded':
-      assert(s.uses[e.data.pfn]! > 0, `page ${e.data.pfn} was in use`)
+      if (s.uses[e.data.pfn]! <= 0) fail(`page ${e.data.pfn} was in use`)
       s.uses[e.data.pfn]!--
       return
     case 'PteSet':
@@ -128,7 +134,7 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
       s.refcount[e.data.pfn]!++
       return
     case 'PteCleared':
-      assert(s.mapcount[e.data.pfn]! > 0 && s.refcount[e.data.pfn]! > 0, `page ${e.data.pfn} was mapped`)
+      if (!(s.mapcount[e.data.pfn]! > 0 && s.refcount[e.data.pfn]! > 0)) fail(`page ${e.data.pfn} was mapped`)
       s.mapcount[e.data.pfn]!--
       s.refcount[e.data.pfn]!--
       return

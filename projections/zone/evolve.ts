@@ -2,7 +2,7 @@
 // (or with interrupts off for the per-cpu lists); the engine decided, this applies.
 import { type EventOf, type MmEvent } from '../../events'
 import { MIGRATE_ISOLATE } from '../../events/codecs'
-import { absurd, assert } from '../../lib'
+import { absurd, assert, fail } from '../../lib'
 import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
 import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
 
@@ -191,7 +191,7 @@ const collectionFreed = (s: ZoneState, e: EventOf<'DiscardCollectionFreed'>): vo
     const pfn = pfns[i]!
     const mt = mts[i]!
     const zone = zoneOf(s, pfn)
-    assert(s.frame[pfn] === FRAME_DISCARD, `collected page ${pfn} was on a discarded-page list`)
+    if (s.frame[pfn] !== FRAME_DISCARD) fail(`collected page ${pfn} was on a discarded-page list`)
     s.zones[zone]!.discardPages -= 1
     addToPcp(s, e.cpu, zone, pfn, mt, true)
   }
