@@ -70,7 +70,25 @@ describe('help and version', () => {
   it('mmsim --help lists the commands and the exit codes; mmsim help state shows the views', async () => {
     const r = await cli('--help')
     expect(r.code).toBe(0)
-    for (const c of ['run', 'runs', 'events', 'state', 'page', 'check', 'replay', 'fork', 'diff', 'snapshot', 'experiment', 'bisect', 'explore', 'merge', 'report', 'export', 'import'])
+    for (const c of [
+      'run',
+      'runs',
+      'events',
+      'state',
+      'page',
+      'check',
+      'replay',
+      'fork',
+      'diff',
+      'snapshot',
+      'experiment',
+      'bisect',
+      'explore',
+      'merge',
+      'report',
+      'export',
+      'import',
+    ])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'))
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
