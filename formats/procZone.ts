@@ -101,6 +101,24 @@ const add = (a: number[] | undefined, b: readonly number[]): number[] => Array.f
 
 const pagesOf = (cs: readonly number[]): number => cs.reduce((a, c, o) => a + c * (1 << o), 0)
 
+const roundToMaxBlocks = (pages: number): number => Math.max(MAX_BLOCK, Math.ceil(pages / MAX_BLOCK) * MAX_BLOCK)
+
+/**
+ * The zone with its recorded pageblocks (Movable ones added to round it to whole MAX_ORDER
+ * blocks, said in a note), or null when there are none or the free blocks do not fit in them.
+ */
+const withRecordedPageblocks = (spec: FreeAreaSpec, start: number, pageblockOrder: number, notes: string[]): { spec: FreeAreaSpec; pages: number } | null => {
+  if (spec.pageblocks === undefined) return null
+  const recorded = Object.values(spec.pageblocks).reduce((a, n) => a + (n ?? 0), 0) << pageblockOrder
+  if (recorded === 0) return null
+  const pages = roundToMaxBlocks(recorded)
+  const added = (pages - recorded) >> pageblockOrder
+  const s = added === 0 ? spec : { ...spec, pageblocks: { ...spec.pageblocks, Movable: (spec.pageblocks.Movable ?? 0) + added } }
+  if (typeof layoutFreeArea(start, pages, pageblockOrder, s) === 'string') return null
+  if (added > 0) notes.push(`zone ${spec.zone}: ${added} Movable pageblock${added > 1 ? 's' : ''} added to make whole MAX_ORDER blocks`)
+  return { spec: s, pages }
+}
+
 /**
  * A workload that boots a machine whose zones have these free lists: from /proc/buddyinfo (every
  * block Movable, the zone sized to fit) or, with /proc/pagetypeinfo, per migratetype and with the
@@ -158,26 +176,12 @@ export const importZones = (o: { buddyinfo: string; pagetypeinfo?: string; cpus:
   let start = 0
   const out: ImportedZones['zones'][number][] = []
   const fitted = specs.map((spec) => {
-    let s = spec
-    let pages: number
-    if (s.pageblocks !== undefined) {
-      pages = Object.values(s.pageblocks).reduce((a, n) => a + (n ?? 0), 0) << pageblockOrder
-      if (pages === 0 || typeof layoutFreeArea(start, pages, pageblockOrder, s) === 'string') {
-        notes.push(`zone ${s.zone}: its free blocks do not fit in the recorded pageblocks without merging; the zone is sized to fit them`)
-        s = { zone: s.zone, ...(s.free === undefined ? {} : { free: s.free }) }
-      }
-    }
-    if (s.pageblocks === undefined) pages = Object.values(pageblocksNeeded(s, pageblockOrder)).reduce((a, n) => a + n, 0) << pageblockOrder
-    pages = Math.max(MAX_BLOCK, Math.ceil(pages! / MAX_BLOCK) * MAX_BLOCK)
-    if (s.pageblocks !== undefined && pages !== Object.values(s.pageblocks).reduce((a, n) => a + (n ?? 0), 0) << pageblockOrder)
-      s = {
-        ...s,
-        pageblocks: {
-          ...s.pageblocks,
-          Movable: (s.pageblocks.Movable ?? 0) + ((pages - (Object.values(s.pageblocks).reduce((a, n) => a + (n ?? 0), 0) << pageblockOrder)) >> pageblockOrder),
-        },
-      }
-    out.push({ zone: s.zone, pages, freePages: FREE_AREA_MIGRATETYPES.reduce((a, mt) => a + pagesOf(s.free?.[mt] ?? []), 0), pageblocksKept: s.pageblocks !== undefined })
+    const kept = withRecordedPageblocks(spec, start, pageblockOrder, notes)
+    if (kept === null && spec.pageblocks !== undefined)
+      notes.push(`zone ${spec.zone}: its free blocks do not fit in the recorded pageblocks without merging; the zone is sized to fit them`)
+    const s: FreeAreaSpec = kept?.spec ?? { zone: spec.zone, ...(spec.free === undefined ? {} : { free: spec.free }) }
+    const pages = kept?.pages ?? roundToMaxBlocks(Object.values(pageblocksNeeded(s, pageblockOrder)).reduce((a, n) => a + n, 0) << pageblockOrder)
+    out.push({ zone: s.zone, pages, freePages: FREE_AREA_MIGRATETYPES.reduce((a, mt) => a + pagesOf(s.free?.[mt] ?? []), 0), pageblocksKept: kept !== null })
     start += pages
     return { spec: s, pages }
   })

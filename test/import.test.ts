@@ -93,6 +93,21 @@ describe('mmsim import buddyinfo', () => {
     expect(r.err).toContain('$.machine.freeAreas[0].zone')
   })
 
+  it('recorded pageblocks too few for the free blocks: the zone is sized to fit them, and the import says so', async () => {
+    const dir = tmpDir()
+    const pti = path.join(dir, 'few.pagetypeinfo')
+    fs.writeFileSync(pti, fs.readFileSync(fixture('proc', 'notes-x86-64.pagetypeinfo'), 'utf8').replace(/(Node 0, zone\s+DMA32\s+14\s+)1096/, '$1100'))
+    const r = await cli('import', 'buddyinfo', fixture('proc', 'notes-x86-64.buddyinfo'), '--pagetypeinfo', pti, '--out', path.join(dir, 'w.json'), '--json')
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.out) as { zones: { zone: string; pageblocksKept: boolean }[]; notes: string[] }
+    expect(out.zones.map((z) => [z.zone, z.pageblocksKept])).toEqual([
+      ['DMA', true],
+      ['DMA32', false],
+      ['Normal', true],
+    ])
+    expect(out.notes).toContain('zone DMA32: its free blocks do not fit in the recorded pageblocks without merging; the zone is sized to fit them')
+  })
+
   it('parses the kernel’s own format, as mmsim state zone prints it', () => {
     expect(parseBuddyinfo(fixture('proc', 'man-proc_buddyinfo.5.buddyinfo')).map((z) => [z.zone, z.counts[10]])).toEqual([
       ['DMA', 3],
