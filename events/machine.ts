@@ -97,10 +97,17 @@ export const IsolationConfig = t.type({
    * bypass frees it straight to the buddy allocator, as free_hot_cold_page does for ISOLATE.
    */
   listFreeHot: oneOf(['pcp', 'bypass'] as const),
+  /**
+   * Guest page hinting beside isolation: page_shrink_discards frees each collected page with
+   * free_cold_page, onto this CPU's per-CPU list (GPH06, pcp), where the next allocation may take
+   * it even inside an isolated pageblock; isolate-check gives it to the buddy lists at once, as
+   * v4.13's free_hot_cold_page does for a MIGRATE_ISOLATE pageblock.
+   */
+  discardIntoIsolated: oneOf(['pcp', 'isolate-check'] as const),
 })
 export type IsolationConfig = t.TypeOf<typeof IsolationConfig>
 
-export const DEFAULT_ISOLATION: IsolationConfig = { isolation: 'migratetype', freeMtRecheck: 'on', isolateRecheck: 'on', listFreeHot: 'pcp' }
+export const DEFAULT_ISOLATION: IsolationConfig = { isolation: 'migratetype', freeMtRecheck: 'on', isolateRecheck: 'on', listFreeHot: 'pcp', discardIntoIsolated: 'pcp' }
 
 export const ISOLATION_VARIANTS = Object.keys(DEFAULT_ISOLATION) as (keyof IsolationConfig)[]
 

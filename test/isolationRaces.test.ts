@@ -42,3 +42,22 @@ describe('Joonsoo Kim 2014: the free path reads the pageblock type without the z
     expect(bad, sweep.failingSeeds(bad, range)).toEqual([])
   })
 })
+
+describe('guest page hinting beside hot-remove (discardIntoIsolated)', () => {
+  const file = 'workloads/isolation-discard.json'
+  it('pcp (GPH06’s free_cold_page): a collected page freed into an isolated pageblock is handed out again from the collector’s per-CPU list (some seed in 1..10)', async () => {
+    const sim = await sweep.intact()
+    expect(sweep.firstSeedBreaking(sim, sim.loadWorkload(file), { discardIntoIsolated: 'pcp' }, 'hinting-isolation.collected-page-reallocated', seeds(1, 10))).not.toBeNull()
+  })
+  const range = sweep.sweepSeeds(1, 100)
+  it(`isolate-check (v4.13's free_hot_cold_page): no seed in ${range.from}..${range.to} records a finding`, async () => {
+    const sim = await sweep.intact()
+    const bad = sweep.seedsViolating(sim, sim.loadWorkload(file), { discardIntoIsolated: 'isolate-check' }, range.seeds)
+    expect(bad, sweep.failingSeeds(bad, range)).toEqual([])
+  })
+  it('a page waiting on a discarded-page list is neither free nor in use: offline_pages fails until the collection frees it', () => {
+    const ends = runInMemory(loadWorkload(file), 2).events.flatMap((e) => (e.type === 'IsolationEnded' ? [e.data.outcome] : []))
+    expect(ends).toContain('undone')
+    expect(ends).toContain('offlined')
+  })
+})

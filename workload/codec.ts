@@ -208,6 +208,7 @@ export const VARIANT_VALUES = {
   freeMtRecheck: ['on', 'off'],
   isolateRecheck: ['on', 'off'],
   listFreeHot: ['pcp', 'bypass'],
+  discardIntoIsolated: ['pcp', 'isolate-check'],
 } as const
 
 /**
@@ -230,6 +231,7 @@ export const Variants = strictObject(
     freeMtRecheck: oneOf(VARIANT_VALUES.freeMtRecheck),
     isolateRecheck: oneOf(VARIANT_VALUES.isolateRecheck),
     listFreeHot: oneOf(VARIANT_VALUES.listFreeHot),
+    discardIntoIsolated: oneOf(VARIANT_VALUES.discardIntoIsolated),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>

@@ -52,7 +52,10 @@ export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: num
     do {
       const pfn = s.pcpTail[list]!
       // get_pcppage_migratetype; the pageblock may have been isolated while the page sat on the list.
-      const pmt = isolated ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
+      // A page collected from a discarded-page list into an isolated pageblock carries the pcp
+      // type ISOLATE (v4.13 has a VM_BUG_ON for that): read the block's type as free_one_page would.
+      const stale = isolated || (k.isolation.freeMtRecheck === 'on' && s.listMt[pfn] === MIGRATE_ISOLATE)
+      const pmt = stale ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
       __free_one_page(k, owner, zone, pfn, 0, pmt, 'pcp', cause)
     } while (--count > 0 && --batchFree > 0 && s.pcpHead[list] !== NIL)
   }

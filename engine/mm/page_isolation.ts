@@ -3,14 +3,14 @@
 // ISOLATE lists (which are absent from fallbacks[], so nothing allocates from them) and leave
 // NR_FREE_PAGES; every page freed into it afterwards lands there too.
 import type { IsolationErrno } from '../../events/isolation'
-import { MIGRATE_ISOLATE, MIGRATE_MOVABLE } from '../../events/codecs'
-import { FRAME_ALLOCATED, FRAME_BUDDY, pageblockMigratetype, type ZoneState } from '../../projections/zone/state'
+import { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_MOVABLE } from '../../events/codecs'
+import { FRAME_ALLOCATED, FRAME_BUDDY, pageblockMigratetype, zoneOf, type ZoneState } from '../../projections/zone/state'
 import { PG_lru } from '../../projections/pages/state'
 import type { Kernel } from '../kernel'
 import { point, type Cpu, type Path } from '../sim/cpu'
 import { siteAt } from '../sim/decisions'
 import { spin_lock_irqsave, spin_unlock_irqrestore } from '../sim/sync'
-import { drain_all_pages } from './page_free'
+import { __free_pages, drain_all_pages } from './page_free'
 
 const AT_SET_MIGRATETYPE_ISOLATE = siteAt('set_migratetype_isolate', 'zone')
 const AT_ISOLATE_RANGE = siteAt('isolate_range', 'zone')
@@ -80,14 +80,28 @@ export const set_migratetype_isolate = function* (k: Kernel, cpu: Cpu, range: nu
   return null
 }
 
-/** unset_migratetype_isolate: a block that is ISOLATE gets its free pages back on free_list[mt] and becomes mt. */
+/**
+ * unset_migratetype_isolate: a block that is ISOLATE gets its free pages back on free_list[mt] and
+ * becomes mt. The special case: a free block of pageblock_order or more at its start whose buddy
+ * lies in a pageblock that is not isolated could not merge with it (__free_one_page refuses across
+ * ISOLATE); it is taken off (__isolate_free_page) and freed again after the change, so it merges.
+ */
 export const unset_migratetype_isolate = function* (k: Kernel, cpu: Cpu, range: number, zone: number, pfn: number, mt: number): Path {
   const s = k.state.zone
   const lock = k.zoneLocks[zone]!
   yield* spin_lock_irqsave(k.sim, cpu, lock)
-  if (pageblockMigratetype(s, pfn) === MIGRATE_ISOLATE)
+  let refree: number | null = null
+  if (pageblockMigratetype(s, pfn) === MIGRATE_ISOLATE) {
+    const order = s.frame[pfn] === FRAME_BUDDY ? s.freeOrder[pfn]! : -1
+    const buddy = pfn ^ (1 << Math.max(order, 0))
+    if (order >= s.pageblockOrder && order < MAX_ORDER - 1 && zoneOf(s, buddy) === zone && pageblockMigratetype(s, buddy) !== MIGRATE_ISOLATE) {
+      k.emit(cpu, 'ContigRangeTaken', { range, zone, pfn, pages: 1 << order })
+      refree = order
+    }
     k.emit(cpu, 'PageblockUnisolated', { range, zone, pfn, pages: s.pageblockPages, toMt: mt, freePages: pageblock_free_pages(s, pfn) })
+  }
   spin_unlock_irqrestore(k.sim, cpu, lock)
+  if (refree !== null) yield* __free_pages(k, cpu, pfn, refree, false)
 }
 
 /**

@@ -52,6 +52,9 @@ const pageblockUnisolated = (s: IsolationState, zone: ZoneState, e: EventOf<'Pag
   if (owner !== NO_RANGE) rangeOf(s, owner).pageblocks--
   s.pageblockOwner[pb] = NO_RANGE
   s.work.pagesMoved += e.data.freePages
+  // The range giving its pageblocks back is no longer isolated; another range's stays (Kravetz 2018).
+  const r = rangeOf(s, e.data.range)
+  if (r.status === 'isolated') r.status = 'undoing'
 }
 
 /** A free reaching __free_one_page: the patch searches the zone's isolation_list first, unless it is empty. */

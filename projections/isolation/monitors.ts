@@ -2,6 +2,7 @@
 // ISOLATE and the per-CPU lists drained, or the patch's range registered, pulled in and drained),
 // no allocation returns a page inside it. Before that, per-CPU pages may still go out, as in the kernel.
 import type { MmEvent } from '../../events'
+import { MIGRATE_ISOLATE } from '../../events/codecs'
 import type { EventMonitor } from '../invariants'
 import type { MmState } from '../state'
 import type { IsolationState } from './state'
@@ -36,4 +37,18 @@ export const noAllocInsideIsolated: EventMonitor<MmState, MmEvent> = {
   },
 }
 
-export const isolationMonitors: readonly EventMonitor<MmState, MmEvent>[] = [noAllocInsideIsolated]
+/**
+ * Guest page hinting beside isolation: a page page_shrink_discards collected into an isolated
+ * pageblock sits on a per-CPU list with the pcp migratetype ISOLATE (free_hot_cold_page never
+ * puts one there), and an allocation takes it back out of the range being isolated.
+ */
+export const collectedIntoIsolated: EventMonitor<MmState, MmEvent> = {
+  name: 'hinting-isolation.collected-page-reallocated',
+  description: 'a discarded page collected into an isolated pageblock is never handed out from a per-CPU list',
+  check: (s, e) => {
+    if (e.type !== 'PcpAllocated' || s.zone.listMt[e.data.pfn] !== MIGRATE_ISOLATE) return null
+    return { message: `cpu ${e.cpu} allocated page ${e.data.pfn}, collected from a discarded-page list into an isolated pageblock, from its per-CPU list`, pfn: e.data.pfn }
+  },
+}
+
+export const isolationMonitors: readonly EventMonitor<MmState, MmEvent>[] = [noAllocInsideIsolated, collectedIntoIsolated]

@@ -9,7 +9,7 @@ import type { IsolationDesign, IsolationErrno, Isolator } from '../../events/iso
 /** No range: a pageblock no one isolated, a frame no one captured. */
 export const NO_RANGE = -1
 
-export const RANGE_STATUSES = ['isolating', 'isolated', 'ended'] as const
+export const RANGE_STATUSES = ['isolating', 'isolated', 'undoing', 'ended'] as const
 export type RangeStatus = (typeof RANGE_STATUSES)[number]
 export type RangeOutcome = 'offlined' | 'allocated' | 'undone'
 
@@ -21,7 +21,7 @@ export interface IsolationRange {
   readonly design: IsolationDesign
   readonly by: Isolator
   readonly cpu: number | null
-  /** isolating: registered, pageblocks going ISOLATE; isolated: start_isolate_page_range (or the list's pull-in and drain) done; ended. */
+  /** isolating: registered, pageblocks going ISOLATE; isolated: start_isolate_page_range (or the list's pull-in and drain) done; undoing: its pageblocks going back; ended. */
   status: RangeStatus
   outcome: RangeOutcome | null
   errno: IsolationErrno | null
