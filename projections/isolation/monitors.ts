@@ -12,17 +12,12 @@ const isolatedRangeAt = (s: IsolationState, pfn: number, pages: number, except: 
   return null
 }
 
+/** The frames an allocation hands out: a block from the buddy lists, a pcp page, or another range's taken chunk. */
 const allocatedSpan = (e: MmEvent): { pfn: number; pages: number; except: number | null } | null => {
-  switch (e.type) {
-    case 'PageAllocated':
-      return { pfn: e.data.pfn, pages: 1 << e.data.order, except: null }
-    case 'PcpAllocated':
-      return { pfn: e.data.pfn, pages: 1, except: null }
-    case 'ContigRangeTaken':
-      return { pfn: e.data.pfn, pages: e.data.pages, except: e.data.range }
-    default:
-      return null
-  }
+  if (e.type === 'PageAllocated') return { pfn: e.data.pfn, pages: 1 << e.data.order, except: null }
+  if (e.type === 'PcpAllocated') return { pfn: e.data.pfn, pages: 1, except: null }
+  if (e.type === 'ContigRangeTaken') return { pfn: e.data.pfn, pages: e.data.pages, except: e.data.range }
+  return null
 }
 
 export const noAllocInsideIsolated: EventMonitor<MmState, MmEvent> = {
