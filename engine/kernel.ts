@@ -1,7 +1,7 @@
 // The simulated kernel's shared context: the live state (which is the projection, DESIGN.md),
 // the one way to change it (emit), the CPUs and the locks kernel paths take.
 import type { EventData, EventType, MmEvent } from '../events'
-import type { HintingConfig, MachineBooted, RmapConfig } from '../events/machine'
+import type { HintingConfig, IsolationConfig, MachineBooted, RmapConfig } from '../events/machine'
 import { type EventMonitor } from '../projections/invariants'
 import { type PagesState } from '../projections/pages/state'
 import { createState, evolve, type MmState } from '../projections/state'
@@ -79,6 +79,8 @@ export class KernelLocks {
 export class Kernel {
   readonly state: MmState
   readonly zoneLocks: SpinLock[]
+  /** zone->isolation_lock of the 2007 patch's design: guards each zone's isolation_list. */
+  readonly isolationLocks: SpinLock[]
   /** call_lock in kernel/smp.c: one smp_call_function at a time. */
   readonly callFunctionLock = new SpinLock('call_lock', 'ipi')
   readonly locks = new KernelLocks()
@@ -100,6 +102,7 @@ export class Kernel {
     this.sink.append(e)
     for (const c of cpus) c.bindOnlineMask(this.state.cpus.online)
     this.zoneLocks = boot.zones.map((z, i) => new SpinLock(`zone ${z.name} lock`, 'zone', i))
+    this.isolationLocks = boot.zones.map((z, i) => new SpinLock(`zone ${z.name} isolation_lock`, 'zone', i))
   }
 
   get lastSeq(): number {
@@ -122,6 +125,11 @@ export class Kernel {
   /** How anonymous memory is reverse-mapped in this run. */
   get rmap(): RmapConfig {
     return this.state.anonVma.config
+  }
+
+  /** How pages are isolated in this run (hot-remove, alloc_contig_range), and which race fixes are on. */
+  get isolation(): IsolationConfig {
+    return this.state.isolation.config
   }
 
   /** The page state projection; only called on paths that run when the guest hints. */

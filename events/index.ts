@@ -53,6 +53,19 @@ import {
   VmaRemoved,
   VmaSplit,
 } from './anon'
+import {
+  ContigRangeTaken,
+  IsolatedPageReleased,
+  IsolationEnded,
+  IsolationRefused,
+  IsolationRegistered,
+  PageCaptured,
+  PageMigrated,
+  PageblockIsolated,
+  RangeIsolated,
+  PageblockUnisolated,
+  PagesOfflined,
+} from './isolation'
 import { formatErrors } from './report'
 
 export * from './codecs'
@@ -62,6 +75,7 @@ export * from './buddy'
 export * from './run'
 export * from './hinting'
 export * from './anon'
+export * from './isolation'
 export * from './report'
 export * from './strict'
 export * from './schedule'
@@ -123,6 +137,18 @@ export const eventCodecs = {
   InvariantViolated,
   DeadlockDetected,
   OpSkipped,
+  // Page isolation (appended: existing types keep their place).
+  IsolationRegistered,
+  IsolationRefused,
+  PageblockIsolated,
+  PageblockUnisolated,
+  PageCaptured,
+  PageMigrated,
+  RangeIsolated,
+  IsolatedPageReleased,
+  PagesOfflined,
+  ContigRangeTaken,
+  IsolationEnded,
 } as const
 
 export type EventType = keyof typeof eventCodecs

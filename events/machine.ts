@@ -76,6 +76,41 @@ export const DEFAULT_RMAP: RmapConfig = {
 
 export const RMAP_VARIANTS = Object.keys(DEFAULT_RMAP) as (keyof RmapConfig)[]
 
+/**
+ * Page isolation as configured for the run (kernel-facts.md §2, the hot-remove review): the
+ * kernel's design (v4.13 plus each race's fix) by default, or the alternatives, each a switch.
+ */
+export const IsolationConfig = t.type({
+  /** The review's MIGRATE_ISOLATE pageblocks (mainline), or the patch's per-zone isolation list. */
+  isolation: oneOf(['migratetype', 'list'] as const),
+  /**
+   * Joonsoo Kim 2014: the free path re-reads the pageblock's migratetype under the zone lock when
+   * the zone has isolated pageblocks (free_one_page, free_pcppages_bulk); off, it trusts the type
+   * it read before taking the lock.
+   */
+  freeMtRecheck: oneOf(['on', 'off'] as const),
+  /** Kravetz 2018 (2c7452a075d4): set_migratetype_isolate refuses a pageblock that is already ISOLATE; off, as v4.13. */
+  isolateRecheck: oneOf(['on', 'off'] as const),
+  /**
+   * The patch captures a freed page in __free_one_page only, so an order-0 page freed into a
+   * registered range waits on a per-CPU list, where the next allocation takes it again (pcp);
+   * bypass frees it straight to the buddy allocator, as free_hot_cold_page does for ISOLATE.
+   */
+  listFreeHot: oneOf(['pcp', 'bypass'] as const),
+  /**
+   * Guest page hinting beside isolation: page_shrink_discards frees each collected page with
+   * free_cold_page, onto this CPU's per-CPU list (GPH06, pcp), where the next allocation may take
+   * it even inside an isolated pageblock; isolate-check gives it to the buddy lists at once, as
+   * v4.13's free_hot_cold_page does for a MIGRATE_ISOLATE pageblock.
+   */
+  discardIntoIsolated: oneOf(['pcp', 'isolate-check'] as const),
+})
+export type IsolationConfig = t.TypeOf<typeof IsolationConfig>
+
+export const DEFAULT_ISOLATION: IsolationConfig = { isolation: 'migratetype', freeMtRecheck: 'on', isolateRecheck: 'on', listFreeHot: 'pcp', discardIntoIsolated: 'pcp' }
+
+export const ISOLATION_VARIANTS = Object.keys(DEFAULT_ISOLATION) as (keyof IsolationConfig)[]
+
 export const MachineBooted = t.type({
   type: t.literal('MachineBooted'),
   data: t.intersection([
@@ -91,6 +126,8 @@ export const MachineBooted = t.type({
     t.partial({
       /** Anonymous reverse mapping, when the workload switches it; absent means DEFAULT_RMAP. */
       rmap: RmapConfig,
+      /** Page isolation, when the workload switches it; absent means DEFAULT_ISOLATION. */
+      isolation: IsolationConfig,
     }),
   ]),
 })

@@ -24,6 +24,22 @@ export const eventSpan = (e: MmEvent): Span | null => {
       return { pfn: e.data.pfn, npages: e.data.pages }
     case 'FreeBlockMoved':
       return { pfn: e.data.pfn, npages: 1 << e.data.order }
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'PagesOfflined':
+    case 'ContigRangeTaken':
+      return { pfn: e.data.pfn, npages: e.data.pages }
+    case 'PageCaptured':
+      return { pfn: e.data.pfn, npages: 1 << e.data.order }
+    case 'IsolatedPageReleased':
+      return { pfn: e.data.pfn, npages: 1 }
+    // A range may be larger than an event's span may be (SPAN_PAGES_MAX): its pageblocks, captures
+    // and offlined chunks carry the frames.
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'RangeIsolated':
+    case 'IsolationEnded':
+      return null
     case 'InvariantViolated':
       return e.data.pfn === undefined ? null : { pfn: e.data.pfn, npages: 1 }
     case 'PageStateChanged':
@@ -76,6 +92,8 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'AnonVmaUnlinked':
     case 'AnonVmaPut':
       return null
+    case 'PageMigrated':
+      return null
     default:
       return absurd(e)
   }
@@ -87,6 +105,19 @@ export const eventPfns = (e: MmEvent): readonly number[] | null => {
     case 'DiscardListSpliced':
     case 'DiscardCollectionFreed':
       return e.data.pfns
+    case 'PageMigrated':
+      return [e.data.from, e.data.to]
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'PageCaptured':
+    case 'RangeIsolated':
+    case 'IsolatedPageReleased':
+    case 'PagesOfflined':
+    case 'ContigRangeTaken':
+    case 'IsolationEnded':
+      return null
     case 'MachineBooted':
     case 'PageAllocated':
     case 'PcpAllocated':

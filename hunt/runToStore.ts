@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
-import { eventsByType, renderBuddyinfo, stateDistribution, zoneSummary, type MmState } from '../projections'
+import { eventsByType, isolationActive, isolationView, renderBuddyinfo, stateDistribution, zoneSummary, type IsolationView, type MmState } from '../projections'
 import {
   DEFAULT_BATCH_EVENTS,
   EventWriter,
@@ -87,6 +87,8 @@ export interface RunSummary {
   readonly hinting: HintingSummary | null
   /** How a replay or fork followed its parent's schedule; null for a run from a workload alone. */
   readonly replay: ReplayResult | null
+  /** Page isolation's ranges, work counters and miscounts, when the run isolated (or refused) a range. */
+  readonly isolation?: IsolationView
 }
 
 export interface HintingSummary {
@@ -285,5 +287,12 @@ const summarize = (
     invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
     hinting: hintingSummary(s),
     replay: result.replay,
+    ...isolationPart(s),
   }
+}
+
+/** The isolation section, only for runs that isolated or refused a range (other runs' summaries stay as they were). */
+const isolationPart = (s: MmState): { isolation?: IsolationView } => {
+  const v = isolationView(s)
+  return isolationActive(v) ? { isolation: v } : {}
 }

@@ -3,13 +3,13 @@
 // evolve functions handle exactly the events that name them here.
 import type { EventType } from '../events'
 
-export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma'
+export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma' | 'isolation'
 
 export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly ProjectionName[] } = {
   MachineBooted: [], // creates the state
   PageAllocated: ['zone', 'pages'],
   PcpAllocated: ['zone', 'pages'],
-  PageFreed: ['zone', 'pages'],
+  PageFreed: ['zone', 'pages', 'anonVma', 'isolation'],
   PcpFreed: ['zone', 'pages', 'anonVma'],
   PcpDrained: [],
   FreepagesMoved: ['zone'],
@@ -61,4 +61,15 @@ export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly Projection
   InvariantViolated: [],
   DeadlockDetected: [],
   OpSkipped: [],
+  IsolationRegistered: ['isolation'],
+  IsolationRefused: ['isolation'],
+  PageblockIsolated: ['zone', 'isolation'],
+  PageblockUnisolated: ['zone', 'isolation'],
+  PageCaptured: ['zone', 'pages', 'anonVma', 'isolation'],
+  PageMigrated: ['pages', 'mms', 'anonVma', 'isolation'],
+  RangeIsolated: ['isolation'],
+  IsolatedPageReleased: ['zone', 'pages', 'isolation'],
+  PagesOfflined: ['zone', 'isolation'],
+  ContigRangeTaken: ['zone', 'pages'],
+  IsolationEnded: ['isolation'],
 }

@@ -20,6 +20,10 @@ import type { EventMonitor, StateInvariant } from './invariants'
 import { hintingInvariants } from './hinting/invariants'
 import { hintingMonitors } from './hinting/monitors'
 import { zoneInvariants } from './zone/invariants'
+import { createIsolationState, type IsolationState } from './isolation/state'
+import { evolveIsolation } from './isolation/evolve'
+import { isolationInvariants } from './isolation/invariants'
+import { isolationMonitors } from './isolation/monitors'
 
 export interface MmState {
   readonly machine: MachineBooted['data']
@@ -30,6 +34,8 @@ export interface MmState {
   readonly mms: MmsState
   /** Anonymous memory's reverse mapping: VMAs, anon_vmas and their chains, each anonymous page's rmap. */
   readonly anonVma: AnonVmaState
+  /** Page isolation ranges (hot-remove, alloc_contig_range), both designs, and the work they do. */
+  readonly isolation: IsolationState
   readonly stats: StatsState
 }
 
@@ -40,16 +46,18 @@ export const createState = (boot: MachineBooted['data']): MmState => ({
   cpus: createCpusState(boot.cpus),
   mms: createMmsState(),
   anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
+  isolation: createIsolationState(boot),
   stats: createStats(),
 })
 
 /** Applies one event to every projection: the only way a run's state changes. */
 export const evolve = (s: MmState, e: MmEvent): void => {
   evolveZone(s.zone, e)
-  if (s.pages !== null) evolvePages(s.pages, e)
+  if (s.pages !== null) evolvePages(s.pages, s.zone, e)
   evolveCpus(s.cpus, s.zone, e)
   evolveMms(s.mms, s.zone, e)
   evolveAnonVma(s.anonVma, s.mms, e)
+  evolveIsolation(s.isolation, s.zone, e)
   evolveStats(s.stats, e)
 }
 
@@ -80,7 +88,7 @@ const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
 })
 
 /** Every state invariant, over the whole projected state; checkable at any seq. */
-export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants]
+export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants, ...isolationInvariants]
 
 /** Every transition invariant, checked on each event before it applies. */
-export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors]
+export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors, ...isolationMonitors]

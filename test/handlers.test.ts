@@ -6,8 +6,33 @@ import type { MmEvent } from '../events'
 import { loadWorkload } from '../workload/load'
 import { runInMemory, workload } from './helpers'
 
-const pick = (s: MmState, p: ProjectionName): unknown => (p === 'zone' ? s.zone : p === 'pages' ? s.pages : p === 'cpus' ? s.cpus : p === 'mms' ? s.mms : s.anonVma)
-const NAMES: ProjectionName[] = ['zone', 'pages', 'cpus', 'mms', 'anonVma']
+const pick = (s: MmState, p: ProjectionName): unknown =>
+  p === 'zone' ? s.zone : p === 'pages' ? s.pages : p === 'cpus' ? s.cpus : p === 'mms' ? s.mms : p === 'isolation' ? s.isolation : s.anonVma
+const NAMES: ProjectionName[] = ['zone', 'pages', 'cpus', 'mms', 'anonVma', 'isolation']
+
+/** A small hinting guest that offlines the range its processes' pages are in while one exits, then fails an offline on an unmovable page and allocates a contiguous range. */
+const isolationOps = (isolation: 'migratetype' | 'list') =>
+  workload(
+    [
+      { op: 'anon', cpu: 0, mm: 1, pages: 32 },
+      { op: 'anon', cpu: 1, mm: 2, pages: 32 },
+      { op: 'anon-write', cpu: 0, mm: 1, index: 0, count: 32 },
+      { op: 'anon-write', cpu: 1, mm: 2, index: 0, count: 32 },
+      { op: 'read', cpu: 1, file: 1, count: 16 },
+      { op: 'barrier' },
+      { op: 'hot-remove', cpu: 0, startPfn: 3072, pages: 1024 },
+      { op: 'exit', cpu: 1, mm: 1 },
+      { op: 'alloc', cpu: 1, mt: 'unmovable', tag: 'k' },
+      { op: 'barrier' },
+      { op: 'hot-remove', cpu: 0, startPfn: 2048, pages: 1024 },
+      { op: 'contig-alloc', cpu: 1, startPfn: 1024, pages: 1024, tag: 'c' },
+      { op: 'barrier' },
+      { op: 'free', cpu: 0, tag: 'k' },
+      { op: 'free', cpu: 1, tag: 'c' },
+    ],
+    { zones: [{ name: 'Normal', pages: 4096 }], guestPageHinting: true },
+    { variants: { isolation, listFreeHot: 'bypass' } },
+  )
 
 describe('EVENT_PROJECTIONS', () => {
   it('an event changes no projection it does not name, and each name is earned', () => {
@@ -37,6 +62,9 @@ describe('EVENT_PROJECTIONS', () => {
           { cpus: 1 },
         ),
       ).events,
+      // Page isolation in both designs on a hinting guest: migration, offline, refusals, undo, capture, release.
+      runInMemory(isolationOps('migratetype')).events,
+      runInMemory(isolationOps('list')).events,
     ]
     const earned = new Set<string>()
     for (const events of runs) check(events, earned)

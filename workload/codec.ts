@@ -122,6 +122,24 @@ export const ReclaimOp = strictObject('a reclaim op', { op: t.literal('reclaim')
 export const CpuDownOp = strictObject('a cpu-down op', { op: t.literal('cpu-down'), cpu: Cpu, target: Cpu })
 export const CpuUpOp = strictObject('a cpu-up op', { op: t.literal('cpu-up'), cpu: Cpu, target: Cpu })
 
+// Page isolation (memory hot-remove, alloc_contig_range). A range the kernel would refuse
+// (unaligned, spanning zones, overlapping) is not a workload error: the op runs and records the
+// kernel's -EINVAL or -EBUSY.
+const IsolationLimits = {
+  /** Migrate rounds that leave a page unmoved before the op gives up (retry_max, 5 in v4.13). */
+  retries: intIn(1, 1 << 20),
+  /** Simulated time after which the migrate loop gives up (-EAGAIN; default 100 ms). */
+  timeoutNs: PosTimeNs,
+  /** Wait between two migrate rounds (default 100 µs). */
+  retryWaitNs: PosTimeNs,
+}
+export const HotRemoveOp = strictObject('a hot-remove op', { op: t.literal('hot-remove'), cpu: Cpu, startPfn: NonNegInt, pages: PosInt }, IsolationLimits)
+export const ContigAllocOp = strictObject(
+  'a contig-alloc op',
+  { op: t.literal('contig-alloc'), cpu: Cpu, startPfn: NonNegInt, pages: PosInt, tag: Tag },
+  { ...IsolationLimits, by: oneOf(['cma', 'gigantic'] as const) },
+)
+
 /** Every CPU waits here until all have arrived: orders the ops before it before those after it. */
 export const BarrierOp = strictObject('a barrier op', { op: t.literal('barrier') })
 
@@ -155,6 +173,8 @@ export type Op =
   | t.TypeOf<typeof ReclaimOp>
   | t.TypeOf<typeof CpuDownOp>
   | t.TypeOf<typeof CpuUpOp>
+  | t.TypeOf<typeof HotRemoveOp>
+  | t.TypeOf<typeof ContigAllocOp>
   | RepeatOp
 
 export const Op: t.Type<Op, unknown, unknown> = t.recursion('an op', () =>
@@ -183,6 +203,8 @@ export const Op: t.Type<Op, unknown, unknown> = t.recursion('an op', () =>
     reclaim: ReclaimOp,
     'cpu-down': CpuDownOp,
     'cpu-up': CpuUpOp,
+    'hot-remove': HotRemoveOp,
+    'contig-alloc': ContigAllocOp,
     repeat: RepeatOpCodec,
   }),
 )
@@ -202,6 +224,11 @@ export const VARIANT_VALUES = {
   lockRmap: ['on', 'off'],
   anonVmaReuse: ['fixed', 'degree', 'off'],
   anonVmaPrepare: ['recheck', 'unchecked'],
+  isolation: ['migratetype', 'list'],
+  freeMtRecheck: ['on', 'off'],
+  isolateRecheck: ['on', 'off'],
+  listFreeHot: ['pcp', 'bypass'],
+  discardIntoIsolated: ['pcp', 'isolate-check'],
 } as const
 
 /**
@@ -220,6 +247,11 @@ export const Variants = strictObject(
     lockRmap: oneOf(VARIANT_VALUES.lockRmap),
     anonVmaReuse: oneOf(VARIANT_VALUES.anonVmaReuse),
     anonVmaPrepare: oneOf(VARIANT_VALUES.anonVmaPrepare),
+    isolation: oneOf(VARIANT_VALUES.isolation),
+    freeMtRecheck: oneOf(VARIANT_VALUES.freeMtRecheck),
+    isolateRecheck: oneOf(VARIANT_VALUES.isolateRecheck),
+    listFreeHot: oneOf(VARIANT_VALUES.listFreeHot),
+    discardIntoIsolated: oneOf(VARIANT_VALUES.discardIntoIsolated),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>

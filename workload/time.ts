@@ -49,7 +49,12 @@ const ioPagesOf: { [K in Op['op']]: (op: Extract<Op, { op: K }>) => number } = {
   reclaim: none,
   'cpu-down': none,
   'cpu-up': none,
+  'hot-remove': none,
+  'contig-alloc': none,
 }
+
+/** The longest an isolation op's migrate loop sleeps: until its timeout, and one wait past it. */
+const isolationSleepNs = (op: Op): number => (op.op === 'hot-remove' || op.op === 'contig-alloc' ? (op.timeoutNs ?? 100_000_000) + (op.retryWaitNs ?? 100_000) : 0)
 const ioPages = (op: Op): number => (ioPagesOf[op.op] as (op: Op) => number)(op)
 
 export interface TimeOverrun {
@@ -76,7 +81,7 @@ export const simulatedTimeOverrun = (w: Workload): TimeOverrun | null => {
         continue
       }
       if (op.op === 'barrier') continue
-      total += times * (thinkNs + (op.op === 'idle' ? op.ns : 0) + ioPages(op) * ioNs)
+      total += times * (thinkNs + (op.op === 'idle' ? op.ns : 0) + isolationSleepNs(op) + ioPages(op) * ioNs)
       if (total > SIMULATED_NS_MAX) return { path: at, ns: total }
     }
     return null

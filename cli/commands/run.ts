@@ -13,6 +13,7 @@ import { simulating } from '../simulating'
 import { loadScheduleFile, scheduleConfig, type ScheduleFile } from '../../hunt/shrink/scheduleFile'
 import { withRun } from '../openRun'
 import { compareRecording, renderRecordingComparison } from '../../formats/replayCompare'
+import { renderIsolationWork, type IsolationView } from '../../projections'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
 
@@ -52,12 +53,22 @@ export const renderRunSummary = (r: RunSummary): string => {
       .join('; ') +
     '\n'
   if (r.hinting !== null) out += renderHintingSummary(r.hinting)
+  if (r.isolation !== undefined) out += renderIsolationSummary(r.isolation)
   out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
   if (r.invariants.violations === 0) out += 'invariants: all hold\n'
   else {
     out += `invariants: ${r.invariants.violations} violation(s)\n`
     for (const v of r.invariants.found) out += `  seq ${v.seq}: ${v.name}: ${v.message}\n`
   }
+  return out
+}
+
+/** Each range's outcome and the work its design did: the review's argument as numbers. */
+export const renderIsolationSummary = (v: IsolationView): string => {
+  let out = `\npage isolation\n${renderIsolationWork(v)}`
+  for (const r of v.ranges)
+    out += `  range ${r.id}          [${r.startPfn}, ${r.endPfn}) ${r.by}: ${r.outcome ?? r.status}${r.errno !== null ? ` -${r.errno}` : ''}${r.reason !== '' ? ` (${r.reason})` : ''}; ${r.migrated} migrated\n`
+  for (const r of v.refused) out += `  refused          [${r.startPfn}, ${r.endPfn}) ${r.by}: -${r.errno} (${r.reason})\n`
   return out
 }
 

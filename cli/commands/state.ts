@@ -1,4 +1,4 @@
-// `mmsim state zone|pages|cpus|anon-vma --at SEQ | --at-time NS`: the state of a run at any point, restored
+// `mmsim state zone|pages|cpus|anon-vma|isolation --at SEQ | --at-time NS`: the state of a run at any point, restored
 // from its nearest snapshot and folded on from there (analysis/stateAt.ts). Each view is a
 // subcommand with its own options and --help.
 import type { Logger } from 'pino'
@@ -7,7 +7,9 @@ import {
   anonVmaView,
   cpusSummary,
   frameRows,
+  isolationView,
   renderAnonVma,
+  renderIsolation,
   renderBuddyinfo,
   renderCpus,
   renderPageCache,
@@ -22,7 +24,7 @@ import { hex } from '../eventText'
 import { EXIT_OK } from '../io'
 import { checkPfn, withRun, type OpenRun } from '../openRun'
 
-export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma'] as const
+export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma', 'isolation'] as const
 const FORMATS = ['buddyinfo', 'pagetypeinfo', 'all'] as const
 
 /** Frames the pages view lists when no --count is given. */
@@ -179,11 +181,29 @@ const anonVmaSpec: CommandSpec<typeof anonVmaOptions> = {
     ),
 }
 
-export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec] as const
+const isolationSpec: CommandSpec<typeof common> = {
+  name: 'isolation',
+  summary: 'page isolation ranges (hot-remove, alloc_contig_range) at a seq',
+  description:
+    "Prints a run's page isolation after --at (or --at-time): each range (its design, who isolated it, " +
+    'its state or outcome and errno, the pageblocks it isolated, pages captured, migrated and offlined, the pages ' +
+    'still in use inside it and who holds them), the refused requests, the work each design did, and any ' +
+    'NR_FREE_PAGES miscount or free pages stranded on the wrong list.',
+  examples: ['mmsim state isolation', 'mmsim state isolation --at 300 --json'],
+  options: common,
+  action: (opts, { io, name, log }) =>
+    atSeq(name, opts, log, ({ state, seq, from }, r) => {
+      const view = isolationView(state)
+      io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq, from, ...view })}\n` : renderIsolation(view))
+      return EXIT_OK
+    }),
+}
+
+export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec, isolationSpec] as const
 
 export const stateHelp = {
   name: 'state',
-  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus, anon-vma)',
+  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus, anon-vma, isolation)',
   description:
     "Prints one view of a run's state after --at SEQ or --at-time NS (default: its last event): " +
     'restored from the nearest snapshot at or before it, then folded on from there. --json says which snapshot it came from.',
@@ -193,5 +213,6 @@ export const stateHelp = {
     'mmsim state cpus --json',
     'mmsim state zone --at-time 1000000',
     'mmsim state anon-vma --mm 1',
+    'mmsim state isolation --at 300',
   ],
 }

@@ -1,7 +1,18 @@
 // Machine bring-up: zone layout from the workload, watermarks and per-cpu batch sizes as the
 // kernel computes them, and memblock handing every page to the buddy allocator.
 import { MAX_ORDER, MIGRATE_MOVABLE } from '../../events/codecs'
-import { DEFAULT_HINTING, DEFAULT_RMAP, RMAP_VARIANTS, type HintingConfig, type MachineBooted, type RmapConfig, type ZoneShape } from '../../events/machine'
+import {
+  DEFAULT_HINTING,
+  DEFAULT_ISOLATION,
+  DEFAULT_RMAP,
+  ISOLATION_VARIANTS,
+  RMAP_VARIANTS,
+  type HintingConfig,
+  type IsolationConfig,
+  type MachineBooted,
+  type RmapConfig,
+  type ZoneShape,
+} from '../../events/machine'
 import { PFN_END_MAX } from '../../projections/zone/state'
 import type { MachineSpec, Variants } from '../../workload/codec'
 import type { Kernel } from '../kernel'
@@ -81,11 +92,13 @@ export const zone_batchsize = (managedPages: number): number => {
 export const pageset_set_batch = (batch: number): { batch: number; high: number } => ({ batch: Math.max(1, batch), high: 6 * batch })
 
 /** The workload's variants, by the mechanism they switch. */
-export const splitVariants = (variants: Variants): { hinting: Partial<HintingConfig>; rmap: Partial<RmapConfig> } => {
+export const splitVariants = (variants: Variants): { hinting: Partial<HintingConfig>; rmap: Partial<RmapConfig>; isolation: Partial<IsolationConfig> } => {
   const hinting: Record<string, string> = {}
   const rmap: Record<string, string> = {}
-  for (const [k, v] of Object.entries(variants)) ((RMAP_VARIANTS as string[]).includes(k) ? rmap : hinting)[k] = v as string
-  return { hinting: hinting as Partial<HintingConfig>, rmap: rmap as Partial<RmapConfig> }
+  const isolation: Record<string, string> = {}
+  for (const [k, v] of Object.entries(variants))
+    ((RMAP_VARIANTS as string[]).includes(k) ? rmap : (ISOLATION_VARIANTS as string[]).includes(k) ? isolation : hinting)[k] = v as string
+  return { hinting: hinting as Partial<HintingConfig>, rmap: rmap as Partial<RmapConfig>, isolation: isolation as Partial<IsolationConfig> }
 }
 
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
@@ -142,12 +155,13 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
     const dflt = pageset_set_batch(zone_batchsize(z.pages))
     return { ...z, watermarks: wmarks[i]!, lowmemReserve: reserve[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
   })
-  const { hinting: hintingVariants, rmap: rmapVariants } = splitVariants(variants)
+  const { hinting: hintingVariants, rmap: rmapVariants, isolation: isolationVariants } = splitVariants(variants)
   const hinting: HintingConfig | null = m.guestPageHinting ? { ...DEFAULT_HINTING, ...hintingVariants } : null
   const boot: MachineBooted['data'] = { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next, hinting }
   // Recorded only when the workload switches it, so that runs of workloads that do not keep the
   // MachineBooted they always had (absent means DEFAULT_RMAP).
   if (Object.keys(rmapVariants).length > 0) boot.rmap = { ...DEFAULT_RMAP, ...rmapVariants }
+  if (Object.keys(isolationVariants).length > 0) boot.isolation = { ...DEFAULT_ISOLATION, ...isolationVariants }
   return { boot }
 }
 

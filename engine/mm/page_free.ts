@@ -10,11 +10,18 @@ import { local_irq_disable, local_irq_enable, on_each_cpu, spin_lock, spin_unloc
 import { decideFreeOnePage } from './buddy'
 import { arch_free_page } from './hinting/essa'
 import { PG_discarded } from '../../projections/pages/state'
+import { NO_RANGE } from '../../projections/isolation/state'
+import { page_under_isolation } from './page_under_isolation'
 
 const AT_FREE_PAGES = siteAt('__free_pages', 'page')
 
 /** __free_one_page: merge with free buddies and put the result on free_list[mt]. */
 export const __free_one_page = (k: Kernel, cpu: Cpu, zone: number, pfn: number, order: number, mt: number, from: 'page' | 'pcp' | 'boot', cause?: number): void => {
+  // The 2007 patch: page_under_isolation captures a block freed into a registered range.
+  if (from !== 'boot') {
+    const range = page_under_isolation(k, zone, pfn)
+    if (range !== NO_RANGE) return void k.emit(cpu, 'PageCaptured', { range, zone, pfn, order, from }, cause)
+  }
   const { merges, tail } = decideFreeOnePage(k.state.zone, zone, pfn, order, mt)
   k.emit(cpu, 'PageFreed', { zone, pfn, order, mt, merges, tail, from }, cause)
 }
@@ -29,7 +36,8 @@ export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: num
   count = Math.min(count, s.pcpCount[pcpCountIdx(s, owner.id, zone)]!)
   if (count === 0) return
   const cause = k.emit(owner, 'PcpDrained', { zone, count, reason })
-  const isolated = s.zones[zone]!.nrIsolatePageblock > 0
+  // Joonsoo Kim 2014: re-read the pageblock's type under the lock while the zone has isolated blocks.
+  const isolated = k.isolation.freeMtRecheck === 'on' && s.zones[zone]!.nrIsolatePageblock > 0
   let mt = 0
   let batchFree = 0
   while (count > 0) {
@@ -44,7 +52,10 @@ export const free_pcppages_bulk = (k: Kernel, cpu: Cpu, zone: number, count: num
     do {
       const pfn = s.pcpTail[list]!
       // get_pcppage_migratetype; the pageblock may have been isolated while the page sat on the list.
-      const pmt = isolated ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
+      // A page collected from a discarded-page list into an isolated pageblock carries the pcp
+      // type ISOLATE (v4.13 has a VM_BUG_ON for that): read the block's type as free_one_page would.
+      const stale = isolated || (k.isolation.freeMtRecheck === 'on' && s.listMt[pfn] === MIGRATE_ISOLATE)
+      const pmt = stale ? pageblockMigratetype(s, pfn) : s.listMt[pfn]!
       __free_one_page(k, owner, zone, pfn, 0, pmt, 'pcp', cause)
     } while (--count > 0 && --batchFree > 0 && s.pcpHead[list] !== NIL)
   }
@@ -57,7 +68,8 @@ export const free_one_page = function* (k: Kernel, cpu: Cpu, zone: number, pfn: 
   yield* spin_lock(k.sim, cpu, lock)
   // Read before the lock, the pageblock may have been isolated since: read it again under it.
   const s = k.state.zone
-  if (s.zones[zone]!.nrIsolatePageblock > 0 || mt === MIGRATE_ISOLATE) mt = pageblockMigratetype(s, pfn)
+  // Without the 2014 fix (freeMtRecheck off) the type read before the lock is trusted.
+  if (k.isolation.freeMtRecheck === 'on' && (s.zones[zone]!.nrIsolatePageblock > 0 || mt === MIGRATE_ISOLATE)) mt = pageblockMigratetype(s, pfn)
   __free_one_page(k, cpu, zone, pfn, order, mt, 'page')
   spin_unlock(k.sim, cpu, lock)
   local_irq_enable(k.sim, cpu)
@@ -85,7 +97,7 @@ export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, c
   arch_free_page(k, cpu, pfn, 0)
   const mt = pageblockMigratetype(s, pfn)
   local_irq_disable(cpu)
-  if (mt === MIGRATE_ISOLATE) {
+  if (mt === MIGRATE_ISOLATE || listBypass(k, zone, pfn)) {
     local_irq_enable(k.sim, cpu)
     return yield* free_one_page(k, cpu, zone, pfn, 0, mt)
   }
@@ -93,6 +105,10 @@ export const free_hot_cold_page = function* (k: Kernel, cpu: Cpu, pfn: number, c
   yield* pcp_trim_to_high(k, cpu, zone)
   local_irq_enable(k.sim, cpu)
 }
+
+/** listFreeHot bypass: a page freed into a registered range skips the per-CPU lists, to be captured at once. */
+const listBypass = (k: Kernel, zone: number, pfn: number): boolean =>
+  k.isolation.isolation === 'list' && k.isolation.listFreeHot === 'bypass' && page_under_isolation(k, zone, pfn) !== NO_RANGE
 
 /** The tail of free_hot_cold_page: a list that reached pcp->high gives pcp->batch pages back to the buddy lists. */
 export const pcp_trim_to_high = function* (k: Kernel, cpu: Cpu, zone: number): Path {

@@ -62,6 +62,10 @@ export const SITES = [
   'cpu_down', // waiting for the target CPU to park
   'cpu_up', // after bringing the target CPU online
   'host_pass', // the host's next reclaim pass, from its clock hand
+  'set_migratetype_isolate', // has_unmovable_pages scanning a pageblock, the zone lock held
+  'migrate_pages', // before moving the next page out of an isolated range
+  'offline_pages', // the migrate loop's wait before it retries (the range is isolated)
+  'isolate_range', // between two pageblocks of start_isolate_page_range / undo_isolate_page_range
 ] as const
 export type SiteName = (typeof SITES)[number]
 

@@ -4,6 +4,7 @@
 import { MAX_ORDER } from '../../events/codecs'
 import { HEAP_PAGES, mtIndex, type Op } from '../../workload/codec'
 import type { CpuProgram, TagRef } from './program'
+import type { OfflineLimits } from '../mm/memory_hotplug'
 
 export const DEFAULT_ORDER_WEIGHTS = [70, 10, 8, 5, 3, 2, 1, 1, 0, 0, 0]
 export const DEFAULT_MT_WEIGHTS = [20, 70, 10]
@@ -151,6 +152,28 @@ const hotplug = (c: CompileContext, op: Extract<CpuOp, { op: 'cpu-down' | 'cpu-u
   return { kind: 'hotplug', path: at.path, cpu: op.cpu, target: op.target, up: op.op === 'cpu-up' }
 }
 
+/** offline_pages' limits when the op names none: retry_max 5, a 100 ms timeout, 100 µs between rounds. */
+export const DEFAULT_OFFLINE_LIMITS: OfflineLimits = { retryMax: 5, timeoutNs: 100_000_000, retryWaitNs: 100_000 }
+
+const limitsOf = (op: { retries?: number; timeoutNs?: number; retryWaitNs?: number }): OfflineLimits => ({
+  retryMax: op.retries ?? DEFAULT_OFFLINE_LIMITS.retryMax,
+  timeoutNs: op.timeoutNs ?? DEFAULT_OFFLINE_LIMITS.timeoutNs,
+  retryWaitNs: op.retryWaitNs ?? DEFAULT_OFFLINE_LIMITS.retryWaitNs,
+})
+
+const hotRemove: Compiler<'hot-remove'> = (_c, op, at) => ({ kind: 'hot-remove', path: at.path, cpu: op.cpu, startPfn: op.startPfn, pages: op.pages, limits: limitsOf(op) })
+
+const contigAlloc: Compiler<'contig-alloc'> = (c, op, at) => ({
+  kind: 'contig-alloc',
+  path: at.path,
+  cpu: op.cpu,
+  startPfn: op.startPfn,
+  pages: op.pages,
+  by: op.by ?? 'cma',
+  limits: limitsOf(op),
+  tag: c.define(op.tag, at),
+})
+
 export const OP_COMPILERS: { readonly [K in CpuOp['op']]: Compiler<K> } = {
   alloc,
   free,
@@ -175,6 +198,8 @@ export const OP_COMPILERS: { readonly [K in CpuOp['op']]: Compiler<K> } = {
   reclaim,
   'cpu-down': hotplug,
   'cpu-up': hotplug,
+  'hot-remove': hotRemove,
+  'contig-alloc': contigAlloc,
 }
 
 /** Compiles one CPU op through its table entry (the one place the op union meets the table). */

@@ -14,6 +14,8 @@ import { shrink_active_list } from '../mm/rmap'
 import { NO_ANON_VMA } from '../../projections/anon_vma/state'
 import { pagesByAnonVma } from '../../projections/anon_vma/cost'
 import { try_to_free_pages } from '../mm/vmscan'
+import { offline_pages } from '../mm/memory_hotplug'
+import { alloc_contig_range } from '../mm/contig_alloc'
 import type { DriverContext } from './driver'
 import type { CpuProgram } from './program'
 import type { Block } from './tags'
@@ -229,6 +231,17 @@ const hotplug: Exec<'hotplug'> = function* (ctx, cpu, _prng, op) {
   ctx.barriers.recheck(ctx.k.sim, () => onlineCpus(ctx))
 }
 
+/** Memory hot-remove of [startPfn, startPfn + pages): offline_pages, its outcome in the events. */
+const hotRemove: Exec<'hot-remove'> = function* (ctx, cpu, _prng, op) {
+  yield* offline_pages(ctx.k, cpu, op.startPfn, op.startPfn + op.pages, op.limits)
+}
+
+/** alloc_contig_range for CMA or a gigantic page; the taken blocks go to the tag (nothing when it failed). */
+const contigAlloc: Exec<'contig-alloc'> = function* (ctx, cpu, _prng, op, iters) {
+  const r = yield* alloc_contig_range(ctx.k, cpu, op.startPfn, op.startPfn + op.pages, op.by, op.limits)
+  ctx.tags.set(ctx.k.sim, ctx.tags.key(op.tag, iters), r._tag === 'allocated' ? r.blocks : [])
+}
+
 export const OPS: { readonly [K in CpuProgram['kind']]: Exec<K> } = {
   alloc,
   free,
@@ -247,6 +260,8 @@ export const OPS: { readonly [K in CpuProgram['kind']]: Exec<K> } = {
   rmap,
   reclaim,
   hotplug,
+  'hot-remove': hotRemove,
+  'contig-alloc': contigAlloc,
 }
 
 /** Runs one step through its table entry (the one place the step union meets the table). */

@@ -2,6 +2,7 @@
 // resolved to its definition (compile.ts builds it, ops.ts runs each op).
 import type { FreeLayout } from '../mm/bootLayout'
 import { type MachineBooted } from '../../events/machine'
+import type { OfflineLimits } from '../mm/memory_hotplug'
 
 /** A tag definition; at run time its key also carries the iteration of each enclosing repeat. */
 export interface TagRef {
@@ -32,6 +33,8 @@ export type Program =
   | { kind: 'rmap'; path: string; cpu: number; walk: 'page_referenced' | 'try_to_unmap' | 'rmap_walk'; range: { mm: number; index: number; count: number } | null; sample: number }
   | { kind: 'reclaim'; path: string; cpu: number }
   | { kind: 'hotplug'; path: string; cpu: number; target: number; up: boolean }
+  | { kind: 'hot-remove'; path: string; cpu: number; startPfn: number; pages: number; limits: OfflineLimits }
+  | { kind: 'contig-alloc'; path: string; cpu: number; startPfn: number; pages: number; by: 'cma' | 'gigantic'; limits: OfflineLimits; tag: TagRef }
   | { kind: 'repeat'; path: string; times: number; body: Program[]; cpus: ReadonlySet<number>; units: number }
 
 /** A program step one CPU runs (repeat and barrier concern every CPU and are walked by the driver). */

@@ -71,6 +71,9 @@ const RESOURCES: { readonly [K in Op['op']]: (op: Extract<Op, { op: K }>) => Res
   writeback: () => NONE,
   drop: () => NONE,
   reclaim: () => NONE,
+  // A contiguous range taken by alloc_contig_range is freed by its tag, as an alloc's block is.
+  'contig-alloc': (op) => ({ defines: [`tag:${op.tag}`], uses: [] }),
+  'hot-remove': () => NONE,
   // A repeat kept whole (one not unrolled) is one unit: its body's tags are its own.
   repeat: () => NONE,
 }

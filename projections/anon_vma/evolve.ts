@@ -165,6 +165,24 @@ const freed = (s: AnonVmaState, pfn: number, npages: number): void => {
   }
 }
 
+/**
+ * migrate_pages moved an anonymous page: the new page takes page->mapping, index and mapcount
+ * (remove_migration_ptes) and the old one's place on the LRU (putback of the new page); the old
+ * frame, isolated by the migration, is left unmapped for its free.
+ */
+const migrated = (s: AnonVmaState, from: number, to: number): void => {
+  if (s.mapping[from] === NO_ANON_VMA) return
+  s.mapping[to] = s.mapping[from]!
+  s.index[to] = s.index[from]!
+  s.mapcount[to] = s.mapcount[from]!
+  s.mapping[from] = NO_ANON_VMA
+  s.index[from] = -1
+  s.mapcount[from] = 0
+  s.isolated[from] = 0
+  s.lru.delete(from)
+  s.lru.add(to)
+}
+
 /** The processes whose anonymous pte maps `pfn` (in mmsim an anonymous page's address is its index). */
 export const processesMapping = (s: AnonVmaState, mms: MmsState, pfn: number): number[] => {
   const vpn = s.index[pfn]!
@@ -292,10 +310,16 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     case 'DiscardQueued':
       if (s.mapping[e.data.pfn] !== NO_ANON_VMA) fail(`anonymous page ${e.data.pfn} is freed through the per-cpu lists`)
       return
+    // A page freed into an isolated pageblock bypasses the per-cpu lists (free_hot_cold_page), or
+    // is captured on its way to free_area[] (the 2007 patch): it leaves its anon_vma as it would there.
     case 'PageFreed':
-      if (e.data.from === 'page')
-        for (let p = e.data.pfn; p < e.data.pfn + (1 << e.data.order); p++) if (s.mapping[p] !== NO_ANON_VMA) fail(`anonymous page ${p} is freed through the per-cpu lists`)
+      if (e.data.from === 'page') freed(s, e.data.pfn, 1 << e.data.order)
       return
+    case 'PageCaptured':
+      if (e.data.from !== 'buddy') freed(s, e.data.pfn, 1 << e.data.order)
+      return
+    case 'PageMigrated':
+      return migrated(s, e.data.from, e.data.to)
     case 'MmExited':
       if (s.mmVmas.has(e.data.mm)) fail(`process ${e.data.mm} removed its anonymous VMAs before it exits`)
       return
@@ -333,6 +357,15 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     case 'InvariantViolated':
     case 'DeadlockDetected':
     case 'OpSkipped':
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'RangeIsolated':
+    case 'IsolatedPageReleased':
+    case 'PagesOfflined':
+    case 'ContigRangeTaken':
+    case 'IsolationEnded':
       return
     default:
       return absurd(e)

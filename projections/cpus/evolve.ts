@@ -110,6 +110,17 @@ export const evolveCpus = (s: CpusState, zone: ZoneState, e: MmEvent): void => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
     case 'OpSkipped':
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'PageCaptured':
+    case 'PageMigrated':
+    case 'RangeIsolated':
+    case 'IsolatedPageReleased':
+    case 'PagesOfflined':
+    case 'ContigRangeTaken':
+    case 'IsolationEnded':
       return
     default:
       return absurd(e)

@@ -55,6 +55,12 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
       m!.ptes.delete(e.data.vpn)
       return
     }
+    case 'PageMigrated': {
+      // remove_migration_ptes: every pte that mapped the old frame maps the new one.
+      const { from, to } = e.data
+      for (const m of s.mms.values()) for (const [vpn, pte] of m.ptes) if (pte.pfn === from) m.ptes.set(vpn, { ...pte, pfn: to, gen: zone.gen[to]! })
+      return
+    }
     // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
     case 'MachineBooted':
     case 'PageAllocated':
@@ -105,6 +111,16 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
     case 'OpSkipped':
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'PageCaptured':
+    case 'RangeIsolated':
+    case 'IsolatedPageReleased':
+    case 'PagesOfflined':
+    case 'ContigRangeTaken':
+    case 'IsolationEnded':
       return
     default:
       return absurd(e)

@@ -2,7 +2,8 @@
 // its first reference, a free takes the last.
 import { type EventOf, type MmEvent } from '../../events'
 import { PAGE_STATES, type PageState } from '../../events/hinting'
-import { absurd, fail } from '../../lib'
+import { absurd, assert, fail } from '../../lib'
+import type { ZoneState } from '../zone/state'
 import { FLAG_BIT, PG_discarded, PG_locked, PG_lru, cacheKey, type PagesState } from './state'
 import { STATE_CODE, essa_set_unused, stateName } from './states'
 
@@ -69,7 +70,35 @@ const collectionFreed = (s: PagesState, e: EventOf<'DiscardCollectionFreed'>): v
   }
 }
 
-export const evolvePages = (s: PagesState, e: MmEvent): void => {
+/** isolate_freepages_range: each free block of the range goes to the caller as one allocation. */
+const contigTaken = (s: PagesState, zone: ZoneState, pfn: number, pages: number): void => {
+  for (let p = pfn; p < pfn + pages; p += 1 << zone.allocOrder[p]!) allocated(s, p, 1 << zone.allocOrder[p]!)
+}
+
+/**
+ * migrate_page_move_mapping and migrate_page_copy: the new page takes the old one's page cache
+ * slot, references, mappings and flags; the old page keeps the one reference migration holds, to
+ * be freed next.
+ */
+const migrated = (s: PagesState, from: number, to: number): void => {
+  assert(s.uses[from] === 0, `page ${from} is not in use while it migrates`)
+  s.refcount[to] = s.refcount[from]!
+  s.mapcount[to] = s.mapcount[from]!
+  s.flags[to] = s.flags[from]!
+  s.refcount[from] = 1
+  s.mapcount[from] = 0
+  s.flags[from] = 0
+  const file = s.file[from]!
+  if (file === -1) return
+  const index = s.index[from]!
+  s.cache.set(cacheKey(file, index), to)
+  s.file[to] = file
+  s.index[to] = index
+  s.file[from] = -1
+  s.index[from] = -1
+}
+
+export const evolvePages = (s: PagesState, zone: ZoneState, e: MmEvent): void => {
   switch (e.type) {
     case 'PageAllocated':
       if (!e.data.pcp) allocated(s, e.data.pfn, 1 << e.data.order)
@@ -83,6 +112,15 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
       return
     case 'DiscardQueued':
       return freed(s, e.data.pfn, 1, PG_discarded)
+    case 'PageCaptured':
+      if (e.data.from === 'page') freed(s, e.data.pfn, 1 << e.data.order, 0)
+      return
+    case 'IsolatedPageReleased':
+      return allocated(s, e.data.pfn, 1)
+    case 'ContigRangeTaken':
+      return contigTaken(s, zone, e.data.pfn, e.data.pages)
+    case 'PageMigrated':
+      return migrated(s, e.data.from, e.data.to)
     case 'DiscardCollectionFreed':
       return collectionFreed(s, e)
     case 'PageStateChanged':
@@ -178,6 +216,13 @@ export const evolvePages = (s: PagesState, e: MmEvent): void => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
     case 'OpSkipped':
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageblockIsolated':
+    case 'PageblockUnisolated':
+    case 'RangeIsolated':
+    case 'PagesOfflined':
+    case 'IsolationEnded':
       return
     default:
       return absurd(e)

@@ -1,45 +1,11 @@
 // The only place zone state changes. Each case replays what the kernel did under the zone lock
 // (or with interrupts off for the per-cpu lists); the engine decided, this applies.
 import { type EventOf, type MmEvent } from '../../events'
-import { MIGRATE_ISOLATE } from '../../events/codecs'
 import { absurd, assert, fail } from '../../lib'
-import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
-import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
-
-/** Frees counted in NR_FREE_PAGES: everything but MIGRATE_ISOLATE (__mod_zone_freepage_state). */
-const freepageDelta = (mt: number, pages: number): number => (mt === MIGRATE_ISOLATE ? 0 : pages)
-
-/** set_pageblock_migratetype, keeping zone->nr_isolate_pageblock in step. */
-const setPageblockMt = (s: ZoneState, zone: number, pfn: number, mt: number): void => {
-  const pb = pfn >> s.pageblockOrder
-  const old = s.pageblockMt[pb]!
-  if (old === mt) return
-  const z = s.zones[zone]!
-  if (old === MIGRATE_ISOLATE) z.nrIsolatePageblock--
-  if (mt === MIGRATE_ISOLATE) z.nrIsolatePageblock++
-  s.pageblockMt[pb] = mt
-}
-
-const markFrames = (s: ZoneState, pfn: number, pages: number, state: number): void => {
-  s.frame.fill(state, pfn, pfn + pages)
-}
-
-const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number): number => {
-  const mt = s.listMt[pfn]!
-  assert(s.freeOrder[pfn] === order, 'a free block of this order starts here')
-  freeListDel(s, freeListIdx(zone, order, mt), pfn)
-  s.nrFree[nrFreeIdx(zone, order)]!--
-  s.freeOrder[pfn] = -1
-  s.listMt[pfn] = -1
-  return mt
-}
-
-const addFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, mt: number, atTail: boolean): void => {
-  freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
-  s.nrFree[nrFreeIdx(zone, order)]!++
-  s.freeOrder[pfn] = order
-  s.listMt[pfn] = mt
-}
+import { addFreeBlock, delFreeBlock, freepageDelta, leavePcp, leaveUser, markFrames, setPageblockMt } from './blocks'
+import { isolationEvolvers } from './isolationEvolve'
+import { pcpListAdd, pcpListDel } from './lists'
+import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
 
 const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
   const { zone, pfn, order, mt, fromOrder, pcp } = e.data
@@ -95,19 +61,9 @@ const pageFreed = (s: ZoneState, e: EventOf<'PageFreed'>): void => {
   const { zone, pfn, order, mt, merges, tail, from } = e.data
   const z = s.zones[zone]!
   const pages = 1 << order
-  if (from === 'page') {
-    assert(s.frame[pfn] === FRAME_ALLOCATED && s.allocOrder[pfn] === order, 'freed block is allocated at this order')
-    s.allocOrder[pfn] = -1
-    s.allocMt[pfn] = -1
-    z.allocatedPages -= pages
-  } else if (from === 'pcp') {
-    assert(e.cpu !== null && s.frame[pfn] === FRAME_PCP && s.pcpCpu[pfn] === e.cpu, 'page is on this CPU pcp list')
-    pcpListDel(s, pcpListIdx(s, e.cpu, zone, pcpListMt(s.listMt[pfn]!)), pfn)
-    s.pcpCount[pcpCountIdx(s, e.cpu, zone)]!--
-    s.pcpCpu[pfn] = -1
-    s.listMt[pfn] = -1
-    z.pcpPages -= 1
-  } else {
+  if (from === 'page') leaveUser(s, zone, pfn, order)
+  else if (from === 'pcp') leavePcp(s, e.cpu, zone, pfn)
+  else {
     for (let p = pfn; p < pfn + pages; p++) assert(s.frame[p] === FRAME_ABSENT, 'boot memory is freed once')
     z.managed += pages
   }
@@ -265,7 +221,24 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
     case 'OpSkipped':
+    case 'IsolationRegistered':
+    case 'IsolationRefused':
+    case 'PageMigrated':
+    case 'RangeIsolated':
+    case 'IsolationEnded':
       return
+    case 'PageblockIsolated':
+      return isolationEvolvers.PageblockIsolated(s, e)
+    case 'PageblockUnisolated':
+      return isolationEvolvers.PageblockUnisolated(s, e)
+    case 'PageCaptured':
+      return isolationEvolvers.PageCaptured(s, e)
+    case 'IsolatedPageReleased':
+      return isolationEvolvers.IsolatedPageReleased(s, e)
+    case 'PagesOfflined':
+      return isolationEvolvers.PagesOfflined(s, e)
+    case 'ContigRangeTaken':
+      return isolationEvolvers.ContigRangeTaken(s, e)
     default:
       return absurd(e)
   }

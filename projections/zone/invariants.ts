@@ -3,7 +3,21 @@
 // corrupted state is caught whichever field was corrupted.
 import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../../events/codecs'
 import { violation, type StateInvariant, type Violation } from '../invariants'
-import { FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, NIL, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneInfo, type ZoneState } from './state'
+import {
+  FRAME_ALLOCATED,
+  FRAME_BUDDY,
+  FRAME_CAPTURED,
+  FRAME_DISCARD,
+  FRAME_PCP,
+  NIL,
+  freeListIdx,
+  nrFreeIdx,
+  pcpCountIdx,
+  pcpListIdx,
+  pcpListMt,
+  type ZoneInfo,
+  type ZoneState,
+} from './state'
 
 /** Calls `visit` for each block on free_list[mt] of `order`; stops (and reports) on a cycle. */
 const walkFreeList = (s: ZoneState, zone: number, order: number, mt: number, visit: (pfn: number) => Violation | null): Violation | null => {
@@ -39,18 +53,21 @@ export const pageConservation: StateInvariant<ZoneState> = {
       let pcp = 0
       let allocated = 0
       let discard = 0
+      let captured = 0
       for (let p = z.startPfn; p < z.endPfn; p++) {
         const f = s.frame[p]
         if (f === FRAME_BUDDY) buddy++
         else if (f === FRAME_PCP) pcp++
         else if (f === FRAME_ALLOCATED) allocated++
         else if (f === FRAME_DISCARD) discard++
+        else if (f === FRAME_CAPTURED) captured++
       }
-      if (buddy + pcp + allocated + discard !== z.managed)
+      if (buddy + pcp + allocated + discard + captured !== z.managed)
         return violation(
           CONSERVATION,
-          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard} = ${buddy + allocated + pcp + discard}, managed ${z.managed}`,
+          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard}${captured > 0 ? ` + captured ${captured}` : ''} = ${buddy + allocated + pcp + discard + captured}, managed ${z.managed}`,
         )
+      if (captured !== z.capturedPages) return violation(CONSERVATION, `${z.name}: ${z.capturedPages} pages counted captured, ${captured} frames are`)
       if (buddy !== z.buddyPages || pcp !== z.pcpPages || allocated !== z.allocatedPages || discard !== z.discardPages)
         return violation(
           CONSERVATION,

@@ -6,7 +6,18 @@ import type { SnapshotPart } from '../snapshotPart'
 import type { ZoneInfo } from './state'
 
 /** The fields of ZoneInfo that events change. */
-const COUNTERS = ['managed', 'nrFreePages', 'buddyPages', 'pcpPages', 'allocatedPages', 'discardPages', 'nrIsolatePageblock'] as const satisfies readonly (keyof ZoneInfo)[]
+const COUNTERS = [
+  'managed',
+  'nrFreePages',
+  'buddyPages',
+  'pcpPages',
+  'allocatedPages',
+  'discardPages',
+  'nrIsolatePageblock',
+  'capturedPages',
+] as const satisfies readonly (keyof ZoneInfo)[]
+/** Snapshots stored before page isolation captured pages lack the last counter: it was 0 then. */
+const COUNTERS_BEFORE_CAPTURE = COUNTERS.length - 1
 
 /** Per zone, its COUNTERS in order. */
 const Counters = t.array(t.array(Int))
@@ -40,8 +51,8 @@ export const zoneSnapshot: SnapshotPart<Counters> = {
     if (saved.length !== s.zone.zones.length) return `${saved.length} zones saved, the machine has ${s.zone.zones.length}`
     for (const [i, z] of s.zone.zones.entries()) {
       const c = saved[i]!
-      if (c.length !== COUNTERS.length) return `zone ${z.name}: ${c.length} counters saved, not ${COUNTERS.length}`
-      COUNTERS.forEach((k, j) => (z[k] = c[j]!))
+      if (c.length !== COUNTERS.length && c.length !== COUNTERS_BEFORE_CAPTURE) return `zone ${z.name}: ${c.length} counters saved, not ${COUNTERS.length}`
+      COUNTERS.forEach((k, j) => (z[k] = c[j] ?? 0))
     }
     return null
   },

@@ -13,6 +13,7 @@ export const FRAME_BUDDY = 1 // inside a free block on a free_area list
 export const FRAME_PCP = 2 // an order-0 page on a CPU's per-cpu list
 export const FRAME_ALLOCATED = 3 // inside a block a user holds
 export const FRAME_DISCARD = 4 // a discarded page waiting on a CPU's discarded-page list (or being collected)
+export const FRAME_CAPTURED = 5 // on an isolation_info page list (the 2007 patch's design): neither free nor in use
 
 export interface ZoneInfo {
   readonly idx: number
@@ -35,6 +36,8 @@ export interface ZoneInfo {
   discardPages: number
   /** zone->nr_isolate_pageblock: has_isolate_pageblock() reads it. */
   nrIsolatePageblock: number
+  /** Pages captured on isolation_info lists (the 2007 patch's design): out of free_area[], not in use. */
+  capturedPages: number
 }
 
 export interface ZoneState {
@@ -124,6 +127,7 @@ export const createZoneState = (m: MachineBooted['data']): ZoneState => {
       allocatedPages: 0,
       discardPages: 0,
       nrIsolatePageblock: 0,
+      capturedPages: 0,
     }
   })
   const nFreeLists = nZones * MAX_ORDER * MIGRATE_TYPES

@@ -7,7 +7,6 @@ import { MIGRATE_ISOLATE } from '../../../events/codecs'
 import { fileVpn } from '../../../projections/mm/state'
 import { PG_discarded, PG_writable } from '../../../projections/pages/state'
 import { pageblockMigratetype, pcpCountIdx, zoneOf } from '../../../projections/zone/state'
-import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
 import { point, type Cpu, type Path } from '../../sim/cpu'
 import { siteAt } from '../../sim/decisions'
@@ -95,12 +94,11 @@ export const do_discard_fault = function* (k: Kernel, cpu: Cpu, mm: number, vpn:
   yield* put_page(k, cpu, pfn)
 }
 
-/** The pcp migratetype free_cold_page records for a collected page: its pageblock's type. */
-const pcpMigratetype = (k: Kernel, pfn: number): number => {
-  const mt = pageblockMigratetype(k.state.zone, pfn)
-  assert(mt !== MIGRATE_ISOLATE, 'collected pages are not in isolated pageblocks (isolation is not modelled yet)')
-  return mt
-}
+/**
+ * The pcp migratetype free_cold_page records for a collected page: its pageblock's type, which is
+ * MIGRATE_ISOLATE when the page lies in a range being isolated (a hot-remove, a CMA allocation).
+ */
+const pcpMigratetype = (k: Kernel, pfn: number): number => pageblockMigratetype(k.state.zone, pfn)
 
 /**
  * free_cold_page for one collected page, as free_hot_cold_page(page, 1) does it: its own
@@ -112,7 +110,16 @@ const free_collected_page = function* (k: Kernel, cpu: Cpu, pfn: number, from: n
   const perCpu = new Array<number>(k.cpus.length).fill(0)
   perCpu[from] = 1
   local_irq_disable(cpu)
-  k.emit(cpu, 'DiscardCollectionFreed', { pfns: [pfn], perCpu, mts: [pcpMigratetype(k, pfn)] }, cause)
+  const mt = pcpMigratetype(k, pfn)
+  k.emit(cpu, 'DiscardCollectionFreed', { pfns: [pfn], perCpu, mts: [mt] }, cause)
+  if (mt === MIGRATE_ISOLATE && k.isolation.discardIntoIsolated === 'isolate-check') {
+    // As v4.13's free_hot_cold_page would: an isolated pageblock's page does not stay on a pcp
+    // list. The cold page is the tail of the MOVABLE list, the first free_pcppages_bulk takes.
+    const lock = k.zoneLocks[zoneOf(s, pfn)]!
+    yield* spin_lock(k.sim, cpu, lock)
+    free_pcppages_bulk(k, cpu, zoneOf(s, pfn), 1, 'drain')
+    spin_unlock(k.sim, cpu, lock)
+  }
   yield* pcp_trim_to_high(k, cpu, zoneOf(s, pfn))
   local_irq_enable(k.sim, cpu)
 }
