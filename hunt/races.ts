@@ -39,6 +39,9 @@ export const RACE_VARIANTS: readonly RaceVariant[] = [
   race('workloads/anon-vma-prepare.json', 'anonVmaPrepare', 'unchecked', 'recheck', 'rmap.prepare-once', 20),
   race('workloads/anon-vma-lock-rmap.json', 'lockRmap', 'off', 'on', 'rmap.walk-complete', 20),
   race('workloads/anon-vma-reuse.json', 'anonVmaReuse', 'degree', 'fixed', 'rmap.reuse-unused', 5),
+  // Page isolation (mm/page_isolation.c): Kravetz 2018 (2c7452a075d4), and guest page hinting beside hot-remove.
+  race('workloads/isolation-contig.json', 'isolateRecheck', 'off', 'on', 'isolation.no-alloc-inside', 5),
+  race('workloads/isolation-discard.json', 'discardIntoIsolated', 'pcp', 'isolate-check', 'hinting-isolation.collected-page-reallocated', 20),
 ]
 
 /** The variant's workload variants with the protection off, or on. */
