@@ -24,6 +24,7 @@ import { eventMonitors } from '../projections/state'
 import { WaitQueue } from './sim/sync'
 import { PctStrategy } from './sim/pct'
 import { assert } from '../lib'
+import { reporting_register } from './mm/reporting'
 
 /** Follow a recorded schedule while it fits, then go on with the seeded strategy. */
 export interface ReplayInput {
@@ -137,6 +138,7 @@ export class Run {
     input.log?.info({ seed, ...config, strategy: strategy.name, cpus: cpus.length, units: this.compiled.units }, 'run starts')
     if (config.monitors) for (const m of eventMonitors) kernel.addMonitor(m)
     memblock_free_all(kernel, cpus[0]!)
+    reporting_register(kernel)
     this.ctx = {
       k: kernel,
       tags: new Tags(),

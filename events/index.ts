@@ -53,6 +53,19 @@ import {
   VmaRemoved,
   VmaSplit,
 } from './anon'
+import {
+  AerationActiveCleared,
+  AerationBoundariesPopulated,
+  AerationRequestCleared,
+  BoundaryMoved,
+  FreeListRotated,
+  ReportingHostReacted,
+  ReportingPagesPulled,
+  ReportingPagesReturned,
+  ReportingRequested,
+  ReportingWorkFinished,
+  ReportingWorkStarted,
+} from './reporting'
 import { formatErrors } from './report'
 
 export * from './codecs'
@@ -62,6 +75,7 @@ export * from './buddy'
 export * from './run'
 export * from './hinting'
 export * from './anon'
+export * from './reporting'
 export * from './report'
 export * from './strict'
 export * from './schedule'
@@ -123,6 +137,17 @@ export const eventCodecs = {
   InvariantViolated,
   DeadlockDetected,
   OpSkipped,
+  ReportingRequested,
+  ReportingWorkStarted,
+  ReportingPagesPulled,
+  AerationRequestCleared,
+  ReportingHostReacted,
+  AerationBoundariesPopulated,
+  ReportingPagesReturned,
+  BoundaryMoved,
+  AerationActiveCleared,
+  FreeListRotated,
+  ReportingWorkFinished,
 } as const
 
 export type EventType = keyof typeof eventCodecs

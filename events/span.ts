@@ -50,6 +50,10 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
       return { pfn: e.data.pfn, npages: 1 }
+    case 'FreeListRotated':
+      return { pfn: e.data.pfn, npages: 1 << e.data.order }
+    case 'BoundaryMoved':
+      return e.data.pfn < 0 ? null : { pfn: e.data.pfn, npages: 1 }
     case 'DiscardListSpliced':
     case 'DiscardCollectionFreed':
     case 'DiscardCollectionStarted':
@@ -63,6 +67,15 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'MachineBooted':
     case 'PcpDrained':
     case 'PageAllocFailed':
+    case 'ReportingPagesPulled':
+    case 'ReportingPagesReturned':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'AerationActiveCleared':
+    case 'ReportingWorkFinished':
     case 'DeadlockDetected':
     case 'OpSkipped':
     case 'VmaMapped':
@@ -85,6 +98,8 @@ export const eventSpan = (e: MmEvent): Span | null => {
 export const eventPfns = (e: MmEvent): readonly number[] | null => {
   switch (e.type) {
     case 'DiscardListSpliced':
+    case 'ReportingPagesPulled':
+    case 'ReportingPagesReturned':
     case 'DiscardCollectionFreed':
       return e.data.pfns
     case 'MachineBooted':
@@ -140,6 +155,15 @@ export const eventPfns = (e: MmEvent): readonly number[] | null => {
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
       return null
     default:
       return absurd(e)

@@ -3,7 +3,7 @@
 // evolve functions handle exactly the events that name them here.
 import type { EventType } from '../events'
 
-export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma'
+export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma' | 'boundary'
 
 export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly ProjectionName[] } = {
   MachineBooted: [], // creates the state
@@ -61,4 +61,15 @@ export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly Projection
   InvariantViolated: [],
   DeadlockDetected: [],
   OpSkipped: [],
+  ReportingRequested: ['boundary'],
+  ReportingWorkStarted: ['boundary'],
+  ReportingPagesPulled: ['zone', 'boundary'],
+  AerationRequestCleared: ['boundary'],
+  ReportingHostReacted: ['boundary'],
+  AerationBoundariesPopulated: ['boundary'],
+  ReportingPagesReturned: ['zone', 'boundary'],
+  BoundaryMoved: ['boundary'],
+  AerationActiveCleared: ['boundary'],
+  FreeListRotated: ['zone'],
+  ReportingWorkFinished: ['boundary'],
 }

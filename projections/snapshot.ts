@@ -17,6 +17,7 @@ import { pagesSnapshot } from './pages/snapshot'
 import { createState, type MmState } from './state'
 import { statsSnapshot } from './stats'
 import { zoneSnapshot } from './zone/snapshot'
+import { boundarySnapshot } from './boundary/snapshot'
 import type { SnapshotPart, StateArray } from './snapshotPart'
 
 export type { SnapshotPart, StateArray } from './snapshotPart'
@@ -33,6 +34,7 @@ export const SNAPSHOT_PART_OF: { readonly [K in Exclude<keyof MmState, 'machine'
   mms: mmsSnapshot,
   stats: statsSnapshot,
   anonVma: anonVmaSnapshot,
+  boundary: boundarySnapshot,
 }
 
 /** The parts in a fixed order (the record's): the order of the image's sections. */

@@ -20,6 +20,10 @@ import type { EventMonitor, StateInvariant } from './invariants'
 import { hintingInvariants } from './hinting/invariants'
 import { hintingMonitors } from './hinting/monitors'
 import { zoneInvariants } from './zone/invariants'
+import { createBoundaryState, reportingConfigOf, type BoundaryState } from './boundary/state'
+import { boundaryHooks } from './boundary/hooks'
+import { evolveBoundary } from './boundary/evolve'
+import { boundaryInvariants, boundaryMonitors } from './boundary/invariants'
 
 export interface MmState {
   readonly machine: MachineBooted['data']
@@ -31,17 +35,26 @@ export interface MmState {
   /** Anonymous memory's reverse mapping: VMAs, anon_vmas and their chains, each anonymous page's rmap. */
   readonly anonVma: AnonVmaState
   readonly stats: StatsState
+  /** Free page reporting (aeration or page reporting): the boundaries, flags, batch and host counts; null when off. */
+  readonly boundary: BoundaryState | null
 }
 
-export const createState = (boot: MachineBooted['data']): MmState => ({
-  machine: boot,
-  zone: createZoneState(boot),
-  pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
-  cpus: createCpusState(boot.cpus),
-  mms: createMmsState(),
-  anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
-  stats: createStats(),
-})
+export const createState = (boot: MachineBooted['data']): MmState => {
+  const zone = createZoneState(boot)
+  const reporting = reportingConfigOf(boot)
+  const boundary = reporting === null ? null : createBoundaryState(reporting, boot)
+  if (boundary !== null) zone.reporting = boundaryHooks(boundary, zone)
+  return {
+    machine: boot,
+    zone,
+    pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
+    cpus: createCpusState(boot.cpus),
+    mms: createMmsState(),
+    anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
+    stats: createStats(),
+    boundary,
+  }
+}
 
 /** Applies one event to every projection: the only way a run's state changes. */
 export const evolve = (s: MmState, e: MmEvent): void => {
@@ -51,6 +64,7 @@ export const evolve = (s: MmState, e: MmEvent): void => {
   evolveMms(s.mms, s.zone, e)
   evolveAnonVma(s.anonVma, s.mms, e)
   evolveStats(s.stats, e)
+  if (s.boundary !== null) evolveBoundary(s.boundary, s.zone, e)
 }
 
 /**
@@ -80,7 +94,7 @@ const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
 })
 
 /** Every state invariant, over the whole projected state; checkable at any seq. */
-export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants]
+export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants, ...boundaryInvariants]
 
 /** Every transition invariant, checked on each event before it applies. */
-export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors]
+export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors, ...boundaryMonitors]

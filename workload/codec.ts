@@ -182,6 +182,8 @@ export const VARIANT_VALUES = {
   lockRmap: ['on', 'off'],
   anonVmaReuse: ['fixed', 'degree', 'off'],
   anonVmaPrepare: ['recheck', 'unchecked'],
+  reporting: ['off', 'aeration', 'page-reporting'],
+  delFromBoundary: ['always', 'skip-when-allocated'],
 } as const
 
 /**
@@ -200,6 +202,10 @@ export const Variants = strictObject(
     lockRmap: oneOf(VARIANT_VALUES.lockRmap),
     anonVmaReuse: oneOf(VARIANT_VALUES.anonVmaReuse),
     anonVmaPrepare: oneOf(VARIANT_VALUES.anonVmaPrepare),
+    /** Free page reporting: the aeration RFC, mainline mm/page_reporting.c, or none (the default). */
+    reporting: oneOf(VARIANT_VALUES.reporting),
+    /** The RFC's aerator_del_from_boundary on every delete, or skipped when the boundary block is allocated (the race). */
+    delFromBoundary: oneOf(VARIANT_VALUES.delFromBoundary),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>
@@ -232,6 +238,21 @@ export const HostSpec = strictObject(
 )
 export type HostSpec = t.TypeOf<typeof HostSpec>
 
+/** The free page reporting device (virtio-balloon's reporting queue) and what the host does with a batch. */
+export const ReportingDeviceSpec = strictObject(
+  'reporting device',
+  {},
+  {
+    /** Blocks per batch (default 32: PAGE_REPORTING_CAPACITY, the RFC's aerator capacity). */
+    capacity: intIn(1, 1 << 16, 'a capacity 1..65536'),
+    /** Simulated time the host takes to process one batch (default 1 ms). */
+    latencyNs: intIn(1, 2 ** 40, 'a time in ns 1..2^40'),
+    /** The host releases the batch's backing (default true); false acknowledges without freeing, as QEMU does with the balloon inhibited (VFIO). */
+    hostFrees: t.boolean,
+  },
+)
+export type ReportingDeviceSpec = t.TypeOf<typeof ReportingDeviceSpec>
+
 export const Settings = strictObject(
   'settings',
   {},
@@ -246,7 +267,7 @@ export const Settings = strictObject(
 const WorkloadFields = strictObject(
   'a workload',
   { version: t.literal(WORKLOAD_VERSION), name: t.string, machine: MachineSpec, ops: t.array(Op) },
-  { description: t.string, variants: Variants, host: HostSpec, settings: Settings },
+  { description: t.string, variants: Variants, host: HostSpec, settings: Settings, reportingDevice: ReportingDeviceSpec },
 )
 export type Workload = t.TypeOf<typeof WorkloadFields>
 /** The format: its fields, and simulated time bounded so that every accepted run ends readable. */

@@ -62,6 +62,8 @@ export const SITES = [
   'cpu_down', // waiting for the target CPU to park
   'cpu_up', // after bringing the target CPU online
   'host_pass', // the host's next reclaim pass, from its clock hand
+  'reporting_work', // free page reporting's delayed work (aerator_cycle, page_reporting_process), by zone
+  'reporting_react', // the host processing a reporting batch, by zone
 ] as const
 export type SiteName = (typeof SITES)[number]
 

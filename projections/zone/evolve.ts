@@ -3,8 +3,23 @@
 import { type EventOf, type MmEvent } from '../../events'
 import { MIGRATE_ISOLATE } from '../../events/codecs'
 import { absurd, assert } from '../../lib'
-import { freeListAdd, freeListDel, pcpListAdd, pcpListDel } from './lists'
-import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
+import { freeListAdd, freeListDel, freeListInsertBefore, freeListRotateToFront, pcpListAdd, pcpListDel } from './lists'
+import {
+  FRAME_ABSENT,
+  FRAME_ALLOCATED,
+  FRAME_BUDDY,
+  FRAME_DISCARD,
+  FRAME_PCP,
+  FRAME_REPORTING,
+  NIL,
+  zoneOf,
+  freeListIdx,
+  nrFreeIdx,
+  pcpCountIdx,
+  pcpListIdx,
+  pcpListMt,
+  type ZoneState,
+} from './state'
 
 /** Frees counted in NR_FREE_PAGES: everything but MIGRATE_ISOLATE (__mod_zone_freepage_state). */
 const freepageDelta = (mt: number, pages: number): number => (mt === MIGRATE_ISOLATE ? 0 : pages)
@@ -24,9 +39,10 @@ const markFrames = (s: ZoneState, pfn: number, pages: number, state: number): vo
   s.frame.fill(state, pfn, pfn + pages)
 }
 
-const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number): number => {
+const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, allocated = false): number => {
   const mt = s.listMt[pfn]!
   assert(s.freeOrder[pfn] === order, 'a free block of this order starts here')
+  s.reporting?.blockLeaving(zone, pfn, order, mt, allocated)
   freeListDel(s, freeListIdx(zone, order, mt), pfn)
   s.nrFree[nrFreeIdx(zone, order)]!--
   s.freeOrder[pfn] = -1
@@ -35,7 +51,10 @@ const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number): n
 }
 
 const addFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, mt: number, atTail: boolean): void => {
-  freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
+  // aerator_get_tail: while a zone is being aerated, tail inserts land above the aerated run.
+  const anchor = atTail && s.reporting !== null ? s.reporting.tailAnchor(zone, order, mt) : NIL
+  if (anchor !== NIL) freeListInsertBefore(s, freeListIdx(zone, order, mt), anchor, pfn)
+  else freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
   s.nrFree[nrFreeIdx(zone, order)]!++
   s.freeOrder[pfn] = order
   s.listMt[pfn] = mt
@@ -46,7 +65,7 @@ const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
   const z = s.zones[zone]!
   assert(s.frame[pfn] === FRAME_BUDDY, 'allocated block was free')
   assert(s.freeHead[freeListIdx(zone, fromOrder, mt)] === pfn, '__rmqueue_smallest takes the list head')
-  delFreeBlock(s, zone, pfn, fromOrder)
+  delFreeBlock(s, zone, pfn, fromOrder, true)
   // expand(): the upper half at each order goes back to the head of the same list.
   for (let high = fromOrder; high > order;) {
     high--
@@ -197,6 +216,46 @@ const collectionFreed = (s: ZoneState, e: EventOf<'DiscardCollectionFreed'>): vo
   }
 }
 
+/** get_aeration_page / __isolate_free_page: each block leaves its list for the reporting batch. */
+const reportingPagesPulled = (s: ZoneState, e: EventOf<'ReportingPagesPulled'>): void => {
+  const { zone, pfns, orders, mts } = e.data
+  const z = s.zones[zone]!
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!
+    const order = orders[i]!
+    assert(s.frame[pfn] === FRAME_BUDDY && s.listMt[pfn] === mts[i], `pulled block ${pfn} is free on free_list[${mts[i]}]`)
+    delFreeBlock(s, zone, pfn, order)
+    markFrames(s, pfn, 1 << order, FRAME_REPORTING)
+    z.buddyPages -= 1 << order
+    z.nrFreePages -= freepageDelta(mts[i]!, 1 << order)
+  }
+}
+
+/** put_aeration_page / __putback_isolated_page: __free_one_page to the tail, each block in turn. */
+const reportingPagesReturned = (s: ZoneState, e: EventOf<'ReportingPagesReturned'>): void => {
+  const { zone, pfns, orders, mts, merges, reported } = e.data
+  const z = s.zones[zone]!
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!
+    const mt = mts[i]!
+    const pages = 1 << orders[i]!
+    assert(s.frame[pfn] === FRAME_REPORTING, `returned block ${pfn} was in the batch`)
+    markFrames(s, pfn, pages, FRAME_BUDDY)
+    z.buddyPages += pages
+    z.nrFreePages += freepageDelta(mt, pages)
+    let head = pfn
+    let o = orders[i]!
+    for (let m = 0; m < merges[i]!; m++) {
+      const buddy = head ^ (1 << o)
+      delFreeBlock(s, zone, buddy, o)
+      head &= buddy
+      o++
+    }
+    addFreeBlock(s, zone, head, o, mt, true)
+    s.reporting?.blockReturned(zone, head, o, mt, merges[i]! > 0, reported)
+  }
+}
+
 /** Applies one event to the zone projection; every event type is listed, so a new one must be placed. */
 export const evolveZone = (s: ZoneState, e: MmEvent): void => {
   switch (e.type) {
@@ -218,6 +277,12 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
       return discardQueued(s, e)
     case 'DiscardCollectionFreed':
       return collectionFreed(s, e)
+    case 'ReportingPagesPulled':
+      return reportingPagesPulled(s, e)
+    case 'ReportingPagesReturned':
+      return reportingPagesReturned(s, e)
+    case 'FreeListRotated':
+      return freeListRotateToFront(s, freeListIdx(e.data.zone, e.data.order, e.data.mt), e.data.pfn)
     // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
     case 'MachineBooted':
     case 'PcpDrained':
@@ -264,6 +329,14 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'ReportingWorkFinished':
     case 'OpSkipped':
       return
     default:

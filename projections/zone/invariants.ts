@@ -3,7 +3,21 @@
 // corrupted state is caught whichever field was corrupted.
 import { MAX_ORDER, MIGRATETYPE_NAMES, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../../events/codecs'
 import { violation, type StateInvariant, type Violation } from '../invariants'
-import { FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, NIL, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneInfo, type ZoneState } from './state'
+import {
+  FRAME_ALLOCATED,
+  FRAME_BUDDY,
+  FRAME_DISCARD,
+  FRAME_PCP,
+  FRAME_REPORTING,
+  NIL,
+  freeListIdx,
+  nrFreeIdx,
+  pcpCountIdx,
+  pcpListIdx,
+  pcpListMt,
+  type ZoneInfo,
+  type ZoneState,
+} from './state'
 
 /** Calls `visit` for each block on free_list[mt] of `order`; stops (and reports) on a cycle. */
 const walkFreeList = (s: ZoneState, zone: number, order: number, mt: number, visit: (pfn: number) => Violation | null): Violation | null => {
@@ -39,17 +53,20 @@ export const pageConservation: StateInvariant<ZoneState> = {
       let pcp = 0
       let allocated = 0
       let discard = 0
+      // Blocks in a reporting batch are on no list and with no user; projections/boundary counts them.
+      let batch = 0
       for (let p = z.startPfn; p < z.endPfn; p++) {
         const f = s.frame[p]
         if (f === FRAME_BUDDY) buddy++
         else if (f === FRAME_PCP) pcp++
         else if (f === FRAME_ALLOCATED) allocated++
         else if (f === FRAME_DISCARD) discard++
+        else if (f === FRAME_REPORTING) batch++
       }
-      if (buddy + pcp + allocated + discard !== z.managed)
+      if (buddy + pcp + allocated + discard + batch !== z.managed)
         return violation(
           CONSERVATION,
-          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard} = ${buddy + allocated + pcp + discard}, managed ${z.managed}`,
+          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard}${batch > 0 ? ` + reporting batch ${batch}` : ''} = ${buddy + allocated + pcp + discard + batch}, managed ${z.managed}`,
         )
       if (buddy !== z.buddyPages || pcp !== z.pcpPages || allocated !== z.allocatedPages || discard !== z.discardPages)
         return violation(

@@ -13,6 +13,20 @@ export const FRAME_BUDDY = 1 // inside a free block on a free_area list
 export const FRAME_PCP = 2 // an order-0 page on a CPU's per-cpu list
 export const FRAME_ALLOCATED = 3 // inside a block a user holds
 export const FRAME_DISCARD = 4 // a discarded page waiting on a CPU's discarded-page list (or being collected)
+export const FRAME_REPORTING = 5 // inside a free block pulled into a reporting batch (aeration or page reporting)
+
+/**
+ * Free page reporting's view into the free lists (projections/boundary/hooks.ts). Null when the
+ * run reports nothing, so that the lists behave exactly as they always did.
+ */
+export interface FreeListHooks {
+  /** aerator_get_tail: the block a tail insert goes in front of (the boundary), or NIL for the list's own tail. */
+  tailAnchor(zone: number, order: number, mt: number): number
+  /** del_page_from_free_area's clear_page_aerated / PageReported clear, before the block leaves its list; `allocated` when it leaves for a user. */
+  blockLeaving(zone: number, pfn: number, order: number, mt: number, allocated: boolean): void
+  /** A block a reporting drain put back (after its merges): aerated or reported unless it merged. */
+  blockReturned(zone: number, pfn: number, order: number, mt: number, merged: boolean, reported: boolean): void
+}
 
 export interface ZoneInfo {
   readonly idx: number
@@ -75,6 +89,8 @@ export interface ZoneState {
   readonly pcpTail: Int32Array
   readonly pcpLen: Int32Array
   readonly pcpCount: Int32Array
+  /** Set by createState when the run reports free memory (projections/boundary). */
+  reporting: FreeListHooks | null
 }
 
 export const freeListIdx = (zone: number, order: number, mt: number): number => (zone * MAX_ORDER + order) * MIGRATE_TYPES + mt
@@ -154,5 +170,6 @@ export const createZoneState = (m: MachineBooted['data']): ZoneState => {
     pcpTail: new Int32Array(nPcpLists).fill(NIL),
     pcpLen: new Int32Array(nPcpLists),
     pcpCount: new Int32Array(m.cpus * nZones),
+    reporting: null,
   }
 }
