@@ -9,6 +9,7 @@ import { BLOCK_EVENTS, SNAPSHOT_EVERY_DEFAULT } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, formatNs, strategyText, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
+import { renderReportingSummary } from '../../projections'
 import { simulating } from '../simulating'
 
 export { hintingSummary, runToStore, type HintingSummary, type RunOptions, type RunSummary } from '../../hunt/runToStore'
@@ -49,6 +50,7 @@ export const renderRunSummary = (r: RunSummary): string => {
       .join('; ') +
     '\n'
   if (r.hinting !== null) out += renderHintingSummary(r.hinting)
+  if (r.reporting !== null) out += renderReportingSummary(r.reporting)
   out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
   if (r.invariants.violations === 0) out += 'invariants: all hold\n'
   else {

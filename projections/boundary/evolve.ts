@@ -5,7 +5,7 @@ import type { EventOf, MmEvent } from '../../events'
 import { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../events/codecs'
 import { assert } from '../../lib'
 import { NIL, freeListIdx, nrFreeIdx, type ZoneState } from '../zone/state'
-import { PAGE_REPORTING_ACTIVE, PAGE_REPORTING_IDLE, PAGE_REPORTING_REQUESTED, TIMELINE_POINTS_MAX, isAeration, type BoundaryState, type TimelinePoint } from './state'
+import { CYCLES_MAX, PAGE_REPORTING_ACTIVE, PAGE_REPORTING_IDLE, PAGE_REPORTING_REQUESTED, TIMELINE_POINTS_MAX, isAeration, type BoundaryState, type TimelinePoint } from './state'
 
 /** Free pages in blocks of the reporting order or above, outside MIGRATE_ISOLATE lists: what can be reported. */
 export const reportablePages = (b: BoundaryState, s: ZoneState): number => {
@@ -22,8 +22,17 @@ export const reportedPages = (b: BoundaryState): number => {
   return n
 }
 
+/** Keeps at most `max` entries: past it the last one stands for the rest. */
+const pushCapped = <T>(list: T[], item: T, max: number): void => {
+  if (list.length < max) list.push(item)
+  else list[max - 1] = item
+}
+
 const pulled = (b: BoundaryState, e: EventOf<'ReportingPagesPulled'>): void => {
   const { pfns, orders, mts } = e.data
+  if (b.batch.pfns.length === 0) pushCapped(b.cycles, [e.t, 0, 0, 0, 0, -1], CYCLES_MAX)
+  const cycle = b.cycles[b.cycles.length - 1]!
+  for (const o of orders) cycle[1] += 1 << o
   for (let i = 0; i < pfns.length; i++) {
     b.batch.pfns.push(pfns[i]!)
     b.batch.orders.push(orders[i]!)
@@ -35,6 +44,8 @@ const pulled = (b: BoundaryState, e: EventOf<'ReportingPagesPulled'>): void => {
 
 const hostReacted = (b: BoundaryState, e: EventOf<'ReportingHostReacted'>): void => {
   b.reacts++
+  const cycle = b.cycles[b.cycles.length - 1]
+  if (cycle !== undefined) cycle[2] += e.data.pages
   const { pfns, orders } = b.batch
   if (!e.data.freed) {
     b.ackedNotFreedPages += e.data.pages
@@ -57,14 +68,21 @@ const returned = (b: BoundaryState, s: ZoneState, e: EventOf<'ReportingPagesRetu
     b.returnedPages += 1 << orders[i]!
     if (merges[i]! > 0) b.mergedPages += 1 << orders[i]!
   }
+  const cycle = b.cycles[b.cycles.length - 1]!
+  for (let i = 0; i < pfns.length; i++) {
+    cycle[3] += 1 << orders[i]!
+    if (merges[i]! > 0) cycle[4] += 1 << orders[i]!
+  }
   b.batch.pfns.splice(0, pfns.length)
   b.batch.orders.splice(0, pfns.length)
   b.batch.mts.splice(0, pfns.length)
   const reported = reportedPages(b)
   const reportable = reportablePages(b, s)
-  const point: TimelinePoint = [e.t, reported, reportable, b.unbackedPages]
-  if (b.timeline.length < TIMELINE_POINTS_MAX) b.timeline.push(point)
-  else b.timeline[TIMELINE_POINTS_MAX - 1] = point
+  // A point per batch, when its last block is back.
+  if (b.batch.pfns.length === 0) {
+    cycle[5] = e.t
+    pushCapped(b.timeline, [e.t, reported, reportable, b.unbackedPages] as TimelinePoint, TIMELINE_POINTS_MAX)
+  }
   if (b.fullyReportedAtNs < 0 && reportable > 0 && reported >= reportable) b.fullyReportedAtNs = e.t
 }
 

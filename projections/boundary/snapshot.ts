@@ -28,6 +28,8 @@ const Saved = t.type({
   batch: t.type({ pfns: t.array(Int), orders: t.array(Int), mts: t.array(Int) }),
   counters: t.array(Int),
   timeline: t.array(t.tuple([Int, Int, Int, Int])),
+  /** Each a Cycle: six numbers (io-ts tuples stop at five). */
+  cycles: t.array(t.array(Int)),
 })
 type Saved = t.TypeOf<typeof Saved>
 type Part = Saved | null | undefined
@@ -52,6 +54,7 @@ export const boundarySnapshot: SnapshotPart<Part> = {
           batch: { pfns: [...b.batch.pfns], orders: [...b.batch.orders], mts: [...b.batch.mts] },
           counters: COUNTERS.map((k) => b[k]),
           timeline: b.timeline.map((p) => [...p]),
+          cycles: b.cycles.map((c): number[] => [...c]),
         },
   codec: t.union([Saved, t.null, t.undefined]),
   load: ({ boundary: b }, saved) => {
@@ -60,6 +63,8 @@ export const boundarySnapshot: SnapshotPart<Part> = {
     COUNTERS.forEach((k, i) => (b[k] = saved.counters[i]!))
     b.batch = { pfns: [...saved.batch.pfns], orders: [...saved.batch.orders], mts: [...saved.batch.mts] }
     b.timeline = saved.timeline.map(([a, c, d, e]) => [a, c, d, e])
+    if (saved.cycles.some((c) => c.length !== 6)) return 'a saved cycle is not six numbers'
+    b.cycles = saved.cycles.map(([a, c, d, e, f, g]) => [a!, c!, d!, e!, f!, g!])
     return setNumbers(b.requested, saved.requested, 'requested') ?? setNumbers(b.active, saved.active, 'active')
   },
 }

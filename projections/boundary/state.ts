@@ -17,6 +17,12 @@ export const PAGE_REPORTING_ACTIVE = 2
 /** Points of the reported-share curve kept at most (one per returned batch); later batches only move the last. */
 export const TIMELINE_POINTS_MAX = 4096
 
+/** Cycles kept at most (fill, react, drain of one batch each); later ones only move the last. */
+export const CYCLES_MAX = 4096
+
+/** One cycle: when its first block was pulled, pages pulled, pages the host reacted to, pages returned (and of those merged), when it ended (-1: in flight). */
+export type Cycle = [startNs: number, pulledPages: number, reactedPages: number, returnedPages: number, mergedPages: number, endNs: number]
+
 /** One point of the curve: simulated time, pages reported (or aerated), reportable free pages, pages whose backing the host released. */
 export type TimelinePoint = [tNs: number, reportedPages: number, reportablePages: number, unbackedPages: number]
 
@@ -59,6 +65,8 @@ export interface BoundaryState {
   refaults: number
   /** The reported share over time, a point per returned batch (at most TIMELINE_POINTS_MAX). */
   timeline: TimelinePoint[]
+  /** Each batch's phases (at most CYCLES_MAX). */
+  cycles: Cycle[]
   /** When the reported share of reportable free memory first reached 100 %, or -1. */
   fullyReportedAtNs: number
 }
@@ -91,6 +99,7 @@ export const createBoundaryState = (config: ReportingConfig, boot: MachineBooted
     unbackedPages: 0,
     refaults: 0,
     timeline: [],
+    cycles: [],
     fullyReportedAtNs: -1,
   }
 }

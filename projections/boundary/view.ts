@@ -7,7 +7,7 @@ import type { MmState } from '../state'
 import { NIL, freeListIdx, type ZoneState } from '../zone/state'
 import { padLeft, padRight } from '../printf'
 import { reportablePages, reportedPages } from './evolve'
-import { PAGE_REPORTING_ACTIVE, PAGE_REPORTING_REQUESTED, isAeration, type BoundaryState, type TimelinePoint } from './state'
+import { PAGE_REPORTING_ACTIVE, PAGE_REPORTING_REQUESTED, isAeration, type BoundaryState, type Cycle, type TimelinePoint } from './state'
 
 export interface BoundaryListView {
   readonly order: number
@@ -141,5 +141,100 @@ export const renderBoundary = (v: BoundaryView): string => {
   out += v.fullyReportedAtNs === null ? '; never all\n' : `; all first at ${(v.fullyReportedAtNs / 1e9).toFixed(3)} s\n`
   out += `pages pulled ${v.pulledPages}, returned ${v.returnedPages} (${v.mergedPages} merged)\n`
   out += `host: ${v.host.freedPages} pages released, ${v.host.ackedNotFreedPages} acknowledged without release; ${v.host.unbackedPages} without backing now, ${v.host.refaults} zero-filled refaults\n`
+  return out
+}
+
+/** Points of the reported-share curve a summary shows at most. */
+export const CURVE_POINTS_MAX = 12
+/** Cycles a summary lists: the first ones and the last. */
+export const CYCLES_SHOWN_MAX = 6
+
+export interface ReportingSummary {
+  readonly mechanism: string
+  readonly capacity: number
+  readonly latencyNs: number
+  readonly hostFrees: boolean
+  readonly passes: number
+  readonly cycles: number
+  /** The first cycles and the last: [start ns, pulled, reacted, returned, merged pages, end ns]. */
+  readonly cyclesShown: readonly Cycle[]
+  readonly pulledPages: number
+  readonly returnedPages: number
+  readonly mergedPages: number
+  readonly reportedPages: number
+  readonly reportablePages: number
+  readonly fullyReportedAtNs: number | null
+  /** The reported share of reportable free memory over time: [ns, percent], sampled. */
+  readonly curve: readonly (readonly [number, number])[]
+  /** What the host holds of the guest, and what each mechanism gave back. */
+  readonly host: {
+    readonly frames: number
+    readonly residentPages: number
+    readonly releasedByReporting: number
+    readonly releasedByHinting: number
+    readonly ackedNotFreedPages: number
+    readonly refaults: number
+  }
+}
+
+/** `n` points of `points`, evenly spaced, the last always among them. */
+const sample = <T>(points: readonly T[], n: number): T[] => {
+  if (points.length <= n) return [...points]
+  const out: T[] = []
+  for (let i = 0; i < n; i++) out.push(points[Math.round((i * (points.length - 1)) / (n - 1))]!)
+  return out
+}
+
+/** The run summary's part for free page reporting; `releasedByHinting` is what guest page hinting's host took (frames not resident). */
+export const reportingSummary = (state: MmState, releasedByHinting = 0): ReportingSummary | null => {
+  const v = boundaryView(state)
+  const b = state.boundary
+  if (v === null || b === null) return null
+  let frames = 0
+  for (const z of state.zone.zones) frames += z.managed
+  const first = b.cycles.slice(0, CYCLES_SHOWN_MAX - 1)
+  return {
+    mechanism: v.mechanism,
+    capacity: v.capacity,
+    latencyNs: v.latencyNs,
+    hostFrees: v.hostFrees,
+    passes: v.passes,
+    cycles: b.cycles.length,
+    cyclesShown: b.cycles.length > first.length ? [...first, b.cycles[b.cycles.length - 1]!] : first,
+    pulledPages: v.pulledPages,
+    returnedPages: v.returnedPages,
+    mergedPages: v.mergedPages,
+    reportedPages: v.reportedPages,
+    reportablePages: v.reportablePages,
+    fullyReportedAtNs: v.fullyReportedAtNs,
+    curve: sample(b.timeline, CURVE_POINTS_MAX).map(([t, reported, reportable]) => [t, reportable === 0 ? 0 : Math.round((1000 * reported) / reportable) / 10] as const),
+    host: {
+      frames,
+      residentPages: frames - b.unbackedPages - releasedByHinting,
+      releasedByReporting: b.unbackedPages,
+      releasedByHinting,
+      ackedNotFreedPages: b.ackedNotFreedPages,
+      refaults: b.refaults,
+    },
+  }
+}
+
+const seconds = (ns: number): string => `${(ns / 1e9).toFixed(3)} s`
+
+export const renderReportingSummary = (r: ReportingSummary): string => {
+  const name = r.mechanism === 'aeration' ? 'free page aeration (RFC v1)' : 'free page reporting (mm/page_reporting.c)'
+  let out = `\n${name}: capacity ${r.capacity}, host latency ${r.latencyNs} ns${r.hostFrees ? '' : ', host acknowledges without freeing'}\n`
+  out += `  passes ${r.passes}, cycles ${r.cycles}; pages pulled ${r.pulledPages}, returned ${r.returnedPages} (${r.mergedPages} merged)\n`
+  out += '  cycle  start         pulled  reacted  returned  merged  end\n'
+  r.cyclesShown.forEach((c, i) => {
+    const n = i === r.cyclesShown.length - 1 && r.cycles > r.cyclesShown.length ? r.cycles : i + 1
+    if (n !== i + 1) out += '  ...\n'
+    out += `  ${padRight(n, 7)}${padRight(seconds(c[0]), 14)}${padLeft(c[1], 6)}${padLeft(c[2], 9)}${padLeft(c[3], 10)}${padLeft(c[4], 8)}  ${c[5] < 0 ? 'in flight' : seconds(c[5])}\n`
+  })
+  out += `  ${r.mechanism === 'aeration' ? 'aerated' : 'reported'} ${r.reportedPages} of ${r.reportablePages} reportable free pages (${percent(r.reportedPages, r.reportablePages)}); `
+  out += r.fullyReportedAtNs === null ? '100 % never reached\n' : `100 % first at ${seconds(r.fullyReportedAtNs)}\n`
+  if (r.curve.length > 0) out += `  share over time  ${r.curve.map(([t, p]) => `${seconds(t)} ${p} %`).join(', ')}\n`
+  const h = r.host
+  out += `  host resident    ${h.residentPages} of ${h.frames} pages; released by reporting ${h.releasedByReporting}, by page hinting ${h.releasedByHinting}; acknowledged without release ${h.ackedNotFreedPages}; zero-filled refaults ${h.refaults}\n`
   return out
 }
