@@ -128,10 +128,13 @@ export const boundaryInvariants: readonly StateInvariant<MmState>[] = [boundaryV
 const boundaryValidEveryEvent: EventMonitor<MmState, MmEvent> = {
   name: `${BOUNDARY_VALID}-between-events`,
   description: 'boundary.valid holds before every event',
-  check: (s) => {
+  check: (s, e) => {
     if (s.boundary === null) return null
     const v = checkBoundaries(s.boundary, s.zone, `${BOUNDARY_VALID}-between-events`)
-    return v === null ? null : v.pfn === undefined ? { message: v.message } : { message: v.message, pfn: v.pfn }
+    if (v === null) return null
+    // Checked before `e` applies: the state that breaks it is the one after the event before.
+    const message = `after seq ${e.seq - 1}: ${v.message}`
+    return v.pfn === undefined ? { message } : { message, pfn: v.pfn }
   },
 }
 
