@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { MmEvent } from '../events'
 import { runInMemory, workload } from './helpers'
 import type { Op, Workload } from '../workload/codec'
+import { compileWorkload } from '../engine/workload/compile'
 
 const MIB_160 = { arch: 'x86' as const, cpus: 1, zones: [{ name: 'Normal', mib: 160 }] }
 const aeration = (ops: Op[], extra: Partial<Workload> = {}): Workload => workload(ops, MIB_160, { variants: { reporting: 'aeration' }, ...extra })
@@ -103,5 +104,22 @@ describe('the aeration cycle (a 160 MiB x86 guest: 40 free order-10 blocks, capa
     const b = result.state.boundary!
     expect(b.nrFreeAerated[10]).toBe(32)
     expect([b.hostFreedPages, b.unbackedPages, b.refaults, b.ackedNotFreedPages]).toEqual([0, 0, 0, 40 * 1024])
+  })
+})
+
+describe('the workload fields of free page reporting', () => {
+  const errors = (w: Workload): string[] => {
+    const c = compileWorkload(w)
+    return 'errors' in c ? c.errors.map((e) => `${e.path}: ${e.message}`) : []
+  }
+  it('delFromBoundary needs reporting aeration, a reportingDevice needs reporting on; off is the default and records nothing in MachineBooted', () => {
+    expect(errors(workload([], MIB_160, { variants: { reporting: 'page-reporting', delFromBoundary: 'always' } }))).toEqual([
+      '$.variants.delFromBoundary: delFromBoundary switches the aeration RFC\'s boundary helpers, which needs variants.reporting: "aeration"',
+    ])
+    expect(errors(workload([], MIB_160, { reportingDevice: { capacity: 16 } }))).toEqual([
+      '$.reportingDevice: a reporting device needs variants.reporting "aeration" or "page-reporting"',
+    ])
+    const off = compileWorkload(workload([], MIB_160, { variants: { reporting: 'off' } }))
+    expect('compiled' in off && off.compiled.boot.reporting).toBeUndefined()
   })
 })

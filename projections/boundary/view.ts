@@ -166,6 +166,8 @@ export interface ReportingSummary {
   readonly fullyReportedAtNs: number | null
   /** The reported share of reportable free memory over time: [ns, percent], sampled. */
   readonly curve: readonly (readonly [number, number])[]
+  /** The host's resident pages of the guest over time, at the same points: [ns, pages]. */
+  readonly residentCurve: readonly (readonly [number, number])[]
   /** What the host holds of the guest, and what each mechanism gave back. */
   readonly host: {
     readonly frames: number
@@ -193,6 +195,7 @@ export const reportingSummary = (state: MmState, releasedByHinting = 0): Reporti
   let frames = 0
   for (const z of state.zone.zones) frames += z.managed
   const first = b.cycles.slice(0, CYCLES_SHOWN_MAX - 1)
+  const points = sample(b.timeline, CURVE_POINTS_MAX)
   return {
     mechanism: v.mechanism,
     capacity: v.capacity,
@@ -207,7 +210,9 @@ export const reportingSummary = (state: MmState, releasedByHinting = 0): Reporti
     reportedPages: v.reportedPages,
     reportablePages: v.reportablePages,
     fullyReportedAtNs: v.fullyReportedAtNs,
-    curve: sample(b.timeline, CURVE_POINTS_MAX).map(([t, reported, reportable]) => [t, reportable === 0 ? 0 : Math.round((1000 * reported) / reportable) / 10] as const),
+    curve: points.map(([t, reported, reportable]) => [t, reportable === 0 ? 0 : Math.round((1000 * reported) / reportable) / 10] as const),
+    // Page hinting's share is the run's final one: the pages projection keeps no history of it.
+    residentCurve: points.map(([t, , , unbacked]) => [t, frames - unbacked - releasedByHinting] as const),
     host: {
       frames,
       residentPages: frames - b.unbackedPages - releasedByHinting,
@@ -234,6 +239,7 @@ export const renderReportingSummary = (r: ReportingSummary): string => {
   out += `  ${r.mechanism === 'aeration' ? 'aerated' : 'reported'} ${r.reportedPages} of ${r.reportablePages} reportable free pages (${percent(r.reportedPages, r.reportablePages)}); `
   out += r.fullyReportedAtNs === null ? '100 % never reached\n' : `100 % first at ${seconds(r.fullyReportedAtNs)}\n`
   if (r.curve.length > 0) out += `  share over time  ${r.curve.map(([t, p]) => `${seconds(t)} ${p} %`).join(', ')}\n`
+  if (r.residentCurve.length > 0) out += `  host resident over time  ${r.residentCurve.map(([t, p]) => `${seconds(t)} ${p}`).join(', ')}\n`
   const h = r.host
   out += `  host resident    ${h.residentPages} of ${h.frames} pages; released by reporting ${h.releasedByReporting}, by page hinting ${h.releasedByHinting}; acknowledged without release ${h.ackedNotFreedPages}; zero-filled refaults ${h.refaults}\n`
   return out

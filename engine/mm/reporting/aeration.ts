@@ -4,6 +4,7 @@
 import { MAX_ORDER, MIGRATE_TYPES } from '../../../events/codecs'
 import { NIL, freeListIdx, nrFreeIdx } from '../../../projections/zone/state'
 import { assert } from '../../../lib'
+import type { Kernel } from '../../kernel'
 import { ReportingWork } from './device'
 
 /** AERATOR_HWM: raw blocks of one order that make a free request aeration. */
@@ -13,6 +14,15 @@ export const AERATOR_DELAY_NS = 100_000_000
 
 /** Laps of aerator_cycle over the zones without going idle, at most (each lap with work advances time by a react). */
 const CYCLE_LAPS_MAX = 1 << 20
+
+/**
+ * The migratetype put_aeration_page frees a block back to: the one recorded at fill
+ * (set_pcppage_migratetype), even if its pageblock was isolated while the block was in flight.
+ * That is the RFC's hazard with page isolation (its fill walks MIGRATE_ISOLATE lists too, and a
+ * block put back on a normal list inside an isolated pageblock is free memory the isolation does
+ * not hold): the hook isolation's invariants and any fix look at.
+ */
+export const aerator_put_migratetype = (_k: Kernel, _pfn: number, recordedMt: number): number => recordedMt
 
 export class Aerator extends ReportingWork {
   private zone = 0
@@ -95,9 +105,7 @@ export class Aerator extends ReportingWork {
     const zone = this.zone
     if (this.b.active[zone] === 0) this.k.emit(null, 'AerationBoundariesPopulated', { zone })
     while (this.b.batch.pfns.length > 0) {
-      // The migratetype recorded at fill, even if the pageblock was isolated meanwhile: the hazard
-      // the RFC leaves open (its fill walks MIGRATE_ISOLATE lists too). Isolation's invariants see it.
-      const put = this.putBack(zone, this.b.batch.mts[0]!, true)
+      const put = this.putBack(zone, aerator_put_migratetype(this.k, this.b.batch.pfns[0]!, this.b.batch.mts[0]!), true)
       if (put.merged) this.notifyFree(zone, put.order)
     }
     if (this.b.requested[zone] === 1) return this.fill()
