@@ -146,7 +146,7 @@ export const PROTECTIONS: readonly Protection[] = [
   {
     id: 'aerator-del-from-boundary',
     what: 'clear_page_aerated moves the boundary on when the boundary block leaves its list for an allocation (aerator_del_from_boundary; removed: the boundary stays on the allocated block)',
-    edits: [{ file: 'projections/boundary/hooks.ts', find: '&& !(allocated && skipWhenAllocated)) b.boundary[i]', replace: '&& !allocated) b.boundary[i]' }],
+    edits: [{ file: 'projections/boundary/hooks.ts', find: "&& !(why === 'alloc' && skipWhenAllocated)) b.boundary[i]", replace: "&& why !== 'alloc') b.boundary[i]" }],
     workload: 'workloads/aeration-boundary-race.json',
     invariant: 'boundary.valid-between-events',
   },

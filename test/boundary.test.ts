@@ -91,6 +91,20 @@ describe('the boundary', () => {
   })
 })
 
+describe('moving a flagged block to another migratetype (move_to_free_list)', () => {
+  const moved: EventBody = { type: 'FreeBlockMoved', data: { zone: ZONE, pfn: 0, order: 10, toMt: 0 } }
+  it('page reporting: the block stays PageReported (mainline keeps the flag on a move)', () => {
+    const s = fold([pulled(0), returned(0), moved], { reporting: 'page-reporting' })
+    expect([s.boundary!.flag[0], s.boundary!.nrFreeAerated[10]]).toEqual([1, 1])
+    expect(names(s)).toEqual([])
+  })
+  it('aeration: the block is raw again at the head of its new list', () => {
+    const s = fold([pulled(0), populated, returned(0), moved])
+    expect([s.boundary!.flag[0], s.boundary!.nrFreeAerated[10], boundaryOf(s, 10)]).toEqual([0, 0, NIL])
+    expect(names(s)).toEqual([])
+  })
+})
+
 describe('each boundary invariant fails on a corrupted state', () => {
   const cases: [string, (s: MmState) => void][] = [
     ['boundary.valid', (s) => void (s.boundary!.flag[0] = 0)],

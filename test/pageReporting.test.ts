@@ -52,6 +52,26 @@ describe('page reporting, the rules', () => {
     expect(events.filter((e) => e.type === 'ReportingPagesPulled')).toEqual([])
   })
 
+  it('__isolate_free_page relabels the pageblocks of an Unmovable block it takes MIGRATE_MOVABLE, and drain puts it back on the Movable list', () => {
+    const { events } = runInMemory(
+      workload(
+        [
+          { op: 'alloc', cpu: 0, order: 9, mt: 'unmovable', count: 1, tag: 'u' },
+          { op: 'free', cpu: 0, tag: 'u' },
+          { op: 'idle', cpu: 0, ns: 3_000_000_000 },
+        ],
+        { arch: 'x86', cpus: 1, zones: [{ name: 'Normal', mib: 512 }] },
+        { variants: { reporting: 'page-reporting' } },
+      ),
+    )
+    const pull = events.find((e) => e.type === 'ReportingPagesPulled' && e.data.mts[0] === 0)!
+    const pfn = pull.type === 'ReportingPagesPulled' ? pull.data.pfns[0]! : -1
+    const relabel = events[pull.seq]!
+    expect(relabel.type === 'PageblockMigratetypeSet' && [relabel.data.pfn, relabel.data.mt]).toEqual([pfn, 1])
+    const back = events.find((e) => e.type === 'ReportingPagesReturned' && e.data.pfns[0] === pfn)!
+    expect(back.type === 'ReportingPagesReturned' && back.data.mts).toEqual([1])
+  })
+
   it('workloads/page-reporting.json: reported blocks handed out again lose PageReported and refault zero-filled; every invariant holds', () => {
     const { result } = runInMemory(loadWorkload('workloads/page-reporting.json'))
     const b = result.state.boundary!

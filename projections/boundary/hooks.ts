@@ -18,11 +18,14 @@ export const boundaryHooks = (b: BoundaryState, s: ZoneState): FreeListHooks => 
       if (anchor !== NIL && (s.freeOrder[anchor] !== order || s.listMt[anchor] !== mt)) return NIL
       return anchor
     },
-    blockLeaving: (zone, pfn, order, mt, allocated) => {
+    blockLeaving: (zone, pfn, order, mt, why) => {
       if (b.flag[pfn] === 0) return
+      // Mainline's move_to_free_list keeps PageReported: the block is still free and reported. The
+      // RFC's move clears PageAerated, as the block lands at the head of its new list, raw.
+      if (!aeration && why === 'move') return
       // clear_page_aerated: push the boundary back if this block was it (aerator_del_from_boundary).
       const i = freeListIdx(zone, order, mt)
-      if (aeration && b.active[zone] === 1 && b.boundary[i] === pfn && !(allocated && skipWhenAllocated)) b.boundary[i] = s.next[pfn]!
+      if (aeration && b.active[zone] === 1 && b.boundary[i] === pfn && !(why === 'alloc' && skipWhenAllocated)) b.boundary[i] = s.next[pfn]!
       b.flag[pfn] = 0
       b.nrFreeAerated[nrFreeIdx(zone, order)]!--
     },

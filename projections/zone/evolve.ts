@@ -18,6 +18,7 @@ import {
   pcpCountIdx,
   pcpListIdx,
   pcpListMt,
+  type BlockLeaving,
   type ZoneState,
 } from './state'
 
@@ -39,10 +40,10 @@ const markFrames = (s: ZoneState, pfn: number, pages: number, state: number): vo
   s.frame.fill(state, pfn, pfn + pages)
 }
 
-const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, allocated = false): number => {
+const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, why: BlockLeaving = 'merge'): number => {
   const mt = s.listMt[pfn]!
   assert(s.freeOrder[pfn] === order, 'a free block of this order starts here')
-  s.reporting?.blockLeaving(zone, pfn, order, mt, allocated)
+  s.reporting?.blockLeaving(zone, pfn, order, mt, why)
   freeListDel(s, freeListIdx(zone, order, mt), pfn)
   s.nrFree[nrFreeIdx(zone, order)]!--
   s.freeOrder[pfn] = -1
@@ -65,7 +66,7 @@ const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
   const z = s.zones[zone]!
   assert(s.frame[pfn] === FRAME_BUDDY, 'allocated block was free')
   assert(s.freeHead[freeListIdx(zone, fromOrder, mt)] === pfn, '__rmqueue_smallest takes the list head')
-  delFreeBlock(s, zone, pfn, fromOrder, true)
+  delFreeBlock(s, zone, pfn, fromOrder, 'alloc')
   // expand(): the upper half at each order goes back to the head of the same list.
   for (let high = fromOrder; high > order;) {
     high--
@@ -173,7 +174,7 @@ const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
       p++
       continue
     }
-    delFreeBlock(s, zone, p, order)
+    delFreeBlock(s, zone, p, order, 'move')
     addFreeBlock(s, zone, p, order, toMt, false)
     p += 1 << order
   }
@@ -182,7 +183,7 @@ const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
 
 const freeBlockMoved = (s: ZoneState, e: EventOf<'FreeBlockMoved'>): void => {
   const { zone, pfn, order, toMt } = e.data
-  delFreeBlock(s, zone, pfn, order)
+  delFreeBlock(s, zone, pfn, order, 'move')
   addFreeBlock(s, zone, pfn, order, toMt, false)
 }
 

@@ -19,11 +19,17 @@ export const FRAME_REPORTING = 5 // inside a free block pulled into a reporting 
  * Free page reporting's view into the free lists (projections/boundary/hooks.ts). Null when the
  * run reports nothing, so that the lists behave exactly as they always did.
  */
+export type BlockLeaving = 'alloc' | 'merge' | 'move'
+
 export interface FreeListHooks {
   /** aerator_get_tail: the block a tail insert goes in front of (the boundary), or NIL for the list's own tail. */
   tailAnchor(zone: number, order: number, mt: number): number
-  /** del_page_from_free_area's clear_page_aerated / PageReported clear, before the block leaves its list; `allocated` when it leaves for a user. */
-  blockLeaving(zone: number, pfn: number, order: number, mt: number, allocated: boolean): void
+  /**
+   * Before a block leaves its list: for a user (`alloc`), to merge or into a batch (`merge`), or
+   * for another migratetype's list (`move`, move_to_free_list); del_page_from_free_area clears
+   * PageAerated / PageReported.
+   */
+  blockLeaving(zone: number, pfn: number, order: number, mt: number, why: BlockLeaving): void
   /** A block a reporting drain put back (after its merges): aerated or reported unless it merged. */
   blockReturned(zone: number, pfn: number, order: number, mt: number, merged: boolean, reported: boolean): void
 }

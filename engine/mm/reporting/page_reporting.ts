@@ -2,7 +2,7 @@
 // page_reporting_notify_free, __page_reporting_request, page_reporting_process, _process_zone,
 // _cycle and _drain. The walk of one list runs under the zone lock until the scatterlist is full;
 // the lock is dropped while the host processes the batch, and the walk restarts at the list head.
-import { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../../events/codecs'
+import { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_TYPES } from '../../../events/codecs'
 import { NIL, freeListIdx, nrFreeIdx, pageblockMigratetype } from '../../../projections/zone/state'
 import { PAGE_REPORTING_IDLE, PAGE_REPORTING_REQUESTED } from '../../../projections/boundary/state'
 import { zone_watermark_ok } from '../buddy'
@@ -117,7 +117,7 @@ export class PageReporting extends ReportingWork {
           next = page
           break
         }
-        this.pull(zone, page, order, mt)
+        this.__isolate_free_page(zone, page, order, mt)
         this.offset--
         page = after
         continue
@@ -136,6 +136,21 @@ export class PageReporting extends ReportingWork {
     // Rotate any leftover pages to the head of the freelist.
     if (next !== NIL && s.freeHead[i] !== next) this.k.emit(null, 'FreeListRotated', { zone, order, mt, pfn: next })
     this.nextList()
+  }
+
+  /**
+   * __isolate_free_page's removal (the watermark is checked by the caller): the block leaves its
+   * list, and since it is at least half a pageblock, each pageblock it covers that is neither
+   * isolated nor highatomic becomes MIGRATE_MOVABLE (so drain puts it back on the Movable list).
+   */
+  private __isolate_free_page(zone: number, pfn: number, order: number, mt: number): void {
+    this.pull(zone, pfn, order, mt)
+    const s = this.k.state.zone
+    for (let p = pfn; p < pfn + (1 << order); p += s.pageblockPages) {
+      const pmt = pageblockMigratetype(s, p)
+      if (pmt === MIGRATE_MOVABLE || pmt === MIGRATE_ISOLATE || pmt === MIGRATE_HIGHATOMIC) continue
+      this.k.emit(null, 'PageblockMigratetypeSet', { zone, pfn: p, pages: s.pageblockPages, mt: MIGRATE_MOVABLE })
+    }
   }
 
   /**
