@@ -7,13 +7,15 @@ export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma' | 'bo
 
 export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly ProjectionName[] } = {
   MachineBooted: [], // creates the state
-  PageAllocated: ['zone', 'pages'],
-  PcpAllocated: ['zone', 'pages'],
-  PageFreed: ['zone', 'pages'],
+  // 'boundary' for the zone's events: a block leaving a list clears its PageAerated / PageReported
+  // (the free-list hooks), and a frame handed out again after the host released it refaults.
+  PageAllocated: ['zone', 'pages', 'boundary'],
+  PcpAllocated: ['zone', 'pages', 'boundary'],
+  PageFreed: ['zone', 'pages', 'boundary'],
   PcpFreed: ['zone', 'pages', 'anonVma'],
   PcpDrained: [],
-  FreepagesMoved: ['zone'],
-  FreeBlockMoved: ['zone'],
+  FreepagesMoved: ['zone', 'boundary'],
+  FreeBlockMoved: ['zone', 'boundary'],
   PageblockMigratetypeSet: ['zone'],
   PageAllocFailed: [],
   PageStateChanged: ['pages'],

@@ -3,7 +3,7 @@
 // a returned batch is already back on its lists here.
 import type { EventOf, MmEvent } from '../../events'
 import { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../events/codecs'
-import { assert } from '../../lib'
+import { absurd, assert } from '../../lib'
 import { NIL, freeListIdx, nrFreeIdx, type ZoneState } from '../zone/state'
 import { CYCLES_MAX, PAGE_REPORTING_ACTIVE, PAGE_REPORTING_IDLE, PAGE_REPORTING_REQUESTED, TIMELINE_POINTS_MAX, isAeration, type BoundaryState, type TimelinePoint } from './state'
 
@@ -142,7 +142,64 @@ export const evolveBoundary = (b: BoundaryState, s: ZoneState, e: MmEvent): void
       return
     case 'PcpAllocated':
       return handedOut(b, e.data.pfn, 1)
-    default:
+    // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what; the list
+    // changes of the zone's events reach this projection through its free-list hooks).
+    case 'MachineBooted':
+    case 'PageFreed':
+    case 'PcpFreed':
+    case 'PcpDrained':
+    case 'FreepagesMoved':
+    case 'FreeBlockMoved':
+    case 'PageblockMigratetypeSet':
+    case 'PageAllocFailed':
+    case 'PageStateChanged':
+    case 'HostDiscarded':
+    case 'HostPagedOut':
+    case 'PageFlagsChanged':
+    case 'PageCacheAdded':
+    case 'PageCacheRemoved':
+    case 'PageGot':
+    case 'PagePut':
+    case 'PageUseStarted':
+    case 'PageUseEnded':
+    case 'PteSet':
+    case 'PteCleared':
+    case 'MmCreated':
+    case 'FileMapped':
+    case 'MmExited':
+    case 'DiscardFault':
+    case 'DiscardFaultPinned':
+    case 'DiscardQueued':
+    case 'DiscardCollectionStarted':
+    case 'DiscardListSpliced':
+    case 'DiscardCollectionFreed':
+    case 'DiscardListMoved':
+    case 'CpuWentOffline':
+    case 'CpuWentOnline':
+    case 'ReclaimRan':
+    case 'VmaMapped':
+    case 'VmaSplit':
+    case 'VmaAdjusted':
+    case 'VmaProtectionChanged':
+    case 'VmaRemoved':
+    case 'AnonVmaPrepared':
+    case 'AnonVmaCloned':
+    case 'AnonVmaCreated':
+    case 'AnonVmaUnlinked':
+    case 'AnonVmaPut':
+    case 'AnonRmapAdded':
+    case 'AnonRmapMoved':
+    case 'PteWriteChanged':
+    case 'AnonPageIsolated':
+    case 'AnonPagePutBack':
+    case 'RmapWalkStarted':
+    case 'RmapWalkFinished':
+    case 'InvariantViolated':
+    case 'DeadlockDetected':
+    case 'OpSkipped':
+    case 'FreeListRotated':
       return
+    default:
+      return absurd(e)
   }
 }
