@@ -9,6 +9,7 @@ import { assert } from '../lib'
 import { Cpu } from './sim/cpu'
 
 import type { Simulator } from './sim/simulator'
+import type { ReportingDevice } from './mm/reporting/device'
 import { RwSem, SpinLock, WaitQueue } from './sim/sync'
 
 /** Where events go: the SQLite store, an array in a test, or nowhere. */
@@ -87,6 +88,8 @@ export class Kernel {
   private seq = 0
   private readonly monitors: EventMonitor<MmState, MmEvent>[] = []
   private violationsSeen = 0
+  /** Free page reporting's device (engine/mm/reporting), or null when the run reports nothing. */
+  reporting: ReportingDevice | null = null
 
   constructor(
     readonly sim: Simulator,

@@ -25,6 +25,7 @@ import { WaitQueue } from './sim/sync'
 import { PctStrategy } from './sim/pct'
 import { FixedStrategy } from './sim/fixed'
 import { assert } from '../lib'
+import { reporting_register } from './mm/reporting'
 
 /** Follow a recorded schedule while it fits, then go on with the seeded strategy. */
 export interface ReplayInput {
@@ -141,6 +142,7 @@ export class Run {
     input.log?.info({ seed, ...config, strategy: strategy.name, cpus: cpus.length, units: this.compiled.units }, 'run starts')
     if (config.monitors) for (const m of eventMonitors) kernel.addMonitor(m)
     memblock_free_all(kernel, cpus[0]!, this.compiled.freeLayouts)
+    reporting_register(kernel)
     this.ctx = {
       k: kernel,
       tags: new Tags(),

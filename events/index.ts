@@ -66,6 +66,19 @@ import {
   PageblockUnisolated,
   PagesOfflined,
 } from './isolation'
+import {
+  AerationActiveCleared,
+  AerationBoundariesPopulated,
+  AerationRequestCleared,
+  BoundaryMoved,
+  FreeListRotated,
+  ReportingHostReacted,
+  ReportingPagesPulled,
+  ReportingPagesReturned,
+  ReportingRequested,
+  ReportingWorkFinished,
+  ReportingWorkStarted,
+} from './reporting'
 import { formatErrors } from './report'
 
 export * from './codecs'
@@ -76,6 +89,7 @@ export * from './run'
 export * from './hinting'
 export * from './anon'
 export * from './isolation'
+export * from './reporting'
 export * from './report'
 export * from './strict'
 export * from './schedule'
@@ -149,6 +163,17 @@ export const eventCodecs = {
   PagesOfflined,
   ContigRangeTaken,
   IsolationEnded,
+  ReportingRequested,
+  ReportingWorkStarted,
+  ReportingPagesPulled,
+  AerationRequestCleared,
+  ReportingHostReacted,
+  AerationBoundariesPopulated,
+  ReportingPagesReturned,
+  BoundaryMoved,
+  AerationActiveCleared,
+  FreeListRotated,
+  ReportingWorkFinished,
 } as const
 
 export type EventType = keyof typeof eventCodecs

@@ -2,6 +2,7 @@
 // their arrays from it, so a run can be folded without the workload that produced it.
 import * as t from 'io-ts'
 import { Int, NonNegInt, PosInt, intIn, oneOf } from './codecs'
+import { ReportingConfig } from './reporting'
 
 export const ZoneShape = t.type({
   name: t.string,
@@ -128,6 +129,8 @@ export const MachineBooted = t.type({
       rmap: RmapConfig,
       /** Page isolation, when the workload switches it; absent means DEFAULT_ISOLATION. */
       isolation: IsolationConfig,
+      /** Free page reporting's device (aeration or page reporting); absent when the run reports nothing. */
+      reporting: ReportingConfig,
     }),
   ]),
 })

@@ -66,6 +66,10 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
       return { pfn: e.data.pfn, npages: 1 }
+    case 'FreeListRotated':
+      return { pfn: e.data.pfn, npages: 1 << e.data.order }
+    case 'BoundaryMoved':
+      return e.data.pfn < 0 ? null : { pfn: e.data.pfn, npages: 1 }
     case 'DiscardListSpliced':
     case 'DiscardCollectionFreed':
     case 'DiscardCollectionStarted':
@@ -79,6 +83,15 @@ export const eventSpan = (e: MmEvent): Span | null => {
     case 'MachineBooted':
     case 'PcpDrained':
     case 'PageAllocFailed':
+    case 'ReportingPagesPulled':
+    case 'ReportingPagesReturned':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'AerationActiveCleared':
+    case 'ReportingWorkFinished':
     case 'DeadlockDetected':
     case 'OpSkipped':
     case 'VmaMapped':
@@ -103,6 +116,8 @@ export const eventSpan = (e: MmEvent): Span | null => {
 export const eventPfns = (e: MmEvent): readonly number[] | null => {
   switch (e.type) {
     case 'DiscardListSpliced':
+    case 'ReportingPagesPulled':
+    case 'ReportingPagesReturned':
     case 'DiscardCollectionFreed':
       return e.data.pfns
     case 'PageMigrated':
@@ -171,6 +186,15 @@ export const eventPfns = (e: MmEvent): readonly number[] | null => {
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
       return null
     default:
       return absurd(e)

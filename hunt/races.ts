@@ -42,6 +42,8 @@ export const RACE_VARIANTS: readonly RaceVariant[] = [
   // Page isolation (mm/page_isolation.c): Kravetz 2018 (2c7452a075d4), and guest page hinting beside hot-remove.
   race('workloads/isolation-contig.json', 'isolateRecheck', 'off', 'on', 'isolation.no-alloc-inside', 5),
   race('workloads/isolation-discard.json', 'discardIntoIsolated', 'pcp', 'isolate-check', 'hinting-isolation.collected-page-reallocated', 20),
+  // Free page aeration (the RFC's aerator_del_from_boundary).
+  race('workloads/aeration-boundary-race.json', 'delFromBoundary', 'skip-when-allocated', 'always', 'boundary.valid-between-events', 5),
 ]
 
 /** The variant's workload variants with the protection off, or on. */

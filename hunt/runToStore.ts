@@ -5,7 +5,18 @@
 import type { Logger } from 'pino'
 import { ENGINE_VERSION, type ResolvedConfig } from '../engine/config'
 import { Run, WorkloadRejected, compileOrThrow, type ReplayInput, type ReplayResult, type RunResult } from '../engine/run'
-import { eventsByType, isolationActive, isolationView, renderBuddyinfo, stateDistribution, zoneSummary, type IsolationView, type MmState } from '../projections'
+import {
+  eventsByType,
+  isolationActive,
+  isolationView,
+  renderBuddyinfo,
+  reportingSummary,
+  stateDistribution,
+  zoneSummary,
+  type IsolationView,
+  type MmState,
+  type ReportingSummary,
+} from '../projections'
 import {
   DEFAULT_BATCH_EVENTS,
   EventWriter,
@@ -85,6 +96,8 @@ export interface RunSummary {
   readonly invariants: { readonly checked: readonly string[]; readonly violations: number; readonly found: readonly { seq: number; name: string; message: string }[] }
   /** Guest page hinting's counts, when the guest hints. */
   readonly hinting: HintingSummary | null
+  /** Free page reporting's cycles, reported share over time and host memory, when the run reports (variants.reporting). */
+  readonly reporting: ReportingSummary | null
   /** How a replay or fork followed its parent's schedule; null for a run from a workload alone. */
   readonly replay: ReplayResult | null
   /** Page isolation's ranges, work counters and miscounts, when the run isolated (or refused) a range. */
@@ -117,6 +130,12 @@ export const hintingSummary = (s: MmState): HintingSummary | null => {
     collections: s.cpus.collections,
     collectedPagesPerCpu: [...s.cpus.collectedPages],
   }
+}
+
+/** Frames guest page hinting's host holds no content of (discarded or paged out): what it got back. */
+const hostTookByHinting = (s: MmState): number => {
+  const d = stateDistribution(s)
+  return d === null ? 0 : d.frames - d.resident
 }
 
 /** Refuses a bad workload before a run row exists. */
@@ -286,6 +305,7 @@ const summarize = (
     buddyinfo: renderBuddyinfo(s.zone),
     invariants: { checked: result.finalCheck.checked, violations: result.violations, found: s.stats.violations.slice(0, 20) },
     hinting: hintingSummary(s),
+    reporting: reportingSummary(s, hostTookByHinting(s)),
     replay: result.replay,
     ...isolationPart(s),
   }

@@ -142,6 +142,14 @@ export const PROTECTIONS: readonly Protection[] = [
     workload: 'workloads/anon-vma-fork.json',
     invariant: 'rmap.pages-reachable',
   },
+  // Free page aeration (the RFC v1 5/6): the protected side of the delFromBoundary variant.
+  {
+    id: 'aerator-del-from-boundary',
+    what: 'clear_page_aerated moves the boundary on when the boundary block leaves its list for an allocation (aerator_del_from_boundary; removed: the boundary stays on the allocated block)',
+    edits: [{ file: 'projections/boundary/hooks.ts', find: "&& !(why === 'alloc' && skipWhenAllocated)) b.boundary[i]", replace: "&& why !== 'alloc') b.boundary[i]" }],
+    workload: 'workloads/aeration-boundary-race.json',
+    invariant: 'boundary.valid-between-events',
+  },
 ]
 
 export const protection = (id: string): Protection => {

@@ -4,6 +4,8 @@ import type { MmState } from './state'
 
 const diffValue = (path: string, a: unknown, b: unknown, out: string[], max: number): void => {
   if (out.length >= max) return
+  // Functions are wiring between projections (zone.reporting's hooks), not state.
+  if (typeof a === 'function' && typeof b === 'function') return
   if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
     const x = a as unknown as ArrayLike<number>
     const y = b as unknown as ArrayLike<number>

@@ -5,7 +5,7 @@
 import { MAX_ORDER, MIGRATETYPE_NAMES } from '../events/codecs'
 import { frameRows } from './pages/render'
 import type { MmState } from './state'
-import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, pageblockMigratetype } from './zone/state'
+import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_CAPTURED, FRAME_DISCARD, FRAME_PCP, FRAME_REPORTING, pageblockMigratetype } from './zone/state'
 
 const FRAME_KINDS: Readonly<Record<number, string>> = {
   [FRAME_ABSENT]: 'absent',
@@ -13,6 +13,8 @@ const FRAME_KINDS: Readonly<Record<number, string>> = {
   [FRAME_PCP]: 'pcp',
   [FRAME_ALLOCATED]: 'allocated',
   [FRAME_DISCARD]: 'discard',
+  [FRAME_CAPTURED]: 'captured',
+  [FRAME_REPORTING]: 'reporting',
 }
 
 export interface FrameBlock {

@@ -3,17 +3,19 @@
 // evolve functions handle exactly the events that name them here.
 import type { EventType } from '../events'
 
-export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma' | 'isolation'
+export type ProjectionName = 'zone' | 'pages' | 'cpus' | 'mms' | 'anonVma' | 'isolation' | 'boundary'
 
 export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly ProjectionName[] } = {
   MachineBooted: [], // creates the state
-  PageAllocated: ['zone', 'pages'],
-  PcpAllocated: ['zone', 'pages'],
-  PageFreed: ['zone', 'pages', 'anonVma', 'isolation'],
+  // 'boundary' for the zone's events: a block leaving a list clears its PageAerated / PageReported
+  // (the free-list hooks), and a frame handed out again after the host released it refaults.
+  PageAllocated: ['zone', 'pages', 'boundary'],
+  PcpAllocated: ['zone', 'pages', 'boundary'],
+  PageFreed: ['zone', 'pages', 'anonVma', 'isolation', 'boundary'],
   PcpFreed: ['zone', 'pages', 'anonVma'],
   PcpDrained: [],
-  FreepagesMoved: ['zone'],
-  FreeBlockMoved: ['zone'],
+  FreepagesMoved: ['zone', 'boundary'],
+  FreeBlockMoved: ['zone', 'boundary'],
   PageblockMigratetypeSet: ['zone'],
   PageAllocFailed: [],
   PageStateChanged: ['pages'],
@@ -72,4 +74,15 @@ export const EVENT_PROJECTIONS: { readonly [K in EventType]: readonly Projection
   PagesOfflined: ['zone', 'isolation'],
   ContigRangeTaken: ['zone', 'pages'],
   IsolationEnded: ['isolation'],
+  ReportingRequested: ['boundary'],
+  ReportingWorkStarted: ['boundary'],
+  ReportingPagesPulled: ['zone', 'boundary'],
+  AerationRequestCleared: ['boundary'],
+  ReportingHostReacted: ['boundary'],
+  AerationBoundariesPopulated: ['boundary'],
+  ReportingPagesReturned: ['zone', 'boundary'],
+  BoundaryMoved: ['boundary'],
+  AerationActiveCleared: ['boundary'],
+  FreeListRotated: ['zone'],
+  ReportingWorkFinished: ['boundary'],
 }

@@ -18,6 +18,7 @@ import { createState, type MmState } from './state'
 import { statsSnapshot } from './stats'
 import { zoneSnapshot } from './zone/snapshot'
 import { isolationSnapshot } from './isolation/snapshot'
+import { boundarySnapshot } from './boundary/snapshot'
 import type { SnapshotPart, StateArray } from './snapshotPart'
 
 export type { SnapshotPart, StateArray } from './snapshotPart'
@@ -35,6 +36,7 @@ export const SNAPSHOT_PART_OF: { readonly [K in Exclude<keyof MmState, 'machine'
   stats: statsSnapshot,
   anonVma: anonVmaSnapshot,
   isolation: isolationSnapshot,
+  boundary: boundarySnapshot,
 }
 
 /** The parts in a fixed order (the record's): the order of the image's sections. */

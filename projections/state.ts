@@ -24,6 +24,10 @@ import { createIsolationState, type IsolationState } from './isolation/state'
 import { evolveIsolation } from './isolation/evolve'
 import { isolationInvariants } from './isolation/invariants'
 import { isolationMonitors } from './isolation/monitors'
+import { createBoundaryState, reportingConfigOf, type BoundaryState } from './boundary/state'
+import { boundaryHooks } from './boundary/hooks'
+import { evolveBoundary } from './boundary/evolve'
+import { boundaryInvariants, boundaryMonitors } from './boundary/invariants'
 
 export interface MmState {
   readonly machine: MachineBooted['data']
@@ -37,18 +41,27 @@ export interface MmState {
   /** Page isolation ranges (hot-remove, alloc_contig_range), both designs, and the work they do. */
   readonly isolation: IsolationState
   readonly stats: StatsState
+  /** Free page reporting (aeration or page reporting): the boundaries, flags, batch and host counts; null when off. */
+  readonly boundary: BoundaryState | null
 }
 
-export const createState = (boot: MachineBooted['data']): MmState => ({
-  machine: boot,
-  zone: createZoneState(boot),
-  pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
-  cpus: createCpusState(boot.cpus),
-  mms: createMmsState(),
-  anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
-  isolation: createIsolationState(boot),
-  stats: createStats(),
-})
+export const createState = (boot: MachineBooted['data']): MmState => {
+  const zone = createZoneState(boot)
+  const reporting = reportingConfigOf(boot)
+  const boundary = reporting === null ? null : createBoundaryState(reporting, boot)
+  if (boundary !== null) zone.reporting = boundaryHooks(boundary, zone)
+  return {
+    machine: boot,
+    zone,
+    pages: boot.hinting === null ? null : createPagesState(boot.hinting, boot.pfnEnd),
+    cpus: createCpusState(boot.cpus),
+    mms: createMmsState(),
+    anonVma: createAnonVmaState(rmapConfigOf(boot), boot.pfnEnd),
+    isolation: createIsolationState(boot),
+    stats: createStats(),
+    boundary,
+  }
+}
 
 /** Applies one event to every projection: the only way a run's state changes. */
 export const evolve = (s: MmState, e: MmEvent): void => {
@@ -59,6 +72,7 @@ export const evolve = (s: MmState, e: MmEvent): void => {
   evolveAnonVma(s.anonVma, s.mms, e)
   evolveIsolation(s.isolation, s.zone, e)
   evolveStats(s.stats, e)
+  if (s.boundary !== null) evolveBoundary(s.boundary, s.zone, e)
 }
 
 /**
@@ -88,7 +102,13 @@ const onZone = (inv: StateInvariant<ZoneState>): StateInvariant<MmState> => ({
 })
 
 /** Every state invariant, over the whole projected state; checkable at any seq. */
-export const stateInvariants: readonly StateInvariant<MmState>[] = [...zoneInvariants.map(onZone), ...hintingInvariants, ...anonVmaInvariants, ...isolationInvariants]
+export const stateInvariants: readonly StateInvariant<MmState>[] = [
+  ...zoneInvariants.map(onZone),
+  ...hintingInvariants,
+  ...anonVmaInvariants,
+  ...isolationInvariants,
+  ...boundaryInvariants,
+]
 
 /** Every transition invariant, checked on each event before it applies. */
-export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors, ...isolationMonitors]
+export const eventMonitors: readonly EventMonitor<MmState, MmEvent>[] = [...hintingMonitors, ...anonVmaMonitors, ...isolationMonitors, ...boundaryMonitors]

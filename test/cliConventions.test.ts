@@ -37,7 +37,9 @@ const COMMANDS: Record<string, readonly string[]> = {
   'state pages': ['--db', '--run', '--at', '--at-time', '--pfn', '--count', '--json', '--log-level'],
   'state cpus': ['--db', '--run', '--at', '--at-time', '--json', '--log-level'],
   'state anon-vma': ['--db', '--run', '--at', '--at-time', '--mm', '--pfn', '--json', '--log-level'],
+  'state boundary': ['--db', '--run', '--at', '--at-time', '--json', '--log-level'],
   'experiment anon-vma-scaling': ['--children', '--pages', '--sample', '--seed', '--db', '--json', '--log-level'],
+  'experiment reporting-idle': ['--gib', '--seed', '--db', '--json', '--log-level'],
   page: ['--db', '--run', '--pfn', '--from', '--to', '--json', '--log-level'],
   check: ['--db', '--run', '--at', '--json', '--log-level'],
   bisect: ['--db', '--run', '--invariant', '--every-event', '--json', '--log-level'],
@@ -110,7 +112,7 @@ describe('help and version', () => {
     expect(r.out).toContain('Exit codes: 0 ok')
     const s = await cli('help', 'state')
     expect(s.code).toBe(0)
-    for (const v of ['zone', 'pages', 'cpus', 'anon-vma']) expect(s.out).toMatch(new RegExp(`^  ${v}\\b`, 'm'))
+    for (const v of ['zone', 'pages', 'cpus', 'anon-vma', 'boundary']) expect(s.out).toMatch(new RegExp(`^  ${v}\\b`, 'm'))
   })
 
   it('mmsim --version prints the engine version', async () => {

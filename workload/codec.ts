@@ -229,6 +229,8 @@ export const VARIANT_VALUES = {
   isolateRecheck: ['on', 'off'],
   listFreeHot: ['pcp', 'bypass'],
   discardIntoIsolated: ['pcp', 'isolate-check'],
+  reporting: ['off', 'aeration', 'page-reporting'],
+  delFromBoundary: ['always', 'skip-when-allocated'],
 } as const
 
 /**
@@ -252,6 +254,10 @@ export const Variants = strictObject(
     isolateRecheck: oneOf(VARIANT_VALUES.isolateRecheck),
     listFreeHot: oneOf(VARIANT_VALUES.listFreeHot),
     discardIntoIsolated: oneOf(VARIANT_VALUES.discardIntoIsolated),
+    /** Free page reporting: the aeration RFC, mainline mm/page_reporting.c, or none (the default). */
+    reporting: oneOf(VARIANT_VALUES.reporting),
+    /** The RFC's aerator_del_from_boundary on every delete, or skipped when the boundary block is allocated (the race). */
+    delFromBoundary: oneOf(VARIANT_VALUES.delFromBoundary),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>
@@ -283,6 +289,21 @@ export const HostSpec = strictObject(
   },
 )
 export type HostSpec = t.TypeOf<typeof HostSpec>
+
+/** The free page reporting device (virtio-balloon's reporting queue) and what the host does with a batch. */
+export const ReportingDeviceSpec = strictObject(
+  'reporting device',
+  {},
+  {
+    /** Blocks per batch (default 32: PAGE_REPORTING_CAPACITY, the RFC's aerator capacity). */
+    capacity: intIn(1, 1 << 16, 'a capacity 1..65536'),
+    /** Simulated time the host takes to process one batch (default 1 ms). */
+    latencyNs: intIn(1, 2 ** 40, 'a time in ns 1..2^40'),
+    /** The host releases the batch's backing (default true); false acknowledges without freeing, as QEMU does with the balloon inhibited (VFIO). */
+    hostFrees: t.boolean,
+  },
+)
+export type ReportingDeviceSpec = t.TypeOf<typeof ReportingDeviceSpec>
 
 export const Settings = strictObject(
   'settings',
@@ -323,7 +344,7 @@ export type Recording = t.TypeOf<typeof Recording>
 const WorkloadFields = strictObject(
   'a workload',
   { version: t.literal(WORKLOAD_VERSION), name: t.string, machine: MachineSpec, ops: t.array(Op) },
-  { description: t.string, variants: Variants, host: HostSpec, settings: Settings, recording: Recording },
+  { description: t.string, variants: Variants, host: HostSpec, settings: Settings, recording: Recording, reportingDevice: ReportingDeviceSpec },
 )
 export type Workload = t.TypeOf<typeof WorkloadFields>
 /** The format: its fields, and simulated time bounded so that every accepted run ends readable. */

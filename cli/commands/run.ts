@@ -9,6 +9,7 @@ import { BLOCK_EVENTS, SNAPSHOT_EVERY_DEFAULT } from '../../storage'
 import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '../command'
 import { formatCount, formatNs, strategyText, table } from '../format'
 import { EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK } from '../io'
+import { renderReportingSummary } from '../../projections'
 import { simulating } from '../simulating'
 import { loadScheduleFile, scheduleConfig, type ScheduleFile } from '../../hunt/shrink/scheduleFile'
 import { withRun } from '../openRun'
@@ -54,6 +55,7 @@ export const renderRunSummary = (r: RunSummary): string => {
     '\n'
   if (r.hinting !== null) out += renderHintingSummary(r.hinting)
   if (r.isolation !== undefined) out += renderIsolationSummary(r.isolation)
+  if (r.reporting !== null) out += renderReportingSummary(r.reporting)
   out += `\ninvariants checked: ${r.invariants.checked.join(', ')}\n`
   if (r.invariants.violations === 0) out += 'invariants: all hold\n'
   else {

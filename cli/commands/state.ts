@@ -5,11 +5,13 @@ import type { Logger } from 'pino'
 import { seqAtTime, stateAt, type StateAt } from '../../analysis/stateAt'
 import {
   anonVmaView,
+  boundaryView,
   cpusSummary,
   frameRows,
   isolationView,
   renderAnonVma,
   renderIsolation,
+  renderBoundary,
   renderBuddyinfo,
   renderCpus,
   renderPageCache,
@@ -24,7 +26,7 @@ import { hex } from '../eventText'
 import { EXIT_OK } from '../io'
 import { checkPfn, withRun, type OpenRun } from '../openRun'
 
-export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma', 'isolation'] as const
+export const STATE_VIEWS = ['zone', 'pages', 'cpus', 'anon-vma', 'isolation', 'boundary'] as const
 const FORMATS = ['buddyinfo', 'pagetypeinfo', 'all'] as const
 
 /** Frames the pages view lists when no --count is given. */
@@ -199,11 +201,30 @@ const isolationSpec: CommandSpec<typeof common> = {
     }),
 }
 
-export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec, isolationSpec] as const
+const boundarySpec: CommandSpec<typeof common> = {
+  name: 'boundary',
+  summary: 'free page aeration / reporting at a seq: boundaries, raw and aerated (or reported) blocks, the batch, the host',
+  description:
+    "Prints a run's free page reporting after --at (or --at-time): per zone, order (the reporting order and above) and " +
+    'migratetype, the blocks on the list, how many are raw and aerated (or reported), and where the boundary stands ' +
+    '(aeration); ZONE_AERATION_REQUESTED / ACTIVE and the device; the batch in flight; the reported share of ' +
+    'reportable free memory; what the host released and how often the guest refaulted it. Exits 2 for a run without reporting.',
+  examples: ['mmsim state boundary', 'mmsim state boundary --at 4000 --json', 'mmsim state boundary --at-time 200000000'],
+  options: common,
+  action: (opts, { io, name, log }) =>
+    atSeq(name, opts, log, ({ state, seq, from }, r) => {
+      const view = boundaryView(state)
+      if (view === null) throw new UsageError(`${name}: run ${r.run.id} reports no free memory (its workload has no variants.reporting)`)
+      io.out(opts.json ? `${JSON.stringify({ run: r.run.id, seq, from, ...view })}\n` : renderBoundary(view))
+      return EXIT_OK
+    }),
+}
+
+export const stateViews = [zoneSpec, pagesSpec, cpusSpec, anonVmaSpec, isolationSpec, boundarySpec] as const
 
 export const stateHelp = {
   name: 'state',
-  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus, anon-vma, isolation)',
+  summary: 'the state of a run at a seq or a simulated time (zone, pages, cpus, anon-vma, isolation, boundary)',
   description:
     "Prints one view of a run's state after --at SEQ or --at-time NS (default: its last event): " +
     'restored from the nearest snapshot at or before it, then folded on from there. --json says which snapshot it came from.',
@@ -214,5 +235,6 @@ export const stateHelp = {
     'mmsim state zone --at-time 1000000',
     'mmsim state anon-vma --mm 1',
     'mmsim state isolation --at 300',
+    'mmsim state boundary --at 4000',
   ],
 }

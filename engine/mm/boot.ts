@@ -14,7 +14,8 @@ import {
   type ZoneShape,
 } from '../../events/machine'
 import { PFN_END_MAX } from '../../projections/zone/state'
-import type { MachineSpec, Variants } from '../../workload/codec'
+import type { MachineSpec, ReportingDeviceSpec, Variants } from '../../workload/codec'
+import { DEFAULT_REPORTING_DEVICE, type ReportingConfig } from '../../events/reporting'
 import type { Kernel } from '../kernel'
 import type { Cpu } from '../sim/cpu'
 import { __free_one_page } from './page_free'
@@ -91,18 +92,44 @@ export const zone_batchsize = (managedPages: number): number => {
 /** pageset_set_batch: high = 6 * batch, and a batch of at least one page. */
 export const pageset_set_batch = (batch: number): { batch: number; high: number } => ({ batch: Math.max(1, batch), high: 6 * batch })
 
+/** The variants of free page reporting (the rest are guest page hinting's and anonymous rmap's). */
+export const REPORTING_VARIANTS = ['reporting', 'delFromBoundary'] as const
+
 /** The workload's variants, by the mechanism they switch. */
-export const splitVariants = (variants: Variants): { hinting: Partial<HintingConfig>; rmap: Partial<RmapConfig>; isolation: Partial<IsolationConfig> } => {
+export const splitVariants = (
+  variants: Variants,
+): {
+  hinting: Partial<HintingConfig>
+  rmap: Partial<RmapConfig>
+  isolation: Partial<IsolationConfig>
+  reporting: Pick<Variants, (typeof REPORTING_VARIANTS)[number]>
+} => {
   const hinting: Record<string, string> = {}
   const rmap: Record<string, string> = {}
   const isolation: Record<string, string> = {}
+  const reporting: Record<string, string> = {}
   for (const [k, v] of Object.entries(variants))
-    ((RMAP_VARIANTS as string[]).includes(k) ? rmap : (ISOLATION_VARIANTS as string[]).includes(k) ? isolation : hinting)[k] = v as string
-  return { hinting: hinting as Partial<HintingConfig>, rmap: rmap as Partial<RmapConfig>, isolation: isolation as Partial<IsolationConfig> }
+    ((REPORTING_VARIANTS as readonly string[]).includes(k)
+      ? reporting
+      : (RMAP_VARIANTS as string[]).includes(k)
+        ? rmap
+        : (ISOLATION_VARIANTS as string[]).includes(k)
+          ? isolation
+          : hinting)[k] = v as string
+  return { hinting: hinting as Partial<HintingConfig>, rmap: rmap as Partial<RmapConfig>, isolation: isolation as Partial<IsolationConfig>, reporting }
 }
 
+/** The reporting device of a run, or null when it reports nothing (then MachineBooted has no `reporting`). */
+export const reportingConfig = (v: Pick<Variants, (typeof REPORTING_VARIANTS)[number]>, device: ReportingDeviceSpec = {}): ReportingConfig | null =>
+  v.reporting === undefined || v.reporting === 'off' ? null : { mechanism: v.reporting, ...DEFAULT_REPORTING_DEVICE, ...device, delFromBoundary: v.delFromBoundary ?? 'always' }
+
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
-export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$.machine'): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
+export const layoutMachine = (
+  m: MachineSpec,
+  variants: Variants = {},
+  path = '$.machine',
+  device?: ReportingDeviceSpec,
+): { boot: MachineBooted['data'] } | { errors: LayoutError[] } => {
   const errors: LayoutError[] = []
   const arch = machineArch(m)
   const pageblockOrder = ARCH_PAGEBLOCK_ORDER[arch]
@@ -155,13 +182,15 @@ export const layoutMachine = (m: MachineSpec, variants: Variants = {}, path = '$
     const dflt = pageset_set_batch(zone_batchsize(z.pages))
     return { ...z, watermarks: wmarks[i]!, lowmemReserve: reserve[i]!, pcp: { batch: m.pcpBatch ?? dflt.batch, high: m.pcpHigh ?? dflt.high } }
   })
-  const { hinting: hintingVariants, rmap: rmapVariants, isolation: isolationVariants } = splitVariants(variants)
+  const { hinting: hintingVariants, rmap: rmapVariants, isolation: isolationVariants, reporting: reportingVariants } = splitVariants(variants)
   const hinting: HintingConfig | null = m.guestPageHinting ? { ...DEFAULT_HINTING, ...hintingVariants } : null
   const boot: MachineBooted['data'] = { cpus: m.cpus, pageblockOrder, zones, pfnEnd: next, hinting }
   // Recorded only when the workload switches it, so that runs of workloads that do not keep the
   // MachineBooted they always had (absent means DEFAULT_RMAP).
   if (Object.keys(rmapVariants).length > 0) boot.rmap = { ...DEFAULT_RMAP, ...rmapVariants }
   if (Object.keys(isolationVariants).length > 0) boot.isolation = { ...DEFAULT_ISOLATION, ...isolationVariants }
+  const reporting = reportingConfig(reportingVariants, device)
+  if (reporting !== null) boot.reporting = reporting
   return { boot }
 }
 

@@ -24,6 +24,9 @@ export const __free_one_page = (k: Kernel, cpu: Cpu, zone: number, pfn: number, 
   }
   const { merges, tail } = decideFreeOnePage(k.state.zone, zone, pfn, order, mt)
   k.emit(cpu, 'PageFreed', { zone, pfn, order, mt, merges, tail, from }, cause)
+  // page_reporting_notify_free / aerator_notify_free with the merged order; the device
+  // registers after memblock has freed boot memory, so boot frees never notify.
+  if (k.reporting !== null && from !== 'boot') k.reporting.notifyFree(zone, order + merges)
 }
 
 /**

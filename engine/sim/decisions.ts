@@ -66,6 +66,8 @@ export const SITES = [
   'migrate_pages', // before moving the next page out of an isolated range
   'offline_pages', // the migrate loop's wait before it retries (the range is isolated)
   'isolate_range', // between two pageblocks of start_isolate_page_range / undo_isolate_page_range
+  'reporting_work', // free page reporting's delayed work (aerator_cycle, page_reporting_process), by zone
+  'reporting_react', // the host processing a reporting batch, by zone
 ] as const
 export type SiteName = (typeof SITES)[number]
 

@@ -65,13 +65,16 @@ interface Walked {
 }
 
 export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors: LayoutError[] } => {
-  const layout = layoutMachine(w.machine, w.variants)
+  const layout = layoutMachine(w.machine, w.variants, '$.machine', w.reportingDevice)
   if ('errors' in layout) return { errors: layout.errors }
   const boot = layout.boot
   const errors: LayoutError[] = []
   const error = (path: string, message: string): void => void errors.push({ path, message })
   if (w.variants !== undefined && Object.keys(splitVariants(w.variants).hinting).length > 0 && boot.hinting === null)
     error('$.variants', 'discardList, stateChange, volatileAt and forkVsDiscard switch guest page hinting, which needs machine.guestPageHinting: true')
+  if (w.variants?.delFromBoundary !== undefined && boot.reporting?.mechanism !== 'aeration')
+    error('$.variants.delFromBoundary', 'delFromBoundary switches the aeration RFC\'s boundary helpers, which needs variants.reporting: "aeration"')
+  if (w.reportingDevice !== undefined && boot.reporting === undefined) error('$.reportingDevice', 'a reporting device needs variants.reporting "aeration" or "page-reporting"')
   if (w.host !== undefined && boot.hinting === null) error('$.host', 'the host discards pages only from a guest that hints (machine.guestPageHinting: true)')
   const tags = new TagTable(error)
   const forked = new Set<number>()

@@ -356,6 +356,17 @@ export const evolveAnonVma = (s: AnonVmaState, mms: MmsState, e: MmEvent): void 
     case 'ReclaimRan':
     case 'InvariantViolated':
     case 'DeadlockDetected':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'ReportingPagesPulled':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'ReportingPagesReturned':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
     case 'OpSkipped':
     case 'IsolationRegistered':
     case 'IsolationRefused':

@@ -191,6 +191,17 @@ export const evolveIsolation = (s: IsolationState, zone: ZoneState, e: MmEvent):
     case 'InvariantViolated':
     case 'DeadlockDetected':
     case 'OpSkipped':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'ReportingPagesPulled':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'ReportingPagesReturned':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
       return
     default:
       return absurd(e)

@@ -110,6 +110,17 @@ export const evolveMms = (s: MmsState, zone: ZoneState, e: MmEvent): void => {
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'ReportingPagesPulled':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'ReportingPagesReturned':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
     case 'OpSkipped':
     case 'IsolationRegistered':
     case 'IsolationRefused':

@@ -215,6 +215,17 @@ export const evolvePages = (s: PagesState, zone: ZoneState, e: MmEvent): void =>
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'ReportingPagesPulled':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'ReportingPagesReturned':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'FreeListRotated':
+    case 'ReportingWorkFinished':
     case 'OpSkipped':
     case 'IsolationRegistered':
     case 'IsolationRefused':

@@ -3,7 +3,7 @@
 import { PAGE_STATES } from '../../events/hinting'
 import { padLeft } from '../printf'
 import type { MmState } from '../state'
-import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP } from '../zone/state'
+import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_CAPTURED, FRAME_DISCARD, FRAME_PCP, FRAME_REPORTING } from '../zone/state'
 import { flagNames } from './state'
 import { contentOf, stateName, usageOf } from './states'
 
@@ -41,6 +41,10 @@ export const frameOwner = (s: MmState, pfn: number): string => {
       if (p !== null && p.file[pfn]! >= 0) return `file ${p.file[pfn]} index ${p.index[pfn]}`
       if (s.anonVma.mapcount[pfn]! > 0 || (p !== null && p.mapcount[pfn]! > 0)) return 'anonymous'
       return 'kernel'
+    case FRAME_CAPTURED:
+      return `captured by isolation range ${s.isolation.capturedBy[pfn]}`
+    case FRAME_REPORTING:
+      return 'in a free page reporting batch'
     default:
       return 'tail of a block'
   }

@@ -2,8 +2,8 @@
 // list, frames marked, a pageblock's migratetype set with nr_isolate_pageblock in step.
 import { MIGRATE_ISOLATE } from '../../events/codecs'
 import { assert } from '../../lib'
-import { freeListAdd, freeListDel, pcpListDel } from './lists'
-import { FRAME_ALLOCATED, FRAME_PCP, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
+import { freeListAdd, freeListDel, freeListInsertBefore, pcpListDel } from './lists'
+import { FRAME_ALLOCATED, FRAME_PCP, NIL, freeListIdx, nrFreeIdx, pcpCountIdx, pcpListIdx, pcpListMt, type BlockLeaving, type ZoneState } from './state'
 
 /** Frees counted in NR_FREE_PAGES: everything but MIGRATE_ISOLATE (__mod_zone_freepage_state). */
 export const freepageDelta = (mt: number, pages: number): number => (mt === MIGRATE_ISOLATE ? 0 : pages)
@@ -23,9 +23,11 @@ export const markFrames = (s: ZoneState, pfn: number, pages: number, state: numb
   s.frame.fill(state, pfn, pfn + pages)
 }
 
-export const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number): number => {
+/** A free block off its list; `why` tells free page reporting's hooks whether it goes to a user, merges (or into a batch or an isolation), or moves to another migratetype's list. */
+export const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, why: BlockLeaving = 'merge'): number => {
   const mt = s.listMt[pfn]!
   assert(s.freeOrder[pfn] === order, 'a free block of this order starts here')
+  s.reporting?.blockLeaving(zone, pfn, order, mt, why)
   freeListDel(s, freeListIdx(zone, order, mt), pfn)
   s.nrFree[nrFreeIdx(zone, order)]!--
   s.freeOrder[pfn] = -1
@@ -34,7 +36,10 @@ export const delFreeBlock = (s: ZoneState, zone: number, pfn: number, order: num
 }
 
 export const addFreeBlock = (s: ZoneState, zone: number, pfn: number, order: number, mt: number, atTail: boolean): void => {
-  freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
+  // aerator_get_tail: while a zone is being aerated, tail inserts land above the aerated run.
+  const anchor = atTail && s.reporting !== null ? s.reporting.tailAnchor(zone, order, mt) : NIL
+  if (anchor !== NIL) freeListInsertBefore(s, freeListIdx(zone, order, mt), anchor, pfn)
+  else freeListAdd(s, freeListIdx(zone, order, mt), pfn, atTail)
   s.nrFree[nrFreeIdx(zone, order)]!++
   s.freeOrder[pfn] = order
   s.listMt[pfn] = mt

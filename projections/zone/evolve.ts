@@ -4,15 +4,28 @@ import { type EventOf, type MmEvent } from '../../events'
 import { absurd, assert, fail } from '../../lib'
 import { addFreeBlock, delFreeBlock, freepageDelta, leavePcp, leaveUser, markFrames, setPageblockMt } from './blocks'
 import { isolationEvolvers } from './isolationEvolve'
-import { pcpListAdd, pcpListDel } from './lists'
-import { FRAME_ABSENT, FRAME_ALLOCATED, FRAME_BUDDY, FRAME_DISCARD, FRAME_PCP, zoneOf, freeListIdx, pcpCountIdx, pcpListIdx, pcpListMt, type ZoneState } from './state'
+import { freeListRotateToFront, pcpListAdd, pcpListDel } from './lists'
+import {
+  FRAME_ABSENT,
+  FRAME_ALLOCATED,
+  FRAME_BUDDY,
+  FRAME_DISCARD,
+  FRAME_PCP,
+  FRAME_REPORTING,
+  zoneOf,
+  freeListIdx,
+  pcpCountIdx,
+  pcpListIdx,
+  pcpListMt,
+  type ZoneState,
+} from './state'
 
 const pageAllocated = (s: ZoneState, e: EventOf<'PageAllocated'>): void => {
   const { zone, pfn, order, mt, fromOrder, pcp } = e.data
   const z = s.zones[zone]!
   assert(s.frame[pfn] === FRAME_BUDDY, 'allocated block was free')
   assert(s.freeHead[freeListIdx(zone, fromOrder, mt)] === pfn, '__rmqueue_smallest takes the list head')
-  delFreeBlock(s, zone, pfn, fromOrder)
+  delFreeBlock(s, zone, pfn, fromOrder, 'alloc')
   // expand(): the upper half at each order goes back to the head of the same list.
   for (let high = fromOrder; high > order;) {
     high--
@@ -110,7 +123,7 @@ const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
       p++
       continue
     }
-    delFreeBlock(s, zone, p, order)
+    delFreeBlock(s, zone, p, order, 'move')
     addFreeBlock(s, zone, p, order, toMt, false)
     p += 1 << order
   }
@@ -119,7 +132,7 @@ const freepagesMoved = (s: ZoneState, e: EventOf<'FreepagesMoved'>): void => {
 
 const freeBlockMoved = (s: ZoneState, e: EventOf<'FreeBlockMoved'>): void => {
   const { zone, pfn, order, toMt } = e.data
-  delFreeBlock(s, zone, pfn, order)
+  delFreeBlock(s, zone, pfn, order, 'move')
   addFreeBlock(s, zone, pfn, order, toMt, false)
 }
 
@@ -153,6 +166,46 @@ const collectionFreed = (s: ZoneState, e: EventOf<'DiscardCollectionFreed'>): vo
   }
 }
 
+/** get_aeration_page / __isolate_free_page: each block leaves its list for the reporting batch. */
+const reportingPagesPulled = (s: ZoneState, e: EventOf<'ReportingPagesPulled'>): void => {
+  const { zone, pfns, orders, mts } = e.data
+  const z = s.zones[zone]!
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!
+    const order = orders[i]!
+    assert(s.frame[pfn] === FRAME_BUDDY && s.listMt[pfn] === mts[i], `pulled block ${pfn} is free on free_list[${mts[i]}]`)
+    delFreeBlock(s, zone, pfn, order)
+    markFrames(s, pfn, 1 << order, FRAME_REPORTING)
+    z.buddyPages -= 1 << order
+    z.nrFreePages -= freepageDelta(mts[i]!, 1 << order)
+  }
+}
+
+/** put_aeration_page / __putback_isolated_page: __free_one_page to the tail, each block in turn. */
+const reportingPagesReturned = (s: ZoneState, e: EventOf<'ReportingPagesReturned'>): void => {
+  const { zone, pfns, orders, mts, merges, reported } = e.data
+  const z = s.zones[zone]!
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!
+    const mt = mts[i]!
+    const pages = 1 << orders[i]!
+    assert(s.frame[pfn] === FRAME_REPORTING, `returned block ${pfn} was in the batch`)
+    markFrames(s, pfn, pages, FRAME_BUDDY)
+    z.buddyPages += pages
+    z.nrFreePages += freepageDelta(mt, pages)
+    let head = pfn
+    let o = orders[i]!
+    for (let m = 0; m < merges[i]!; m++) {
+      const buddy = head ^ (1 << o)
+      delFreeBlock(s, zone, buddy, o)
+      head &= buddy
+      o++
+    }
+    addFreeBlock(s, zone, head, o, mt, true)
+    s.reporting?.blockReturned(zone, head, o, mt, merges[i]! > 0, reported)
+  }
+}
+
 /** Applies one event to the zone projection; every event type is listed, so a new one must be placed. */
 export const evolveZone = (s: ZoneState, e: MmEvent): void => {
   switch (e.type) {
@@ -174,6 +227,12 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
       return discardQueued(s, e)
     case 'DiscardCollectionFreed':
       return collectionFreed(s, e)
+    case 'ReportingPagesPulled':
+      return reportingPagesPulled(s, e)
+    case 'ReportingPagesReturned':
+      return reportingPagesReturned(s, e)
+    case 'FreeListRotated':
+      return freeListRotateToFront(s, freeListIdx(e.data.zone, e.data.order, e.data.mt), e.data.pfn)
     // Events that change nothing here (EVENT_PROJECTIONS lists who changes on what).
     case 'MachineBooted':
     case 'PcpDrained':
@@ -220,6 +279,14 @@ export const evolveZone = (s: ZoneState, e: MmEvent): void => {
     case 'AnonPagePutBack':
     case 'RmapWalkStarted':
     case 'RmapWalkFinished':
+    case 'ReportingRequested':
+    case 'ReportingWorkStarted':
+    case 'AerationRequestCleared':
+    case 'ReportingHostReacted':
+    case 'AerationBoundariesPopulated':
+    case 'BoundaryMoved':
+    case 'AerationActiveCleared':
+    case 'ReportingWorkFinished':
     case 'OpSkipped':
     case 'IsolationRegistered':
     case 'IsolationRefused':

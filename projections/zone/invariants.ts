@@ -9,6 +9,7 @@ import {
   FRAME_CAPTURED,
   FRAME_DISCARD,
   FRAME_PCP,
+  FRAME_REPORTING,
   NIL,
   freeListIdx,
   nrFreeIdx,
@@ -54,6 +55,8 @@ export const pageConservation: StateInvariant<ZoneState> = {
       let allocated = 0
       let discard = 0
       let captured = 0
+      // Blocks in a reporting batch are on no list and with no user; projections/boundary counts them.
+      let batch = 0
       for (let p = z.startPfn; p < z.endPfn; p++) {
         const f = s.frame[p]
         if (f === FRAME_BUDDY) buddy++
@@ -61,11 +64,12 @@ export const pageConservation: StateInvariant<ZoneState> = {
         else if (f === FRAME_ALLOCATED) allocated++
         else if (f === FRAME_DISCARD) discard++
         else if (f === FRAME_CAPTURED) captured++
+        else if (f === FRAME_REPORTING) batch++
       }
-      if (buddy + pcp + allocated + discard + captured !== z.managed)
+      if (buddy + pcp + allocated + discard + captured + batch !== z.managed)
         return violation(
           CONSERVATION,
-          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard}${captured > 0 ? ` + captured ${captured}` : ''} = ${buddy + allocated + pcp + discard + captured}, managed ${z.managed}`,
+          `${z.name}: free ${buddy} + allocated ${allocated} + per-cpu ${pcp} + discarded lists ${discard}${captured > 0 ? ` + captured ${captured}` : ''}${batch > 0 ? ` + reporting batch ${batch}` : ''} = ${buddy + allocated + pcp + discard + captured + batch}, managed ${z.managed}`,
         )
       if (captured !== z.capturedPages) return violation(CONSERVATION, `${z.name}: ${z.capturedPages} pages counted captured, ${captured} frames are`)
       if (buddy !== z.buddyPages || pcp !== z.pcpPages || allocated !== z.allocatedPages || discard !== z.discardPages)

@@ -17,7 +17,7 @@ const moveFreepages = (s: ZoneState, zone: number, pfn: number, pages: number, t
       p++
       continue
     }
-    delFreeBlock(s, zone, p, order)
+    delFreeBlock(s, zone, p, order, 'move')
     addFreeBlock(s, zone, p, order, toMt, false)
     p += 1 << order
   }
@@ -104,7 +104,7 @@ const contigRangeTaken = (s: ZoneState, e: EventOf<'ContigRangeTaken'>): void =>
   for (let p = pfn; p < pfn + pages;) {
     const order = s.freeOrder[p]!
     assert(s.frame[p] === FRAME_BUDDY && order >= 0, `frame ${p} of a taken range is the head of a free block`)
-    const mt = delFreeBlock(s, zone, p, order)
+    const mt = delFreeBlock(s, zone, p, order, 'alloc')
     const n = 1 << order
     z.buddyPages -= n
     z.nrFreePages -= freepageDelta(mt, n)

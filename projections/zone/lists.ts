@@ -41,6 +41,31 @@ export const freeListDel = (s: ZoneState, i: number, pfn: number): void => listD
 export const pcpListAdd = (s: ZoneState, i: number, pfn: number, atTail: boolean): void => listAdd(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn, atTail)
 export const pcpListDel = (s: ZoneState, i: number, pfn: number): void => listDel(s, s.pcpHead, s.pcpTail, s.pcpLen, i, pfn)
 
+/** list_add_tail(new, &anchor->lru): `pfn` goes just in front of `anchor` (aerator_get_tail's boundary). */
+export const freeListInsertBefore = (s: ZoneState, i: number, anchor: number, pfn: number): void => {
+  const p = s.prev[anchor]!
+  s.prev[pfn] = p
+  s.next[pfn] = anchor
+  s.prev[anchor] = pfn
+  if (p === NIL) s.freeHead[i] = pfn
+  else s.next[p] = pfn
+  s.freeLen[i]!++
+}
+
+/** list_rotate_to_front(&page->lru, list): `pfn` becomes the head; the blocks before it move, in order, to the tail. */
+export const freeListRotateToFront = (s: ZoneState, i: number, pfn: number): void => {
+  const head = s.freeHead[i]!
+  if (head === pfn) return
+  const before = s.prev[pfn]!
+  const tail = s.freeTail[i]!
+  s.next[tail] = head
+  s.prev[head] = tail
+  s.next[before] = NIL
+  s.prev[pfn] = NIL
+  s.freeHead[i] = pfn
+  s.freeTail[i] = before
+}
+
 /** The pfns of one list from head to tail (renderers, invariants and tests). */
 export const listPfns = (s: ZoneState, head: Int32Array, i: number, limit = Number.MAX_SAFE_INTEGER): number[] => {
   const out: number[] = []

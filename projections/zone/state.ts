@@ -14,6 +14,26 @@ export const FRAME_PCP = 2 // an order-0 page on a CPU's per-cpu list
 export const FRAME_ALLOCATED = 3 // inside a block a user holds
 export const FRAME_DISCARD = 4 // a discarded page waiting on a CPU's discarded-page list (or being collected)
 export const FRAME_CAPTURED = 5 // on an isolation_info page list (the 2007 patch's design): neither free nor in use
+export const FRAME_REPORTING = 6 // inside a free block pulled into a reporting batch (aeration or page reporting)
+
+/**
+ * Free page reporting's view into the free lists (projections/boundary/hooks.ts). Null when the
+ * run reports nothing, so that the lists behave exactly as they always did.
+ */
+export type BlockLeaving = 'alloc' | 'merge' | 'move'
+
+export interface FreeListHooks {
+  /** aerator_get_tail: the block a tail insert goes in front of (the boundary), or NIL for the list's own tail. */
+  tailAnchor(zone: number, order: number, mt: number): number
+  /**
+   * Before a block leaves its list: for a user (`alloc`), to merge or into a batch (`merge`), or
+   * for another migratetype's list (`move`, move_to_free_list); del_page_from_free_area clears
+   * PageAerated / PageReported.
+   */
+  blockLeaving(zone: number, pfn: number, order: number, mt: number, why: BlockLeaving): void
+  /** A block a reporting drain put back (after its merges): aerated or reported unless it merged. */
+  blockReturned(zone: number, pfn: number, order: number, mt: number, merged: boolean, reported: boolean): void
+}
 
 export interface ZoneInfo {
   readonly idx: number
@@ -78,6 +98,8 @@ export interface ZoneState {
   readonly pcpTail: Int32Array
   readonly pcpLen: Int32Array
   readonly pcpCount: Int32Array
+  /** Set by createState when the run reports free memory (projections/boundary). */
+  reporting: FreeListHooks | null
 }
 
 export const freeListIdx = (zone: number, order: number, mt: number): number => (zone * MAX_ORDER + order) * MIGRATE_TYPES + mt
@@ -158,5 +180,6 @@ export const createZoneState = (m: MachineBooted['data']): ZoneState => {
     pcpTail: new Int32Array(nPcpLists).fill(NIL),
     pcpLen: new Int32Array(nPcpLists),
     pcpCount: new Int32Array(m.cpus * nZones),
+    reporting: null,
   }
 }
