@@ -15,7 +15,7 @@ export const REPORTING_MECHANISMS = ['aeration', 'page-reporting'] as const
  * The reporting device as the run configured it (MachineBooted.reporting; absent when off).
  * `boundaryRace` is the race variant of the RFC's boundary helpers.
  */
-export const ReportingConfig = t.type({
+const ReportingConfigRequired = t.type({
   mechanism: oneOf(REPORTING_MECHANISMS),
   /** Blocks per batch (aerator_dev_info.capacity; PAGE_REPORTING_CAPACITY 32). */
   capacity: intIn(1, 1 << 16, 'a capacity 1..65536'),
@@ -26,6 +26,13 @@ export const ReportingConfig = t.type({
   /** 'always': the RFC's aerator_del_from_boundary on every delete; 'skip-when-allocated': not when the boundary page is allocated (the race). */
   delFromBoundary: oneOf(['always', 'skip-when-allocated'] as const),
 })
+export const ReportingConfig = t.intersection([
+  ReportingConfigRequired,
+  t.partial({
+    /** Absent: the RFC's aerator_put_migratetype, the block's recorded migratetype; 'pageblock': its pageblock's migratetype at put-back (page_reporting_drain's get_pageblock_migratetype), so a block whose pageblock was isolated meanwhile goes to the ISOLATE list. */
+    putBack: t.literal('pageblock'),
+  }),
+])
 export type ReportingConfig = t.TypeOf<typeof ReportingConfig>
 
 /** The device when the workload does not say: page_reporting's capacity, a millisecond per batch, a host that frees. */

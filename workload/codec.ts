@@ -231,6 +231,7 @@ export const VARIANT_VALUES = {
   discardIntoIsolated: ['pcp', 'isolate-check'],
   reporting: ['off', 'aeration', 'page-reporting'],
   delFromBoundary: ['always', 'skip-when-allocated'],
+  aerationPutBack: ['recorded', 'pageblock'],
 } as const
 
 /**
@@ -258,6 +259,8 @@ export const Variants = strictObject(
     reporting: oneOf(VARIANT_VALUES.reporting),
     /** The RFC's aerator_del_from_boundary on every delete, or skipped when the boundary block is allocated (the race). */
     delFromBoundary: oneOf(VARIANT_VALUES.delFromBoundary),
+    /** Where the aerator puts a block back: its recorded migratetype (the RFC's aerator_put_migratetype), or its pageblock's now (as page_reporting_drain does). */
+    aerationPutBack: oneOf(VARIANT_VALUES.aerationPutBack),
   },
 )
 export type Variants = t.TypeOf<typeof Variants>

@@ -93,7 +93,7 @@ export const zone_batchsize = (managedPages: number): number => {
 export const pageset_set_batch = (batch: number): { batch: number; high: number } => ({ batch: Math.max(1, batch), high: 6 * batch })
 
 /** The variants of free page reporting (the rest are guest page hinting's and anonymous rmap's). */
-export const REPORTING_VARIANTS = ['reporting', 'delFromBoundary'] as const
+export const REPORTING_VARIANTS = ['reporting', 'delFromBoundary', 'aerationPutBack'] as const
 
 /** The workload's variants, by the mechanism they switch. */
 export const splitVariants = (
@@ -121,7 +121,7 @@ export const splitVariants = (
 
 /** The reporting device of a run, or null when it reports nothing (then MachineBooted has no `reporting`). */
 export const reportingConfig = (v: Pick<Variants, (typeof REPORTING_VARIANTS)[number]>, device: ReportingDeviceSpec = {}): ReportingConfig | null =>
-  v.reporting === undefined || v.reporting === 'off' ? null : { mechanism: v.reporting, ...DEFAULT_REPORTING_DEVICE, ...device, delFromBoundary: v.delFromBoundary ?? 'always' }
+  v.reporting === undefined || v.reporting === 'off' ? null : { mechanism: v.reporting, ...DEFAULT_REPORTING_DEVICE, ...device, delFromBoundary: v.delFromBoundary ?? 'always', ...(v.aerationPutBack === 'pageblock' ? { putBack: 'pageblock' as const } : {}) }
 
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
 export const layoutMachine = (

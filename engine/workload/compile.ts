@@ -74,6 +74,8 @@ export const compileWorkload = (w: Workload): { compiled: Compiled } | { errors:
     error('$.variants', 'discardList, stateChange, volatileAt and forkVsDiscard switch guest page hinting, which needs machine.guestPageHinting: true')
   if (w.variants?.delFromBoundary !== undefined && boot.reporting?.mechanism !== 'aeration')
     error('$.variants.delFromBoundary', 'delFromBoundary switches the aeration RFC\'s boundary helpers, which needs variants.reporting: "aeration"')
+  if (w.variants?.aerationPutBack !== undefined && boot.reporting?.mechanism !== 'aeration')
+    error('$.variants.aerationPutBack', 'aerationPutBack switches the aeration RFC\'s put-back, which needs variants.reporting: "aeration"')
   if (w.reportingDevice !== undefined && boot.reporting === undefined) error('$.reportingDevice', 'a reporting device needs variants.reporting "aeration" or "page-reporting"')
   if (w.host !== undefined && boot.hinting === null) error('$.host', 'the host discards pages only from a guest that hints (machine.guestPageHinting: true)')
   const tags = new TagTable(error)

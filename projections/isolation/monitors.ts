@@ -46,4 +46,27 @@ export const collectedIntoIsolated: EventMonitor<MmState, MmEvent> = {
   },
 }
 
-export const isolationMonitors: readonly EventMonitor<MmState, MmEvent>[] = [noAllocInsideIsolated, collectedIntoIsolated]
+/**
+ * Free page aeration beside isolation: the RFC's drain puts a block back on the list of the
+ * migratetype recorded when it was pulled (aerator_put_migratetype). If its pageblock was isolated
+ * while the block was with the host, the block lands on a normal free list inside an ISOLATE
+ * pageblock: free memory the isolation does not hold, allocatable, and counted in NR_FREE_PAGES
+ * when offline_pages (whose test_pages_isolated only checks PageBuddy) takes it offline.
+ */
+export const putBackIntoIsolated: EventMonitor<MmState, MmEvent> = {
+  name: 'aeration-isolation.put-back-into-isolated-pageblock',
+  description: 'a block free page aeration puts back inside an ISOLATE pageblock goes to the ISOLATE free list',
+  check: (s, e) => {
+    if (e.type !== 'ReportingPagesReturned') return null
+    const z = s.zone
+    for (let i = 0; i < e.data.pfns.length; i++) {
+      const pfn = e.data.pfns[i]!
+      const mt = e.data.mts[i]!
+      if (mt !== MIGRATE_ISOLATE && z.pageblockMt[pfn >> z.pageblockOrder] === MIGRATE_ISOLATE)
+        return { message: `block ${pfn} (order ${e.data.orders[i]}) put back on migratetype ${mt}'s list inside an isolated pageblock`, pfn }
+    }
+    return null
+  },
+}
+
+export const isolationMonitors: readonly EventMonitor<MmState, MmEvent>[] = [noAllocInsideIsolated, collectedIntoIsolated, putBackIntoIsolated]

@@ -2,7 +2,7 @@
 // aerator_notify_free, __aerator_notify, aerator_cycle / aerator_scrub_zone with its fill,
 // react, drain and idle stages, and get_aeration_page (v1 4/6, as kernel-facts.md §4 describes it).
 import { MAX_ORDER, MIGRATE_TYPES } from '../../../events/codecs'
-import { NIL, freeListIdx, nrFreeIdx } from '../../../projections/zone/state'
+import { NIL, freeListIdx, nrFreeIdx, pageblockMigratetype } from '../../../projections/zone/state'
 import { assert } from '../../../lib'
 import type { Kernel } from '../../kernel'
 import { ReportingWork } from './device'
@@ -20,9 +20,13 @@ const CYCLE_LAPS_MAX = 1 << 20
  * (set_pcppage_migratetype), even if its pageblock was isolated while the block was in flight.
  * That is the RFC's hazard with page isolation (its fill walks MIGRATE_ISOLATE lists too, and a
  * block put back on a normal list inside an isolated pageblock is free memory the isolation does
- * not hold): the hook isolation's invariants and any fix look at.
+ * not hold): offline_pages' test_pages_isolated sees PageBuddy and offlines it while NR_FREE_PAGES
+ * still counts it (monitor `aeration-isolation.put-back-into-isolated-pageblock`). The variant
+ * aerationPutBack=pageblock reads the pageblock's migratetype instead, as mainline's
+ * page_reporting_drain does, and the block lands on the ISOLATE list the isolation holds.
  */
-export const aerator_put_migratetype = (_k: Kernel, _pfn: number, recordedMt: number): number => recordedMt
+export const aerator_put_migratetype = (k: Kernel, pfn: number, recordedMt: number): number =>
+  k.state.machine.reporting?.putBack === 'pageblock' ? pageblockMigratetype(k.state.zone, pfn) : recordedMt
 
 export class Aerator extends ReportingWork {
   private zone = 0
