@@ -121,7 +121,15 @@ export const splitVariants = (
 
 /** The reporting device of a run, or null when it reports nothing (then MachineBooted has no `reporting`). */
 export const reportingConfig = (v: Pick<Variants, (typeof REPORTING_VARIANTS)[number]>, device: ReportingDeviceSpec = {}): ReportingConfig | null =>
-  v.reporting === undefined || v.reporting === 'off' ? null : { mechanism: v.reporting, ...DEFAULT_REPORTING_DEVICE, ...device, delFromBoundary: v.delFromBoundary ?? 'always', ...(v.aerationPutBack === 'pageblock' ? { putBack: 'pageblock' as const } : {}) }
+  v.reporting === undefined || v.reporting === 'off'
+    ? null
+    : {
+        mechanism: v.reporting,
+        ...DEFAULT_REPORTING_DEVICE,
+        ...device,
+        delFromBoundary: v.delFromBoundary ?? 'always',
+        ...(v.aerationPutBack === 'pageblock' ? { putBack: 'pageblock' as const } : {}),
+      }
 
 /** Lays the zones out from the spec, or says what is wrong with it (JSON paths into the workload). */
 export const layoutMachine = (
