@@ -66,3 +66,18 @@ export const didYouMean = (value: string, candidates: readonly string[]): string
   }
   return best === null ? '' : ` (did you mean ${best}?)`
 }
+
+/** Names joined with commas into lines of at most `width` characters, each indented two spaces (a list an error message shows whole). */
+export const wrapList = (names: readonly string[], width = 100): string => {
+  const lines: string[] = []
+  let line = ''
+  for (const n of names) {
+    const next = line === '' ? n : `${line}, ${n}`
+    if (next.length + 2 > width && line !== '') {
+      lines.push(`  ${line},`)
+      line = n
+    } else line = next
+  }
+  if (line !== '') lines.push(`  ${line}`)
+  return lines.join('\n')
+}

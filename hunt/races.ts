@@ -44,8 +44,6 @@ export const RACE_VARIANTS: readonly RaceVariant[] = [
   race('workloads/isolation-discard.json', 'discardIntoIsolated', 'pcp', 'isolate-check', 'hinting-isolation.collected-page-reallocated', 20),
   // Free page aeration (the RFC's aerator_del_from_boundary).
   race('workloads/aeration-boundary-race.json', 'delFromBoundary', 'skip-when-allocated', 'always', 'boundary.valid-between-events', 5),
-  // Aeration beside hot-remove: the RFC's put-back into a pageblock isolated meanwhile.
-  race('workloads/aeration-isolation.json', 'aerationPutBack', 'recorded', 'pageblock', 'aeration-isolation.put-back-into-isolated-pageblock', 3),
   // Joonsoo Kim 2014 (a run is about 200,000 events; its reproducer shrinks to a few hundred).
   race('workloads/isolation-free-race.json', 'freeMtRecheck', 'off', 'on', 'buddy.page-conservation', 2),
 ]

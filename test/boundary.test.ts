@@ -5,6 +5,7 @@ import type { EventBody, MmEvent } from '../events'
 import { layoutMachine } from '../engine/mm/boot'
 import { Folder, NIL, checkInvariants, freeListIdx, listPfns, stateInvariants, type MmState } from '../projections'
 import { checkBoundaries } from '../projections/boundary'
+import { FRAME_REPORTING } from '../projections/zone/state'
 import type { Variants } from '../workload/codec'
 
 const MOVABLE = 1
@@ -111,7 +112,7 @@ describe('each boundary invariant fails on a corrupted state', () => {
     ['boundary.aerated-contiguous', (s) => void ((s.boundary!.flag[0] = 0), (s.boundary!.nrFreeAerated[10] = 1))],
     ['boundary.nr-free-aerated', (s) => void s.boundary!.nrFreeAerated[10]!++],
     ['boundary.batch-held', (s) => void s.boundary!.batch.pfns.push(0)],
-    ['boundary.batch-held', (s) => void (s.zone.frame[1536] = 5)],
+    ['boundary.batch-held', (s) => void (s.zone.frame[1536] = FRAME_REPORTING)],
     ['boundary.flag-cleared', (s) => void (s.boundary!.flag[1024] = 1)],
   ]
   it.each(cases)('%s', (name, corrupt) => {

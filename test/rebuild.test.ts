@@ -17,6 +17,9 @@ const examples = fs
   .filter((f) => f.endsWith('.json'))
   .sort()
 
+/** Examples whose default variants show a finding on every seed (an interaction the README explains). */
+const FINDING_BY_DEFAULT = new Set(['aeration-isolation.json'])
+
 describe('projections rebuilt from the store equal the live state', () => {
   it.each(examples)('%s', async (file) => {
     const workload = loadWorkload(path.join('workloads', file))
@@ -29,7 +32,9 @@ describe('projections rebuilt from the store equal the live state', () => {
       const folded = foldRun(conn, db, summary.runId)
       expect(folded.lastSeq).toBe(live.lastSeq)
       expect(diffStates(live.state, folded.state)).toEqual([])
-      expect(checkInvariants(stateInvariants, folded.state)).toEqual([])
+      const broken = checkInvariants(stateInvariants, folded.state)
+      expect(broken).toEqual(checkInvariants(stateInvariants, live.state))
+      if (!FINDING_BY_DEFAULT.has(file)) expect(broken).toEqual([])
     } finally {
       conn.close()
     }

@@ -7,7 +7,7 @@ import { DB_DEFAULT, DB_OPT, JSON_OPT, opt, optMany, type CommandSpec } from '..
 import { eventLine } from '../eventText'
 import { EXIT_OK } from '../io'
 import { checkPfn, checkSeq, machineOf, withRun } from '../openRun'
-import { didYouMean, quote } from '../text'
+import { didYouMean, quote, wrapList } from '../text'
 
 /** Output is written in pieces of about this many characters. */
 const CHUNK_CHARS = 1 << 16
@@ -36,7 +36,7 @@ export const eventsSpec: CommandSpec<typeof options> = {
   action: (opts, { io, name }) => {
     const types = (opts.type ?? []).flatMap((s) => s.split(',')).filter((s) => s.length > 0)
     for (const ty of types)
-      if (!isEventType(ty)) throw new UsageError(`${name}: --type: unknown event type ${quote(ty)}${didYouMean(ty, EVENT_TYPES)}; the types are ${EVENT_TYPES.join(', ')}`)
+      if (!isEventType(ty)) throw new UsageError(`${name}: --type: unknown event type ${quote(ty)}${didYouMean(ty, EVENT_TYPES)}; the types are\n${wrapList(EVENT_TYPES)}`)
     if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`${name}: --from ${opts.from} is after --to ${opts.to}: the range is empty`)
     return withRun(name, { file: opts.db ?? DB_DEFAULT, run: opts.run }, (r) => {
       // A range that starts past the end would print nothing and look like "no such events".
