@@ -94,6 +94,9 @@ export const elementTextsByBounds = (db: Db, place: BatchPlace, firstSeq: number
   const p = words(blob)
   const damaged = (k: number, why: string) => new StoreError(`${place.file}: run ${place.runId} seq ${firstSeq + k}: the batch's event bounds are damaged (${why})`)
   if (p.length !== n + 1) throw damaged(0, `${p.length - 1} bounds for ${n} events`)
+  // In order from the body's first element: two bounds swapped, or one moved past its neighbour, cannot read as another event.
+  if (p[0] !== 1) throw damaged(0, 'the first event does not start the body')
+  for (let k = 1; k <= n; k++) if (!(p[k]! > p[k - 1]! + 1)) throw damaged(k - 1, 'the bounds are not in order')
   // Runs of contiguous offsets: [lo, hi] pairs.
   const runs: number[] = []
   for (const k of offsets) {
