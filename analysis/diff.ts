@@ -4,7 +4,7 @@
 import { eventsByType, renderBuddyinfo, type MmState } from '../projections'
 import { getRun, type Db, type RunRow } from '../storage'
 import { compareByFor, firstDivergence, firstDivergenceAfterBoot, type CompareBy, type Divergence } from './compare'
-import { foldRun } from './fold'
+import { stateAt } from './stateAt'
 
 /** Findings listed per run; the rest are counted. */
 const FINDINGS_LISTED = 20
@@ -56,7 +56,8 @@ const side = (run: RunRow, s: MmState | null): RunSide => ({
   findings: { count: s?.stats.violations.length ?? 0, first: s?.stats.violations.slice(0, FINDINGS_LISTED) ?? [] },
 })
 
-const folded = (db: Db, file: string, run: RunRow): MmState | null => (run.head_seq === 0 ? null : foldRun(db, file, run.id).state)
+/** The run's state at its head: from its nearest snapshot that verifies (stateAt.ts), folded from seq 1 only without one. */
+const folded = (db: Db, file: string, run: RunRow): MmState | null => (run.head_seq === 0 ? null : stateAt(db, file, run.id, run.head_seq).state)
 
 /** Compares runs `aId` and `bId` of one database; identical runs are folded once. */
 export const diffRuns = (db: Db, file: string, aId: number, bId: number): RunDiff => {

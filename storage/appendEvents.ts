@@ -11,6 +11,7 @@ import { eventPfns, eventSpan } from '../events/span'
 import { assert } from '../lib'
 import { StoreError } from './errors'
 import { SPAN_PAGES_MAX } from './eventIndex'
+import { DECISION_WORDS } from '../events/schedule'
 import { BLOCK_EVENTS } from './schema'
 import { startWriterThread } from './writerThread'
 import { CTRL_ABANDON, CTRL_CLOSED, CTRL_DONE, CTRL_WORDS, type BatchMessage, type FromWriter } from './writerProtocol'
@@ -96,6 +97,13 @@ export class EventWriter {
   private pendingEvents = 0
   private pfnPairs: number[] = []
   private pendingDecisions: Uint32Array[] = []
+  /**
+   * The decision chunks of batches handed over and not yet reported committed, with the run's
+   * decision count after each batch: an interrupt drops those batches' events, not their
+   * decisions (abandon).
+   */
+  private unconfirmed: { readonly chunks: Uint32Array[]; readonly upTo: number }[] = []
+  private sentDecisions = 0
   /** Column buffers the writer handed back, seven per batch; and text buffers. */
   private readonly pool: ArrayBuffer[] = []
   private readonly textPool: ArrayBuffer[] = []
@@ -214,18 +222,10 @@ export class EventWriter {
       pfnPairs: Float64Array.from(this.pfnPairs),
       decisions: this.pendingDecisions,
     }
-    const transfer = [
-      m.t.buffer,
-      m.cpu.buffer,
-      m.type.buffer,
-      m.pfn.buffer,
-      m.npages.buffer,
-      m.cause.buffer,
-      m.dataLength.buffer,
-      m.text.buffer,
-      m.pfnPairs.buffer,
-      ...m.decisions.map((d) => d.buffer),
-    ]
+    const transfer = [m.t.buffer, m.cpu.buffer, m.type.buffer, m.pfn.buffer, m.npages.buffer, m.cause.buffer, m.dataLength.buffer, m.text.buffer, m.pfnPairs.buffer]
+    // The decision chunks are copied, not moved: they are kept until their batch commits.
+    this.sentDecisions += m.decisions.reduce((sum, d) => sum + d.length / DECISION_WORDS, 0)
+    if (m.decisions.length > 0) this.unconfirmed.push({ chunks: m.decisions, upTo: this.sentDecisions })
     this.worker.postMessage(m, transfer as ArrayBuffer[])
     this.sent++
     this.newBatch()
@@ -241,6 +241,7 @@ export class EventWriter {
         this.committedSeq = m.headSeq
         this.committedHash = m.headHash
         this.committedDecisions = m.decisions
+        while (this.unconfirmed.length > 0 && this.unconfirmed[0]!.upTo <= m.decisions) this.unconfirmed.shift()
         this.snapshotsStored = m.snapshots
         this.pool.push(...m.columns)
         if (m.text.byteLength === this.batchEvents * TEXT_BYTES_PER_EVENT) this.textPool.push(m.text)
@@ -289,12 +290,26 @@ export class EventWriter {
 
   /**
    * Stops storing at once (an interrupt): the batch being written commits, the others handed
-   * over and the pending one are dropped. The run is then complete up to headSeq.
+   * over and the pending one are dropped. Their schedule decisions are not: they are stored after
+   * the head as the end of a completed run stores its last ones, since the events up to the head
+   * were made by decisions the recorder had not yet handed over (it hands them over 65,536 at a
+   * time), and a replay needs them all. The run is then complete up to headSeq, its schedule
+   * with it (and perhaps a few decisions past it, which a replay to the head does not reach).
    */
   abandon(): WriteFailed | null {
     Atomics.store(this.ctrl, CTRL_ABANDON, 1)
     this.waitFor(this.sent)
+    const decisions = [...this.unconfirmed.flatMap((u) => u.chunks), ...this.pendingDecisions]
+    this.unconfirmed = []
+    this.lastSeq = this.committedSeq
     this.newBatch()
+    if (this.failure === null && decisions.length > 0) {
+      // Every batch handed over was handled (committed or dropped): the writer may take this one.
+      Atomics.store(this.ctrl, CTRL_ABANDON, 0)
+      this.pendingDecisions = decisions
+      this.send()
+      this.waitFor(this.sent)
+    }
     return this.failure
   }
 

@@ -6,7 +6,8 @@
 // what its columns or the index say is an error naming the file, run and seq.
 import { elementBounds, elementText, scanBody } from './batchBody'
 import { parseBody, type BatchPlace } from './batchDecode'
-import { batchHolding, batchesIn, hashesOf, type BatchRow } from './eventBatches'
+import { batchHeadHolding, batchesIn, hashesOf, type BatchRow } from './eventBatches'
+import { elementTextsByBounds } from './eventBounds'
 import { seqsOfFrame, seqsOfTypes } from './eventIndex'
 import { StoreError } from './errors'
 import type { Db } from './open'
@@ -68,8 +69,10 @@ export function* selectBatches<T>(db: Db, runId: number, f: EventFilter, load: L
     return
   }
   const seqs = indexedSeqs(db, runId, f, fromSeq, toSeq)
+  const place = { file: db.name, runId }
+  const texts = (b: BatchRow, offsets: readonly number[]) => elementTextsByBounds(db, place, b.first_seq, b.last_seq - b.first_seq + 1, offsets)
   for (let next = seqs.next(); next.done !== true;) {
-    const b = batchHolding(db, runId, next.value)
+    const b = batchHeadHolding(db, runId, next.value, texts)
     if (b === undefined) throw new StoreError(`${db.name}: run ${runId}: the event index lists seq ${next.value}, which is not stored`)
     const offsets: number[] = []
     for (; next.done !== true && next.value <= b.last_seq; next = seqs.next()) offsets.push(next.value - b.first_seq)
@@ -112,6 +115,8 @@ export const elementsAt = (place: BatchPlace, b: BatchRow, offsets: readonly num
     if (hi >= all.length) throw missing(place, b, all.length, `holds ${all.length} events`)
     return offsets.length === all.length ? all : offsets.map((k) => all[k])
   }
+  const texts = b.texts?.(offsets)
+  if (texts != null) return texts.map((text, i) => parseBody(place, b.first_seq + offsets[i]!, `[${text}]`)[0])
   const p = boundsTo(place, b, hi)
   if (hi - lo + 1 === offsets.length) {
     const run = parseBody(place, b.first_seq + lo, `[${b.body.slice(p[lo]!, p[hi + 1]!)}]`)
@@ -136,6 +141,8 @@ export const rowsAt = (place: BatchPlace, b: BatchRow, offsets: readonly number[
     return offsets.map((k) => rows[k]!)
   }
   if (offsets.length === 0) return []
+  const texts = b.texts?.(offsets)
+  if (texts != null) return texts.map((text, i) => scanned(place, `[${text}]`, b.first_seq + offsets[i]!, () => h(offsets[i]!))[0]!)
   const p = boundsTo(place, b, offsets[offsets.length - 1]!)
   return offsets.map((k) => scanned(place, `[${elementText(b.body, p, k)}]`, b.first_seq + k, () => h(k))[0]!)
 }

@@ -9,6 +9,7 @@ import { DECISION_WORDS } from '../events/schedule'
 import { BatchEncoder } from './batchEncoder'
 import { SCHEDULE_GENESIS, headHash, scheduleHash } from './hashChain'
 import { hashesBlob } from './eventBatches'
+import { boundsOfBody } from './eventBounds'
 import { indexBatch } from './eventIndex'
 import type { Db } from './open'
 import { BLOCK_EVENTS } from './schema'
@@ -20,6 +21,7 @@ export class BatchWriter {
   private readonly insertBatch: Database.Statement
   private readonly insertType: Database.Statement
   private readonly insertFrame: Database.Statement
+  private readonly insertBounds: Database.Statement
   private readonly insertPfn: Database.Statement
   private readonly insertBlock: Database.Statement
   private readonly insertDecisions: Database.Statement
@@ -45,6 +47,7 @@ export class BatchWriter {
     this.insertBatch = db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, first_t, last_t, hashes, body) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))')
     this.insertType = db.prepare('INSERT INTO event_types (run_id, type, first_seq, seqs) VALUES (?, ?, ?, ?)')
     this.insertFrame = db.prepare('INSERT INTO event_frames (run_id, bucket, first_seq, entries) VALUES (?, ?, ?, ?)')
+    this.insertBounds = db.prepare('INSERT INTO event_bounds (run_id, first_seq, bounds) VALUES (?, ?, ?)')
     this.insertPfn = db.prepare('INSERT OR IGNORE INTO event_pfns (run_id, pfn, seq) VALUES (?, ?, ?)')
     this.insertBlock = db.prepare('INSERT INTO event_blocks (run_id, block, first_seq, last_seq, hash) VALUES (?, ?, ?, ?, ?)')
     this.insertDecisions = db.prepare('INSERT INTO schedule (run_id, chunk, decisions) VALUES (?, ?, ?)')
@@ -111,6 +114,8 @@ export class BatchWriter {
       this.body = encoded.body
       const body = Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength)
       this.insertBatch.run(run, b.firstSeq, b.firstSeq + b.n - 1, b.t[0], b.t[b.n - 1], hashesBlob(encoded.hashes), body)
+      // The encoder wrote the body canonically: it holds its n events.
+      this.insertBounds.run(run, b.firstSeq, boundsOfBody(body, b.n))
     }
     let first = b.firstSeq
     for (const [last, hash] of encoded.blocks) {

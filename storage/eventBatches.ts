@@ -1,7 +1,7 @@
 // The table of stored batches (schema 4): one row per batch of events, its body (batchBody.ts)
 // and each event's chain hash. Readers find batches by seq through the primary key; first_t and
 // last_t let a reader find a batch by simulated time the same way.
-import type { Db } from './open'
+import { hasTable, type Db } from './open'
 
 export const EVENT_BATCHES_SQL = `
 -- One row per batch of a run's events, seqs first_seq..last_seq (dense). hashes: each event's row
@@ -45,21 +45,17 @@ export interface BatchRow {
   readonly last_t: number
   readonly hashes: Buffer
   readonly body: string
+  /**
+   * The texts of the elements at some offsets without the whole body (eventBounds.ts), or null
+   * where the batch cannot give them so; only a row of batchHeadHolding has it.
+   */
+  readonly texts?: (offsets: readonly number[]) => string[] | null
 }
 
 const BATCH_COLUMNS = 'first_seq, last_seq, first_t, last_t, hashes, body'
 
-const hasBatchTable = new WeakMap<Db, boolean>()
-
 /** Schema 4 and later store batches; an older file, read as it is, has one row per event. */
-export const storesBatches = (db: Db): boolean => {
-  let has = hasBatchTable.get(db)
-  if (has === undefined) {
-    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_batches'").pluck().get() === 1
-    hasBatchTable.set(db, has)
-  }
-  return has
-}
+export const storesBatches = (db: Db): boolean => hasTable(db, 'event_batches')
 
 /** The batches that hold any seq of [fromSeq, toSeq], in seq order. */
 export const batchesIn = (db: Db, runId: number, fromSeq: number, toSeq: number): IterableIterator<BatchRow> =>
@@ -93,6 +89,26 @@ export const batchBytesIn = (db: Db, runId: number, fromSeq: number, toSeq: numb
 export const batchHolding = (db: Db, runId: number, seq: number): BatchRow | undefined => {
   const b = db.prepare(`SELECT ${BATCH_COLUMNS} FROM event_batches WHERE run_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1`).get(runId, seq) as BatchRow | undefined
   return b !== undefined && b.last_seq >= seq ? b : undefined
+}
+
+/**
+ * batchHolding without reading the body until it is asked for: a filtered read wants a few events
+ * of each batch, which `texts` gives from the body's bounds (eventBounds.ts).
+ */
+export const batchHeadHolding = (db: Db, runId: number, seq: number, texts: (b: BatchRow, offsets: readonly number[]) => string[] | null): BatchRow | undefined => {
+  const head = db
+    .prepare('SELECT first_seq, last_seq, first_t, last_t, hashes FROM event_batches WHERE run_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1')
+    .get(runId, seq) as Omit<BatchRow, 'body'> | undefined
+  if (head === undefined || head.last_seq < seq) return undefined
+  let body: string | undefined
+  const row: BatchRow = {
+    ...head,
+    get body() {
+      return (body ??= db.prepare('SELECT body FROM event_batches WHERE run_id = ? AND first_seq = ?').pluck().get(runId, head.first_seq) as string)
+    },
+    texts: (offsets) => texts(row, offsets),
+  }
+  return row
 }
 
 /** Bytes per stored hash. */

@@ -4,22 +4,13 @@
 // SQLite indexes on events for filtered reads.
 import { SPAN_PAGES_MAX } from './eventIndex'
 import { StoreError } from './errors'
-import type { Db } from './open'
+import { hasTable, type Db } from './open'
 import type { EventFilter, StoredRow } from './readEvents'
 
 const COLUMNS = 'seq, t, cpu, type, pfn, npages, cause, data, h'
 
-const hasIndexTables = new WeakMap<Db, boolean>()
-
 /** Schema 3 keeps the per-batch index tables; an older file has SQLite indexes on events. */
-const indexTables = (db: Db): boolean => {
-  let has = hasIndexTables.get(db)
-  if (has === undefined) {
-    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_types'").pluck().get() === 1
-    hasIndexTables.set(db, has)
-  }
-  return has
-}
+const indexTables = (db: Db): boolean => hasTable(db, 'event_types')
 
 /** A filtered read of a schema 1 or 2 file, through its SQLite indexes on (run_id, pfn) and (run_id, type, seq). */
 const indexedByCondition = (db: Db, runId: number, f: EventFilter, fromSeq: number, toSeq: number): IterableIterator<StoredRow> => {

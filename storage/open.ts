@@ -52,3 +52,17 @@ export const openForRead = (file: string): Db => {
   }
   return db
 }
+
+const tablesSeen = new WeakMap<Db, Map<string, boolean>>()
+
+/** Whether the file has table `name` (asked once per connection: a read opens a file as it is, of any schema). */
+export const hasTable = (db: Db, name: string): boolean => {
+  let seen = tablesSeen.get(db)
+  if (seen === undefined) tablesSeen.set(db, (seen = new Map()))
+  let has = seen.get(name)
+  if (has === undefined) {
+    has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) === 1
+    seen.set(name, has)
+  }
+  return has
+}

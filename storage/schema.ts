@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { EVENTS_VIEW_SQL, EVENT_BATCHES_SQL } from './eventBatches'
+import { EVENT_BOUNDS_SQL, boundStoredBatches } from './eventBounds'
 import { EVENT_INDEX_SQL, INDEX_BATCH_EVENTS, indexEventRows } from './eventIndex'
 import { eventsToBatches } from './eventsToBatches'
 import { identityHash } from './hashChain'
@@ -169,6 +170,16 @@ CREATE UNIQUE INDEX runs_by_uuid ON runs (uuid);
 CREATE INDEX runs_by_digest ON runs (digest);
 `
 
+/**
+ * Schema 8: where each event stands in its batch's body (eventBounds.ts), so that a query by type
+ * or by frame reads its events without reading whole bodies. Derived data, append-only like the
+ * index; the batches already stored get theirs here (the step's `after`).
+ */
+const SCHEMA_8 = `
+${EVENT_BOUNDS_SQL}
+${appendOnly('event_bounds')}
+`
+
 const identifyStoredRuns = (db: Database.Database): void => {
   const rows = db.prepare('SELECT id, engine_version, seed, config, workload FROM runs ORDER BY id').all() as {
     id: number
@@ -224,6 +235,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, what: "each run's lineage: the run it replays or forks, the fork point, the schedule's seed", sql: SCHEMA_5 },
   { version: 6, what: 'snapshots of the projected state', sql: SCHEMA_6 },
   { version: 7, what: "each run's identity: a uuid and the digest of what it runs", sql: SCHEMA_7, after: identifyStoredRuns },
+  { version: 8, what: "each event's place in its batch's body, for filtered queries", sql: SCHEMA_8, after: boundStoredBatches },
 ]
 
 /** PRAGMA user_version of a database this mmsim writes: the last migration's. */

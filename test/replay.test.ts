@@ -19,6 +19,8 @@ import { cli, tmpDir } from './helpers'
 import { dropTriggers, rewriteRow } from './tamper'
 
 const WORKLOADS = path.join(ROOT, 'workloads')
+/** Events of the default run at seed 2 (461,477 in all) past which it has made more than 65,536 decisions. */
+const EVENTS_PAST_A_CHUNK = 300_000
 
 /** Stores `workloads/<name>.json` at `seed` (with `variants` set) as a new run of `db`. */
 const store = (db: string, name: string, seed: number, variants: Variants = {}, config: EngineConfig = {}): Promise<RunSummary> => {
@@ -154,19 +156,25 @@ describe('a replay of a tampered run', () => {
   })
 })
 
+/** The default workload at seed 2, interrupted once `stop` says so (asked between slices, with the events made so far). */
+const storeInterrupted = (db: string, stop: (events: number) => boolean): Promise<RunSummary> => {
+  let made = 0
+  return runToStore({
+    workload: loadWorkload(path.join(WORKLOADS, 'default.json')),
+    workloadSource: 'workloads/default.json',
+    seed: 2,
+    db,
+    config: resolveConfig(),
+    onProgress: (_done, _total, events) => (made = events),
+    interrupted: () => (stop(made) ? 'interrupted by the test' : null),
+  })
+}
+
 describe('a replay of an interrupted run', () => {
   it('compares the events the run stored, and goes on past its head without calling that a divergence (default, seed 2, interrupted after a slice)', async () => {
     const db = newDb()
-    const w = loadWorkload(path.join(WORKLOADS, 'default.json'))
     let slices = 0
-    const parent = await runToStore({
-      workload: w,
-      workloadSource: 'workloads/default.json',
-      seed: 2,
-      db,
-      config: resolveConfig(),
-      interrupted: () => (++slices > 1 ? 'interrupted by the test' : null),
-    })
+    const parent = await storeInterrupted(db, () => ++slices > 1)
     expect(parent.status).toBe('interrupted')
     const whole = await store(db, 'default', 2)
     expect(parent.events).toBeLessThan(whole.events)
@@ -180,6 +188,25 @@ describe('a replay of an interrupted run', () => {
     const c = await cli('replay', '--db', db, '--run', String(parent.runId))
     expect(c.out).not.toContain('DIVERGED')
     expect(c.out).toContain(`run ${parent.runId} was interrupted at seq ${parent.events}: events up to it are compared`)
+  })
+})
+
+describe('an interrupted run keeps the schedule decisions of its events', () => {
+  it('its stored schedule holds every decision up to its head, and its replay is identical (default, seed 2, interrupted past the first chunk of 65,536 decisions)', async () => {
+    const db = newDb()
+    const parent = await storeInterrupted(db, (events) => events > EVENTS_PAST_A_CHUNK)
+    expect(parent.status).toBe('interrupted')
+    // Past the first chunk, and not at a chunk's end: some decisions were still in the recorder.
+    expect(parent.decisions).toBeGreaterThan(65536)
+    expect(parent.decisions % 65536).not.toBe(0)
+    const r = await replayRun({ db, runId: parent.runId })
+    expect(r.comparison.divergence).toBeNull()
+    expect(r.comparison.toSeq).toBe(parent.events)
+    expect(r.schedule.departure === null || r.schedule.departure.seq >= parent.events).toBe(true)
+    expect(r.identical).toBe(true)
+    const c = await cli('replay', '--db', db, '--run', String(parent.runId))
+    expect(c.out).toContain('identical')
+    expect(c.out).not.toContain('NOT identical')
   })
 })
 

@@ -8,12 +8,13 @@ import * as path from 'node:path'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/Either'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { checkRun } from '../analysis/check'
 import { foldRun } from '../analysis/fold'
 import { buildSnapshots } from '../analysis/snapshots'
 import { stateAt } from '../analysis/stateAt'
 import { runToStore } from '../cli/commands/run'
 import { resolveConfig } from '../engine/config'
-import { diffStates, zoneSummary, type MmState } from '../projections'
+import { diffStates, zoneSummary, type MmState, type StateInvariant } from '../projections'
 import { decodeSnapshot, encodeSnapshot, getRun, openForRead, openForWrite, sha256Hex, type Db } from '../storage'
 import type { Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
@@ -241,6 +242,42 @@ describe('snapshots', () => {
     expect(bad.code).toBe(1)
     expect(bad.out).toContain(`integrity: FAILED: snapshot at seq ${seq}: it does not match the fold of events 1..${seq}: state.stats.events: ${seq + 1} != ${seq}`)
     expect(bad.out).toContain('integrity: ok')
+  })
+
+  it("check's state findings: the first failing seq is the same whether the refinement starts from a snapshot or from seq 1, and a forged snapshot is not used", () => {
+    // Fails once the fold has counted `from` events: in a window between two snapshots.
+    const from = 5 * EVERY + 100
+    const inv: StateInvariant<MmState> = {
+      name: 'test.counted',
+      description: 'test predicate',
+      check: (s) => (s.stats.events >= from ? { name: 'test.counted', message: `${s.stats.events} events folded` } : null),
+    }
+    const failing: number[] = []
+    reading(file, (db) =>
+      foldRun(db, file, 1, undefined, (s, e) => {
+        if (failing.length === 0 && inv.check(s) !== null) failing.push(e.seq)
+      }),
+    )
+    const found = (f: string) => reading(f, (db) => checkRun(db, f, 1, undefined, [inv]))
+    const withSnapshots = found(file)
+    expect(withSnapshots.state.map((x) => [x.name, x.firstSeq])).toEqual([['test.counted', failing[0]]])
+    // Without snapshots, the same answer.
+    const bare = copy(file)
+    using(
+      (f) => new Database(f),
+      bare,
+      (db) => db.exec('DROP TRIGGER IF EXISTS snapshots_no_update; DELETE FROM snapshots'),
+    )
+    expect(found(bare).state).toEqual(withSnapshots.state)
+    // A forged snapshot just before the failure (its stats one event ahead) would move the finding: check does not restore from it.
+    const f = copy(file)
+    const seq = rows(f, 1)
+      .filter((r) => r.seq < failing[0]!)
+      .pop()!.seq
+    tamper(f, 1, seq, forged)
+    const r = found(f)
+    expect(r.snapshots.failures.map((x) => x.seq)).toContain(seq)
+    expect(r.state).toEqual(withSnapshots.state)
   })
 
   it('mmsim snapshot gives a run stored without snapshots the same answers, now from a snapshot', async () => {

@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../engine/config'
 import { simulate } from '../engine/run'
 import { eventPfns, eventSpan, type MmEvent } from '../events'
-import { EventWriter, createRun, endRun, getRun, indexStoredRun, openForRead, openForWrite, readEvents, verifyRun, type EventFilter } from '../storage'
+import { EventWriter, createRun, endRun, getRun, indexStoredRun, openForRead, openForWrite, readEvents, readRows, verifyRun, type EventFilter } from '../storage'
+import { boundStoredBatches } from '../storage/eventBounds'
 import type { Workload } from '../workload/codec'
 import { loadWorkload } from '../workload/load'
 import { runToStore } from '../hunt/runToStore'
@@ -34,25 +35,30 @@ const verify = (file: string, id: number) =>
 
 const storedCount = (file: string, id: number): number => reading(file, (db) => db.prepare('SELECT count(*) FROM events WHERE run_id = ?').pluck().get(id) as number)
 
+/** The gph-discard-list run at seed 1 into a new file, in batches of one hash block (several batches, events listing many frames). */
+const storeDiscardListRun = (file: string): ReturnType<typeof simulate> => {
+  const w = loadWorkload(path.join(__dirname, '..', 'workloads', 'gph-discard-list.json'))
+  const db = openForWrite(file)
+  const runId = createRun(db, { engineVersion: 'test', seed: 1, config: {}, workload: w, workloadName: w.name, workloadSource: 'test' })
+  const writer = new EventWriter(file, runId, 4096)
+  try {
+    const r = simulate({ workload: w, seed: 1, config: resolveConfig(), sink: writer, onDecisions: (c) => writer.appendDecisions(c) })
+    expect(writer.flush()).toBeNull()
+    expect(writer.headSeq).toBe(r.lastSeq)
+    endRun(db, runId, { status: 'finished', outcome: r.outcome._tag, reason: null, violations: r.violations })
+    return r
+  } finally {
+    writer.close()
+    db.close()
+  }
+}
+
 describe('the per-batch indexes answer like a scan of the run', () => {
   const file = path.join(tmpDir(), 'index.db')
   let all: MmEvent[] = []
 
   beforeAll(() => {
-    // Batches of one hash block, so that the run has several, and events listing many frames.
-    const w = loadWorkload(path.join(__dirname, '..', 'workloads', 'gph-discard-list.json'))
-    const db = openForWrite(file)
-    const runId = createRun(db, { engineVersion: 'test', seed: 1, config: {}, workload: w, workloadName: w.name, workloadSource: 'test' })
-    const writer = new EventWriter(file, runId, 4096)
-    try {
-      const r = simulate({ workload: w, seed: 1, config: resolveConfig(), sink: writer, onDecisions: (c) => writer.appendDecisions(c) })
-      expect(writer.flush()).toBeNull()
-      expect(writer.headSeq).toBe(r.lastSeq)
-      endRun(db, runId, { status: 'finished', outcome: r.outcome._tag, reason: null, violations: r.violations })
-    } finally {
-      writer.close()
-      db.close()
-    }
+    storeDiscardListRun(file)
     all = reading(file, (rdb) => [...readEvents(rdb, file, 1)])
     expect(all.length).toBeGreaterThan(4096)
     expect(all.some((e) => eventPfns(e) !== null)).toBe(true)
@@ -99,6 +105,75 @@ describe('the per-batch indexes answer like a scan of the run', () => {
       db.exec('DROP TRIGGER event_types_no_delete; DROP TRIGGER event_frames_no_delete; DELETE FROM event_types; DELETE FROM event_frames')
       db.transaction(() => indexStoredRun(db, 1))()
       expect(rows(db)).toEqual(stored)
+    } finally {
+      db.close()
+    }
+  })
+})
+
+describe('the event bounds (schema 8) give a filtered read exactly what reading whole bodies gives', () => {
+  const file = path.join(tmpDir(), 'bounds.db')
+  const filters: EventFilter[] = []
+
+  beforeAll(() => {
+    storeDiscardListRun(file)
+    const all = reading(file, (rdb) => [...readEvents(rdb, file, 1)])
+    const spans = all.flatMap((e) => {
+      const sp = eventSpan(e)
+      return sp === null ? [] : [sp.pfn]
+    })
+    for (const pfn of [...new Set(spans.filter((_, i) => i % 499 === 0))]) filters.push({ pfn }, { pfn, fromSeq: 5000, limit: 3 })
+    filters.push({ types: ['PcpDrained', 'DiscardListSpliced'] }, { types: ['PageStateChanged'], fromSeq: 4000, toSeq: 9000 })
+  })
+
+  const answers = (f: string) => reading(f, (db) => filters.map((flt) => [[...readEvents(db, f, 1, flt)], [...readRows(db, 1, flt)].map((r) => ({ ...r, h: r.h.toString() }))]))
+
+  const copyWith = (name: string, sql: string): string => {
+    const copy = path.join(path.dirname(file), name)
+    fs.copyFileSync(file, copy)
+    const db = new Database(copy)
+    try {
+      db.exec(`DROP TRIGGER event_bounds_no_delete; DROP TRIGGER event_bounds_no_update; ${sql}`)
+    } finally {
+      db.close()
+    }
+    return copy
+  }
+
+  it('with and without the bounds rows, every filter reads the same events and rows', () => {
+    const byBounds = answers(file)
+    expect(byBounds.flat(2).length).toBeGreaterThan(filters.length)
+    expect(answers(copyWith('unbounded.db', 'DELETE FROM event_bounds'))).toEqual(byBounds)
+  })
+
+  it('the migration builds from the stored batches exactly the bounds the writer stored', () => {
+    const rows = (f: string) => reading(f, (db) => db.prepare('SELECT first_seq, hex(bounds) FROM event_bounds WHERE run_id = 1 ORDER BY first_seq').raw().all())
+    const stored = rows(file)
+    expect(stored.length).toBeGreaterThan(1)
+    const copy = copyWith('rebound.db', 'DELETE FROM event_bounds')
+    const db = new Database(copy)
+    try {
+      db.transaction(() => boundStoredBatches(db))()
+    } finally {
+      db.close()
+    }
+    expect(rows(copy)).toEqual(stored)
+  })
+
+  it('a bounds row that points between events is an error naming the run and seq, never another event', () => {
+    // Every bound moved one byte: no range stands between the body's delimiters any more.
+    const copy = copyWith('shifted.db', '')
+    const rw = new Database(copy)
+    try {
+      const set = rw.prepare('UPDATE event_bounds SET bounds = ? WHERE run_id = 1 AND first_seq = ?')
+      for (const [first, blob] of rw.prepare('SELECT first_seq, bounds FROM event_bounds').raw().all() as [number, Buffer][])
+        set.run(Buffer.from(Uint32Array.from(new Uint32Array(new Uint8Array(blob).buffer), (b) => b + 1).buffer), first)
+    } finally {
+      rw.close()
+    }
+    const db = openForRead(copy)
+    try {
+      expect(() => [...readEvents(db, copy, 1, filters[0]!)]).toThrow(/run 1 seq \d+: the batch's event bounds are damaged/)
     } finally {
       db.close()
     }
