@@ -20,7 +20,11 @@ describe('a report of each example workload', () => {
   const db = path.join(tmpDir(), 'examples.db')
   examples.forEach((file, i) =>
     it(`${file}: json, md and html`, async () => {
-      const w = JSON.parse(fs.readFileSync(path.join(ROOT, 'workloads', file), 'utf8')) as { machine: { guestPageHinting?: boolean }; ops: { op: string }[] }
+      const w = JSON.parse(fs.readFileSync(path.join(ROOT, 'workloads', file), 'utf8')) as {
+        machine: { guestPageHinting?: boolean }
+        variants?: { reporting?: string }
+        ops: { op: string }[]
+      }
       const run = await cli('run', '--db', db, '--workload', path.join(ROOT, 'workloads', file), '--no-progress', ...(LARGE.has(file) ? ['--steps-max', '5000'] : []))
       expect(run.code).toBeLessThan(2)
       const runId = String(i + 1)
@@ -35,13 +39,16 @@ describe('a report of each example workload', () => {
       expect(ids[0]).toBe('buddy')
       expect(ids.includes('hinting')).toBe(w.machine.guestPageHinting === true)
       if (w.ops.some((o) => o.op === 'rmap')) expect(ids).toContain('rmap')
+      // Isolation ops may sit inside a repeat: look for them anywhere in the workload.
+      expect(ids.includes('isolation')).toBe(/"op":"(hot-remove|contig-alloc)"/.test(JSON.stringify(w.ops)))
+      expect(ids.includes('reporting')).toBe((w.variants?.reporting ?? 'off') !== 'off')
       const failing = r.invariants.results.filter((x) => !x.passed).length
       const md = { out: renderMarkdown(r) }
       expect(md.out).toContain(failing === 0 ? `all ${r.invariants.results.length} invariants hold` : `${failing} of ${r.invariants.results.length} invariants FAIL`)
       for (const s of r.sections) expect(md.out).toContain(`\n## ${s.title}\n`)
       const html = { out: renderHtml(r) }
       for (const s of r.sections) expect(html.out).toContain(`<section id="${s.id}">`)
-      expect((html.out.match(/<svg class="chart"/g) ?? []).length).toBeGreaterThanOrEqual(ids.includes('hinting') ? 5 : 3)
+      expect((html.out.match(/<svg class="chart"/g) ?? []).length).toBeGreaterThanOrEqual(3 + (ids.includes('hinting') ? 2 : 0) + (ids.includes('reporting') ? 2 : 0))
     }, 120_000),
   )
 })
