@@ -4,14 +4,15 @@
 // (DiscardFault to DiscardFaultPinned), rmap_walk_anon (RmapWalkStarted to RmapWalkFinished),
 // page_shrink_discards (DiscardCollectionStarted to its last DiscardCollectionFreed) and
 // free_pcppages_bulk (PcpDrained to its last PageFreed). Discard faults, collections, splices,
-// host discards and findings are instants (ph i); free pages per order and the host's totals are
-// counters (ph C). Timestamps are microseconds (simulated ns / 1000). Events are streamed: memory
-// holds one open slice per CPU and kind, never the run.
+// host discards and findings are instants (ph i); free pages per order, the host's totals and the
+// aerated / reported share of free memory are counters (ph C). Timestamps are microseconds
+// (simulated ns / 1000). Events are streamed: memory holds one open slice per CPU and kind, never
+// the run.
 import { foldRun } from '../analysis/fold'
 import type { MmEvent } from '../events'
 import type { MmState } from '../projections'
 import { getRun, type Db } from '../storage'
-import { hostCounters, sampleEveryFor, zoneCounters } from './counters'
+import { hostCounters, reportingCounters, sampleEveryFor, zoneCounters } from './counters'
 import { ChunkedWriter } from './sink'
 
 export const PID_GUEST = 1
@@ -91,6 +92,12 @@ export const exportPerfetto = (db: Db, file: string, runId: number, sink: (s: st
       emit({ name: `${z.zone} free pages per order`, ph: 'C', ts: us(e.t), pid: PID_GUEST, args: Object.fromEntries(z.freePages.map((n, o) => [`order ${o}`, n])) })
     const h = hostCounters(s)
     if (h !== null) emit({ name: 'host discards and page-outs (total)', ph: 'C', ts: us(e.t), pid: PID_HOST, args: { discarded: h.discards, 'paged out': h.pagedOut } })
+    const r = reportingCounters(s)
+    if (r !== null) {
+      emit({ name: `${r.flag} share of reportable free memory (%)`, ph: 'C', ts: us(e.t), pid: PID_GUEST, args: { [r.flag]: r.sharePercent } })
+      emit({ name: `${r.flag} and reportable free pages`, ph: 'C', ts: us(e.t), pid: PID_GUEST, args: { [r.flag]: r.reported, reportable: r.reportable } })
+      emit({ name: 'host unbacked pages (released by reporting)', ph: 'C', ts: us(e.t), pid: PID_HOST, args: { unbacked: r.unbacked } })
+    }
   }
   let lastNs = 0
   w.write(

@@ -1,7 +1,7 @@
 // A report section is one mechanism's figures: a collector folded over the run's events once (the
 // report streams them, so a run of any length costs one fold of bounded memory), the typed data it
 // leaves, the codec that documents that data's JSON shape, and renderers for Markdown and HTML.
-// A new mechanism (page isolation, free page aeration) is one file in sections/ and one line in
+// A mechanism (page isolation, free page reporting, ...) is one file in sections/ and one line in
 // sections/index.ts.
 import type * as t from 'io-ts'
 import type { MachineBooted, MmEvent } from '../events'

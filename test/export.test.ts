@@ -143,6 +143,23 @@ describe('mmsim export --format perfetto', () => {
     const slices = named(anon.trace, 'X', /^rmap_walk_anon \(/)
     expect(slices.map((s) => (s.args as { visited: number }).visited)).toEqual(finished.map((e) => e.data.visited))
   })
+
+  it('free page reporting: the reported (aerated) share of free memory is a counter track ending at `state boundary`’s; a run without reporting has none', async () => {
+    const aer = await runAndExport('page-reporting.json')
+    validate(aer.trace, aer.events, (aer.events[0] as Extract<MmEvent, { type: 'MachineBooted' }>).data.cpus)
+    const b = JSON.parse((await cli('state', 'boundary', '--db', aer.db, '--json')).out) as { reportedPages: number; reportablePages: number; host: { unbackedPages: number } }
+    const share = named(aer.trace, 'C', 'reported share of reportable free memory (%)')
+    expect(share.length).toBeGreaterThan(10)
+    expect(share.every((e) => e.pid === PID_GUEST)).toBe(true)
+    const values = share.map((e) => (e.args as { reported: number }).reported)
+    expect(values[0]).toBe(0)
+    expect(values[values.length - 1]).toBeCloseTo((100 * b.reportedPages) / b.reportablePages, 1)
+    const pages = named(aer.trace, 'C', 'reported and reportable free pages')
+    expect(pages[pages.length - 1]!.args).toEqual({ reported: b.reportedPages, reportable: b.reportablePages })
+    const unbacked = named(aer.trace, 'C', 'host unbacked pages (released by reporting)')
+    expect(unbacked[unbacked.length - 1]!).toMatchObject({ pid: PID_HOST, args: { unbacked: b.host.unbackedPages } })
+    expect(named(host.trace, 'C', /share of reportable free memory/)).toEqual([])
+  })
 })
 
 describe('mmsim export --format csv', () => {

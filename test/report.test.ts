@@ -7,8 +7,8 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/Either'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { MmEvent } from '../events'
-import { Report, REPORT_VERSION } from '../report'
-import type { BuddyData, HintingData, RmapData } from '../report/sections'
+import { Report, REPORT_VERSION, renderMarkdown } from '../report'
+import type { BuddyData, HintingData, IsolationData, ReportingData, RmapData } from '../report/sections'
 import { ROOT } from './built'
 import { cli, tmpDir } from './helpers'
 import { dropTriggers, rewriteRow } from './tamper'
@@ -152,6 +152,80 @@ describe('the report of other mechanisms and runs', () => {
     expect(rm.visitedMax).toBe(Math.max(...walks))
     expect(rm.visitedMean).toBeCloseTo(walks.reduce((a, b) => a + b, 0) / walks.length, 3)
     expect(rm.distribution.reduce((a, [, n]) => a + n, 0)).toBe(walks.length)
+  })
+
+  it('page isolation: each attempt with its outcome and errno, the refusals, the pages migrated and offlined, the work, as the events and `state isolation` say', async () => {
+    const db = path.join(tmpDir(), 'hot-remove.db')
+    expect((await cli('run', '--db', db, '--workload', path.join(ROOT, 'workloads/hot-remove.json'), '--no-progress')).code).toBe(0)
+    const r = await cli('report', '--db', db, '--json')
+    expect(r.code).toBe(0)
+    const report = decodeReport(r.out)
+    expect(report.sections.map((x) => x.id)).toEqual(['buddy', 'rmap', 'isolation'])
+    const iso = section<IsolationData>(report, 'isolation')
+    const evs = (type: string) => async () => lines((await cli('events', '--db', db, '--type', type, '--json')).out).map((l) => JSON.parse(l) as MmEvent)
+    const ended = (await evs('IsolationEnded')()) as (MmEvent & { data: { range: number; outcome: string; errno: string | null } })[]
+    expect(iso.attempts.first.map((a) => [a.range, a.outcome, a.errno])).toEqual(ended.map((e) => [e.data.range, e.data.outcome, e.data.errno]))
+    expect(iso.outcomes).toEqual({ 'hot-remove': { offlined: 1, EBUSY: 1 } })
+    const refused = (await evs('IsolationRefused')()) as (MmEvent & { data: { errno: string; reason: string } })[]
+    expect(iso.refused.count).toBe(2)
+    expect(iso.refused.first.map((x) => [x.seq, x.errno, x.reason])).toEqual(refused.map((e) => [e.seq, e.data.errno, e.data.reason]))
+    expect(iso.attempts.first[0]!.migrated).toBe((await evs('PageMigrated')()).length)
+    const state = JSON.parse((await cli('state', 'isolation', '--db', db, '--json')).out) as { ranges: { offlined: number; migrated: number }[]; work: Record<string, number> }
+    expect(iso.attempts.first.map((a) => [a.offlined, a.migrated])).toEqual(state.ranges.map((x) => [x.offlined, x.migrated]))
+    expect(iso.attempts.first[0]!.offlined).toBe(1024)
+    expect(iso.work).toEqual(state.work)
+    expect(iso.zones.map((z) => z.miscount)).toEqual([0, 0])
+    const md = await cli('report', '--db', db, '--format', 'md')
+    expect(md.out).toContain('| 1 | 9216-10239 | Normal | migratetype | hot-remove | undone | EBUSY |')
+    expect(md.out).toContain('NR_FREE_PAGES equals the non-isolate free lists in every zone')
+  })
+
+  it('page isolation with the free path trusting a stale migratetype (Joonsoo Kim 2014): the NR_FREE_PAGES miscount is shown, as `state isolation` and the invariant say', async () => {
+    const db = path.join(tmpDir(), 'free-race.db')
+    const w = path.join(ROOT, 'workloads/isolation-free-race.json')
+    expect((await cli('run', '--db', db, '--workload', w, '--variant', 'freeMtRecheck=off', '--steps-max', '1500', '--no-progress')).code).toBe(1)
+    const r = await cli('report', '--db', db, '--json')
+    expect(r.code).toBe(1)
+    const report = decodeReport(r.out)
+    const iso = section<IsolationData>(report, 'isolation')
+    const state = JSON.parse((await cli('state', 'isolation', '--db', db, '--json')).out) as { zones: { miscount: number }[] }
+    expect(iso.zones[0]!.miscount).toBeGreaterThan(0)
+    expect(iso.zones.map((z) => z.miscount)).toEqual(state.zones.map((z) => z.miscount))
+    expect(iso.variants.freeMtRecheck).toBe('off')
+    expect(report.invariants.results.find((i) => i.name === 'isolation.nr-free-pages')!.passed).toBe(false)
+    expect(renderMarkdown(report)).toContain('NR_FREE_PAGES and the free lists DISAGREE')
+  })
+
+  it('free page reporting: cycles with pages per phase, the reported share over time ending at `state boundary`’s, host releases and refaults', async () => {
+    const db = path.join(tmpDir(), 'aeration.db')
+    expect((await cli('run', '--db', db, '--workload', path.join(ROOT, 'workloads/aeration.json'), '--no-progress')).code).toBe(0)
+    const r = await cli('report', '--db', db, '--json')
+    expect(r.code).toBe(0)
+    const rep = section<ReportingData>(decodeReport(r.out), 'reporting')
+    const b = JSON.parse((await cli('state', 'boundary', '--db', db, '--json')).out) as {
+      passes: number
+      reacts: number
+      pulledPages: number
+      returnedPages: number
+      reportedPages: number
+      reportablePages: number
+      host: { freedPages: number; refaults: number; unbackedPages: number }
+    }
+    const reacted = lines((await cli('events', '--db', db, '--type', 'ReportingHostReacted', '--json')).out).map((l) => (JSON.parse(l) as { data: { pages: number } }).data.pages)
+    expect(rep.mechanism).toBe('aeration')
+    expect(rep.cycles.count).toBe(reacted.length)
+    expect(rep.cycles.first.map((c) => c.reacted)).toEqual(reacted.slice(0, rep.cycles.first.length))
+    for (const c of rep.cycles.first) expect([c.pulled, c.returned]).toEqual([c.reacted, c.reacted])
+    expect(rep.pages).toMatchObject({ pulled: b.pulledPages, returned: b.returnedPages, reported: b.reportedPages, reportable: b.reportablePages })
+    expect(rep.passes).toBe(b.passes)
+    expect(rep.host).toMatchObject({ reacts: b.reacts, freedPages: b.host.freedPages, refaults: b.host.refaults, unbackedPages: b.host.unbackedPages })
+    expect(rep.host.refaults).toBeGreaterThan(0)
+    const last = rep.series[rep.series.length - 1]!
+    expect(last).toMatchObject({ reported: b.reportedPages, reportable: b.reportablePages, refaults: b.host.refaults })
+    expect(rep.series.length).toBeGreaterThan(32)
+    // The share rises from nothing reported at boot.
+    expect(rep.series[0]!.reported).toBe(0)
+    expect(Math.max(...rep.series.map((p) => p.reported))).toBeGreaterThan(0)
   })
 
   it('a run without hinting or anonymous memory has no such sections; a clean run exits 0', async () => {

@@ -46,6 +46,8 @@ describe.skipIf(!present && !inCi)('the HTML report in headless Chromium', () =>
   for (const [workload, sections] of [
     ['gph-discard-list.json', ['provenance', 'buddy', 'hinting', 'invariants']],
     ['anon-vma-fork.json', ['provenance', 'buddy', 'rmap', 'invariants']],
+    ['hot-remove.json', ['provenance', 'buddy', 'rmap', 'isolation', 'invariants']],
+    ['aeration.json', ['provenance', 'buddy', 'reporting', 'invariants']],
   ] as const)
     it(`${workload}: every chart is drawn, with marks of non-zero size, and no request leaves the page`, async () => {
       const file = await reportOf(workload)
@@ -66,6 +68,10 @@ describe.skipIf(!present && !inCi)('the HTML report in headless Chromium', () =>
         expect(sizes.length, `${await chart.locator('title').first().textContent()}`).toBeGreaterThan(0)
         expect(Math.max(...sizes)).toBeGreaterThan(5)
       }
+      // The mechanism sections draw their own charts (the reported share over time, the outcomes).
+      for (const id of sections.filter((x) => x === 'reporting' || x === 'isolation')) expect(await page.locator(`section#${id} svg.chart .mark`).count(), id).toBeGreaterThan(0)
+      if (sections.some((x) => x === 'reporting'))
+        expect(await page.locator('section#reporting svg.chart title', { hasText: 'Share of reportable free memory reported' }).count()).toBe(1)
       // Printable: the print layout has the same charts.
       const pdf = await page.pdf({ format: 'A4' })
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-')
